@@ -1,0 +1,95 @@
+import { app } from '@azure/functions';
+import { errors } from '../shared/errors';
+import { z } from 'zod';
+import { docsAsset, docsPage } from '../shared/docs/docs.service';
+import { Health } from '../shared/health/health.schema';
+import { checkHealth } from '../shared/health/health.service';
+import { preflightHeaders } from '../shared/http/cors';
+import { raw } from '../shared/http/reply';
+import { allowedMethods, route, wrap } from '../shared/http/route';
+import { buildOpenApiDocument } from '../shared/openapi/openapi.service';
+import { version } from '../package.json';
+
+route({
+  name: 'health',
+  method: 'GET',
+  path: 'health',
+  summary: 'Liveness and a check of each dependency',
+  tags: ['system'],
+  access: 'public',
+  responses: {
+    200: { description: 'Every dependency answered.', schema: Health },
+    503: { description: 'At least one dependency failed; `checks` says which.', schema: Health },
+  },
+  handle: async () => {
+    const health = await checkHealth(version);
+    return { status: health.status === 'ok' ? 200 : 503, body: health, headers: { 'Cache-Control': 'no-store' } };
+  },
+});
+
+route({
+  name: 'openapi',
+  method: 'GET',
+  path: 'openapi.json',
+  summary: 'This OpenAPI 3.1 document',
+  tags: ['system'],
+  access: 'public',
+  responses: { 200: { description: 'The document.', contentType: 'application/json' } },
+  handle: async () => ({ status: 200, body: buildOpenApiDocument(), headers: { 'Cache-Control': 'no-cache' } }),
+});
+
+route({
+  name: 'docs',
+  method: 'GET',
+  path: 'docs',
+  summary: 'Swagger UI for this API',
+  tags: ['system'],
+  access: 'public',
+  responses: { 200: { description: 'The page.', contentType: 'text/html' } },
+  handle: async () => raw(docsPage(), 'text/html; charset=utf-8', { 'Cache-Control': 'no-cache' }),
+});
+
+route({
+  name: 'docsAsset',
+  method: 'GET',
+  path: 'docs/{file}',
+  summary: 'A Swagger UI asset (served locally, no CDN)',
+  tags: ['system'],
+  access: 'public',
+  params: z.strictObject({ file: z.string().max(100) }),
+  responses: { 200: { description: 'The file.', contentType: 'application/octet-stream' } },
+  handle: async ({ params }) => {
+    const asset = await docsAsset(params.file);
+    return raw(asset.body, asset.contentType, { 'Cache-Control': 'public, max-age=86400' });
+  },
+});
+
+// CORS preflight for every route. Azure's platform CORS answers these when it is configured; the
+// app answers them itself so the same origins work under `func start` and the development host.
+app.http('corsPreflight', {
+  methods: ['OPTIONS'],
+  route: '{*path}',
+  authLevel: 'anonymous',
+  handler: async (request) => ({ status: 204, headers: preflightHeaders(request.headers.get('origin')) }),
+});
+
+// Anything no route matches: 405 naming the allowed methods when the path exists, else 404 — as
+// problem+json, like every other error, instead of the host's empty 404.
+app.http('notFound', {
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
+  route: '{*path}',
+  authLevel: 'anonymous',
+  handler: wrap({
+    name: 'notFound',
+    method: 'GET',
+    path: '{*path}',
+    summary: 'Fallback for unknown routes',
+    tags: ['system'],
+    access: 'public',
+    responses: {},
+    handle: async ({ request }) => {
+      const allowed = allowedMethods(new URL(request.url).pathname);
+      throw allowed.length > 0 ? errors.methodNotAllowed(allowed) : errors.notFound('route', new URL(request.url).pathname);
+    },
+  }),
+});

@@ -1,0 +1,195 @@
+// Cosmos DB for NoSQL, serverless, one database `mlassets`.
+// Keys are disabled (disableLocalAuth): the app reaches the data plane only through Entra ID and the
+// SQL role assignment below. Data-plane RBAC cannot create databases or containers, which is why
+// every container is declared here and the app never calls createIfNotExists in Azure.
+//
+// Partition keys follow each container's dominant access path: a point read or single-partition
+// query costs the fewest request units, and a cross-partition fan-out costs one query per partition.
+// A logical partition (all items with one key value) is capped at 20 GB, so a key must never collect
+// an unbounded number of items.
+
+param location string
+param tags object
+param name string
+
+@description('Name of the app\'s user-assigned managed identity (gets Cosmos DB Built-in Data Contributor).')
+param appIdentityName string
+
+@description('Principal ID of the deploying user; empty = no data-plane access for the user.')
+param userPrincipalId string = ''
+
+@description('Time to live of result cache items, in seconds.')
+@minValue(1)
+param resultCacheTtlSeconds int
+
+var databaseName = 'mlassets'
+
+// Cosmos DB's default policy: every path indexed (ad-hoc filters and ORDER BY work everywhere).
+var indexAll = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [{ path: '/*' }]
+  excludedPaths: [{ path: '/"_etag"/?' }]
+}
+
+// Point reads by id only: indexing the (possibly large) payload would cost RUs on every write
+// and buy nothing. A query on these containers scans its partition.
+var indexNothing = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: []
+  excludedPaths: [{ path: '/*' }]
+}
+
+type containerSpec = {
+  name: string
+  partitionKey: string
+  indexingPolicy: object
+  @description('Seconds until items expire; absent = items never expire.')
+  defaultTtl: int?
+}
+
+var containers containerSpec[] = [
+  // Catalogue entries are always read and listed within one asset type (datasets, models, …), so
+  // lists are single-partition. Each type stays far below 20 GB of metadata. The composite indexes
+  // serve the list sorts (newest first, by name) without a cross-partition ORDER BY.
+  {
+    name: 'catalogue'
+    partitionKey: '/type'
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [{ path: '/*' }]
+      excludedPaths: [{ path: '/"_etag"/?' }]
+      compositeIndexes: [
+        [{ path: '/type', order: 'ascending' }, { path: '/dateModified', order: 'descending' }]
+        [{ path: '/type', order: 'ascending' }, { path: '/name', order: 'ascending' }]
+      ]
+    }
+  }
+  // Imagesets are read by id (status, upload tokens); the list is small and rare.
+  { name: 'imagesets', partitionKey: '/id', indexingPolicy: indexAll }
+  // Images are listed and registered per imageset (bulk ≤ 100 ops per partition); one imageset
+  // holds ~1 KB per image, so even a million images stays well below 20 GB.
+  { name: 'images', partitionKey: '/imagesetId', indexingPolicy: indexAll }
+  // Labels are read per image and exported per imageset (COCO): both single-partition.
+  { name: 'labels', partitionKey: '/imagesetId', indexingPolicy: indexAll }
+  // Labelling campaigns are read by id.
+  { name: 'campaigns', partitionKey: '/id', indexingPolicy: indexAll }
+  // Tabular rows: every filter and aggregate runs within one dataset, so queries never fan out.
+  // A hosted dataset must stay below 20 GB (about 20 million 1 KB rows).
+  { name: 'records', partitionKey: '/datasetId', indexingPolicy: indexAll }
+  // Jobs are point-read by id on every poll (1 RU) and spread writes evenly. "My jobs" is a
+  // cross-partition query served by the (owner, createdAt) composite index.
+  {
+    name: 'jobs'
+    partitionKey: '/id'
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [{ path: '/*' }]
+      excludedPaths: [{ path: '/"_etag"/?' }]
+      compositeIndexes: [
+        [{ path: '/owner', order: 'ascending' }, { path: '/createdAt', order: 'descending' }]
+      ]
+    }
+  }
+  // API keys, grants and quota counters are point-read by principal/key id on every request.
+  { name: 'principals', partitionKey: '/id', indexingPolicy: indexAll }
+  // Result cache: point read by the hash of the query; items expire on their own.
+  { name: 'cache', partitionKey: '/id', indexingPolicy: indexNothing, defaultTtl: resultCacheTtlSeconds }
+  // Idempotency keys: point read by key, kept for 24 hours (the retry window we promise).
+  { name: 'idempotency', partitionKey: '/id', indexingPolicy: indexNothing, defaultTtl: 86400 }
+  // Connector cursors/checkpoints: point read by connector id.
+  { name: 'connectorState', partitionKey: '/id', indexingPolicy: indexAll }
+]
+
+resource appIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: appIdentityName
+}
+
+resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'GlobalDocumentDB'
+  properties: {
+    databaseAccountOfferType: 'Standard'
+    capabilities: [{ name: 'EnableServerless' }]
+    consistencyPolicy: {
+      defaultConsistencyLevel: 'Session'
+    }
+    locations: [
+      {
+        locationName: location
+        failoverPriority: 0
+        isZoneRedundant: false
+      }
+    ]
+    disableLocalAuth: true
+    // Schema changes only through ARM (this template), never through a data-plane call.
+    disableKeyBasedMetadataWriteAccess: true
+    minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource database 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases@2024-11-15' = {
+  parent: account
+  name: databaseName
+  properties: {
+    resource: {
+      id: databaseName
+    }
+  }
+}
+
+// Serverless: no throughput settings (each container may burst to 5,000 RU/s).
+resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers@2024-11-15' = [
+  for c in containers: {
+    parent: database
+    name: c.name
+    properties: {
+      resource: {
+        id: c.name
+        partitionKey: {
+          paths: [c.partitionKey]
+          kind: 'Hash'
+          version: 2
+        }
+        indexingPolicy: c.indexingPolicy
+        defaultTtl: c.?defaultTtl
+      }
+    }
+  }
+]
+
+// Built-in "Cosmos DB Built-in Data Contributor": read/write items, run queries; no control plane.
+var dataContributorRoleId = '00000000-0000-0000-0000-000000000002'
+var dataContributor = '${account.id}/sqlRoleDefinitions/${dataContributorRoleId}'
+
+resource appDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: account
+  name: guid(account.id, appIdentity.id, dataContributorRoleId)
+  properties: {
+    roleDefinitionId: dataContributor
+    principalId: appIdentity.properties.principalId
+    // The account holds only `mlassets`; account scope also covers the metadata reads the SDK makes.
+    scope: account.id
+  }
+}
+
+resource userDataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = if (!empty(userPrincipalId)) {
+  parent: account
+  name: guid(account.id, userPrincipalId, dataContributorRoleId)
+  properties: {
+    roleDefinitionId: dataContributor
+    principalId: userPrincipalId
+    scope: account.id
+  }
+}
+
+output name string = account.name
+output endpoint string = account.properties.documentEndpoint
+output databaseName string = database.name
+output containerNames string[] = [for (c, i) in containers: sqlContainers[i].name]

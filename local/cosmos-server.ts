@@ -1,0 +1,16 @@
+import type { AddressInfo } from 'node:net';
+import { createHttpsServer } from '@vercel/cosmosdb-server';
+
+/**
+ * The Cosmos DB–compatible server as a child process of the local stack, so its CPU work does not
+ * compete with the development host's event loop. Prints `READY <port>` once it listens on loopback.
+ */
+const requested = Number(process.argv[2] ?? 0);
+const server = createHttpsServer();
+server.listen(requested, '127.0.0.1', () => {
+  process.stdout.write(`READY ${(server.address() as AddressInfo).port}\n`);
+});
+// Leave with the parent: the stack closes our stdin when it stops or dies.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { provideDevelopmentHostQueue } from '../shared/azure/queue';
+import { type Registration, installFunctionsCore, registrations, setCoreLogSink } from './functions-core';
+import { parseSchedule } from './ncrontab';
+import { type CompiledRoute, byPrecedence, compileRoute, resolveRoute } from '../shared/http/route-template';
+import { type DeliveredMessage, LocalServiceBus } from './servicebus';
+
+/**
+ * The development host: serves the app's own registrations (HTTP, Service Bus queue, timer triggers)
+ * the way the Azure Functions host does, on `node:http`, so every route runs here without Core Tools.
+ * A development host, never a production server: it binds to loopback only.
+ */
+export interface HostJson {
+  extensions?: {
+    http?: { routePrefix?: string };
+    serviceBus?: { maxConcurrentCalls?: number; autoCompleteMessages?: boolean };
+  };
+}
+
+export interface DevelopmentHostOptions {
+  appRoot: string;
+  port: number;
+  /** Log invocations and app output (npm start) or only warnings and errors (tests). */
+  verbose: boolean;
+  maxDeliveryCount?: number;
+}
+
+type Log = (level: string, message: string) => void;
+
+const MAX_REQUEST_BYTES = 100 * 1024 * 1024; // the Azure Functions host's request size limit
+
+function resolveSetting(value: unknown): string {
+  // Binding settings may name an app setting as %NAME%, resolved from the environment.
+  return String(value ?? '').replace(/%([^%]+)%/g, (_, name: string) => process.env[name] ?? '');
+}
+
+/** The compiled function files `package.json` `main` names (a path or a `dir/*.js` glob), as the host loads them. */
+export function functionFiles(appRoot: string): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as { main?: string };
+  const main = pkg.main ?? 'index.js';
+  if (!main.includes('*')) return [path.join(appRoot, main)];
+  const directory = path.join(appRoot, path.dirname(main));
+  const pattern = new RegExp(`^${path.basename(main).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
+  return readdirSync(directory)
+    .filter((file) => pattern.test(file))
+    .sort()
+    .map((file) => path.join(directory, file));
+}
+
+/** Loads the app the way the worker does: provide `@azure/functions-core`, then require every entry point. */
+export function loadApp(appRoot: string): Registration[] {
+  installFunctionsCore();
+  for (const file of functionFiles(appRoot)) require(file);
+  if (registrations.length === 0) throw new Error('No functions found: the app registered nothing');
+  return registrations;
+}
+
+export class DevelopmentHost {
+  readonly bus: LocalServiceBus;
+  private readonly routes: CompiledRoute<Registration>[];
+  private readonly routePrefix: string;
+  private readonly hostJson: HostJson;
+  private server: http.Server | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly log: Log;
+  url = '';
+
+  constructor(
+    private readonly functions: Registration[],
+    private readonly options: DevelopmentHostOptions,
+  ) {
+    this.hostJson = JSON.parse(readFileSync(path.join(options.appRoot, 'host.json'), 'utf8')) as HostJson;
+    this.routePrefix = (this.hostJson.extensions?.http?.routePrefix ?? 'api').replace(/^\/|\/$/g, '');
+    this.log = (level, message) => {
+      if (options.verbose || level === 'warning' || level === 'error' || level === 'critical') {
+        (level === 'error' || level === 'critical' ? console.error : console.log)(`[${level}] ${message}`);
+      }
+    };
+    setCoreLogSink((level, _category, message) => this.log(level, message));
+    this.bus = new LocalServiceBus(options.maxDeliveryCount ?? 10, 10 * 60_000);
+    provideDevelopmentHostQueue(this.bus);
+    this.routes = functions
+      .filter((f) => f.trigger.type.toLowerCase() === 'httptrigger')
+      .map((f) =>
+        compileRoute(
+          String(f.trigger.route ?? f.name),
+          ((f.trigger.methods as string[] | undefined) ?? ['GET', 'POST']).map(String),
+          f,
+        ),
+      )
+      .sort(byPrecedence);
+  }
+
+  async start(): Promise<string> {
+    this.subscribeQueues();
+    this.scheduleTimers();
+    this.server = http.createServer((req, res) => void this.serve(req, res));
+    this.server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(this.options.port, '127.0.0.1', () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.timers.forEach((timer) => clearInterval(timer));
+    this.bus.stop();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private context(registration: Registration, triggerMetadata?: Record<string, unknown>): InvocationContext {
+    return new InvocationContext({
+      invocationId: randomUUID(),
+      functionName: registration.name,
+      triggerMetadata,
+      options: {
+        trigger: registration.trigger as never,
+        extraInputs: [],
+        extraOutputs: [],
+      },
+      logHandler: (level, ...args) => this.log(level, `${registration.name}: ${args.map(String).join(' ')}`),
+    });
+  }
+
+  private subscribeQueues(): void {
+    const concurrency = this.hostJson.extensions?.serviceBus?.maxConcurrentCalls ?? 16;
+    for (const registration of this.functions) {
+      if (registration.trigger.type.toLowerCase() !== 'servicebustrigger') continue;
+      const queueName = resolveSetting(registration.trigger.queueName);
+      this.bus.subscribe(queueName, (message) => this.deliver(registration, message), concurrency);
+    }
+  }
+
+  private async deliver(registration: Registration, message: DeliveredMessage): Promise<void> {
+    const metadata = {
+      messageId: message.messageId,
+      deliveryCount: message.deliveryCount,
+      enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+      sequenceNumber: message.sequenceNumber,
+      contentType: message.contentType,
+      subject: message.subject,
+      deadLetterReason: message.deadLetterReason,
+      deadLetterErrorDescription: message.deadLetterErrorDescription,
+      maxDeliveryCount: this.options.maxDeliveryCount ?? 10,
+    };
+    try {
+      await registration.handler(message.body, this.context(registration, metadata));
+    } catch (error) {
+      this.log('warning', `${registration.name}: delivery ${message.deliveryCount} of ${message.messageId} failed: ${String(error)}`);
+      throw error;
+    }
+  }
+
+  private scheduleTimers(): void {
+    const due = this.functions
+      .filter((f) => f.trigger.type.toLowerCase() === 'timertrigger')
+      .map((f) => ({ registration: f, matches: parseSchedule(resolveSetting(f.trigger.schedule)) }));
+    if (due.length === 0) return;
+    let last = Math.floor(Date.now() / 1000);
+    const timer = setInterval(() => {
+      const now = Math.floor(Date.now() / 1000);
+      for (let second = last + 1; second <= now; second++) {
+        for (const { registration, matches } of due) {
+          if (matches(new Date(second * 1000))) void this.invokeTimer(registration);
+        }
+      }
+      last = now;
+    }, 250);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /** Runs a non-HTTP function now, as the host's admin API (`POST /admin/functions/{name}`) does. */
+  async invokeTimer(registration: Registration): Promise<void> {
+    try {
+      await registration.handler({ isPastDue: false, scheduleStatus: undefined }, this.context(registration));
+    } catch (error) {
+      this.log('error', `${registration.name} failed: ${String(error)}`);
+    }
+  }
+
+  private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', this.url);
+      if (url.pathname.startsWith('/admin/')) return await this.serveAdmin(req, res, url);
+      const prefix = `/${this.routePrefix}`;
+      const below =
+        url.pathname === prefix ? '' : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length + 1) : undefined;
+      const match = below === undefined ? undefined : resolveRoute(this.routes, req.method ?? 'GET', below);
+      if (!match || 'methodMismatch' in match) {
+        res.writeHead(404).end();
+        return;
+      }
+      const body = await readRequest(req);
+      if (body === undefined) {
+        res.writeHead(413).end();
+        return;
+      }
+      const request = new HttpRequest({
+        method: req.method ?? 'GET',
+        url: url.toString(),
+        headers: headersOf(req),
+        params: match.params,
+        body: { bytes: body },
+      });
+      const started = performance.now();
+      const result = (await match.route.target.handler(request, this.context(match.route.target))) as
+        | HttpResponseInit
+        | HttpResponse
+        | undefined;
+      const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
+      const payload = Buffer.from(await response.arrayBuffer());
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      res.writeHead(response.status, headers).end(req.method === 'HEAD' ? undefined : payload);
+      this.log('debug', `${req.method} ${url.pathname} → ${response.status} (${(performance.now() - started).toFixed(1)} ms)`);
+    } catch (error) {
+      // The Functions host answers 500 with no body when a handler throws past its wrapper.
+      this.log('error', `unhandled error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  }
+
+  /** The host's admin API, on loopback only: run a timer, inspect a queue, wait for queues to drain. */
+  private async serveAdmin(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+    const json = (status: number, value: unknown): void => {
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
+    };
+    const functionMatch = /^\/admin\/functions\/([^/]+)$/.exec(url.pathname);
+    if (functionMatch && req.method === 'POST') {
+      const registration = this.functions.find((f) => f.name === decodeURIComponent(functionMatch[1] ?? ''));
+      if (!registration || registration.trigger.type.toLowerCase() !== 'timertrigger') return json(404, {});
+      await this.invokeTimer(registration);
+      return json(202, {});
+    }
+    const queueMatch = /^\/admin\/queues\/([^/]+)$/.exec(url.pathname);
+    if (queueMatch && req.method === 'GET') return json(200, this.bus.stats(decodeURIComponent(queueMatch[1] ?? '')));
+    if (url.pathname === '/admin/queues-idle' && req.method === 'POST') {
+      await this.bus.idle();
+      return json(200, {});
+    }
+    if (url.pathname === '/admin/functions' && req.method === 'GET') {
+      return json(
+        200,
+        this.functions.map((f) => ({ name: f.name, trigger: f.trigger })),
+      );
+    }
+    json(404, {});
+  }
+}
+
+function headersOf(req: http.IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+async function readRequest(req: http.IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+

@@ -1,0 +1,121 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+/** Azurite's well-known development account (public, documented by Microsoft; not a secret). */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** The key the Cosmos DB emulator publishes; the embedded server checks no keys at all. */
+export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DF2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
+
+export interface Emulator {
+  connectionString: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}
+
+/** Children must not outlive us, even when we die without running our shutdown. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not start listening on port ${port} within ${timeoutMs} ms`);
+}
+
+/** Azurite's blob service on loopback; in memory, or persisted under `dataDir/azurite`. */
+export async function startAzurite(options: { port?: number; dataDir?: string }): Promise<Emulator> {
+  const port = options.port || (await freePort());
+  const main = require.resolve('azurite/dist/src/blob/main.js');
+  const storage = options.dataDir
+    ? ['--location', ensureDirectory(path.join(options.dataDir, 'azurite'))]
+    : ['--inMemoryPersistence'];
+  const child = track(
+    spawn(
+      process.execPath,
+      [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--silent', '--skipApiVersionCheck', '--disableTelemetry', ...storage],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    ),
+  );
+  await waitForPort(port, child, 'Azurite');
+  return {
+    port,
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
+    stop: () => stopChild(child),
+  };
+}
+
+/** The Cosmos DB–compatible server (`@vercel/cosmosdb-server`) on loopback, over HTTPS. */
+export async function startCosmos(options: { port?: number }): Promise<Emulator> {
+  const script = path.join(__dirname, 'cosmos-server.js');
+  const child = track(spawn(process.execPath, [script, String(options.port ?? 0)], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error('the Cosmos DB server did not start within 30 s')), 30_000);
+    child.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with code ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /READY (\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+  });
+  return {
+    port,
+    connectionString: `AccountEndpoint=https://127.0.0.1:${port}/;AccountKey=${COSMOS_EMULATOR_KEY};`,
+    stop: () => stopChild(child),
+  };
+}
+
+function ensureDirectory(directory: string): string {
+  mkdirSync(directory, { recursive: true });
+  return directory;
+}

@@ -1,0 +1,33 @@
+/**
+ * The Cosmos DB containers and their partition keys. In Azure, Bicep creates them
+ * (`infra/modules/cosmos.bicep`); only the local stack creates them from this list.
+ */
+export interface ContainerDefinition {
+  id: string;
+  partitionKey: string;
+  /** Seconds; -1 = TTL enabled with no default (items opt in with `ttl`). */
+  defaultTtl?: number;
+}
+
+export const CONTAINERS = {
+  // Lists and searches run within one type, so `/type` makes them single-partition queries; the
+  // largest type (datasets synced from external platforms) stays far below the 20 GB partition limit.
+  catalogue: { id: 'catalogue', partitionKey: '/type' },
+  // Point reads dominate (every image and label call checks its imageset): `/id` costs 1 RU each.
+  imagesets: { id: 'imagesets', partitionKey: '/id' },
+  // Images are listed and registered per imageset; one imageset's metadata is KBs per image,
+  // so even a million images stay below 20 GB.
+  images: { id: 'images', partitionKey: '/imagesetId' },
+  // Labels are read per image and exported per imageset: both single-partition.
+  labels: { id: 'labels', partitionKey: '/imagesetId' },
+  campaigns: { id: 'campaigns', partitionKey: '/id' },
+  // Queries and aggregates always run within one dataset; a dataset over 20 GB belongs in a
+  // data lake, not in this query API.
+  records: { id: 'records', partitionKey: '/datasetId' },
+  // Jobs are polled by id (point read, 1 RU) far more often than listed.
+  jobs: { id: 'jobs', partitionKey: '/id' },
+  // Every authenticated request reads its API key by id: a 1 RU point read.
+  principals: { id: 'principals', partitionKey: '/id' },
+} as const satisfies Record<string, ContainerDefinition>;
+
+export type ContainerName = keyof typeof CONTAINERS;

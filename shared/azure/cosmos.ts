@@ -1,0 +1,102 @@
+import type { Agent } from 'node:https';
+import type { Container, CosmosClient, Database, ErrorResponse } from '@azure/cosmos';
+import { config } from '../config';
+import { CONTAINERS, type ContainerName } from './containers';
+import { azureCredential } from './credential';
+import { lazyRequire } from './load';
+
+let client: CosmosClient | undefined;
+
+function parseConnectionString(connectionString: string): { endpoint: string; key: string } {
+  const parts = new Map(
+    connectionString
+      .split(';')
+      .filter(Boolean)
+      .map((part) => {
+        const at = part.indexOf('=');
+        return [part.slice(0, at).toLowerCase(), part.slice(at + 1)] as const;
+      }),
+  );
+  return { endpoint: parts.get('accountendpoint') ?? '', key: parts.get('accountkey') ?? '' };
+}
+
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}
+
+/** The one CosmosClient of the process, created on first use. */
+export function cosmosClient(): CosmosClient {
+  if (client) return client;
+  const { CosmosClient: Client } = lazyRequire<typeof import('@azure/cosmos')>('@azure/cosmos');
+  const settings = config().cosmos;
+  if (settings.kind === 'identity') {
+    client = new Client({ endpoint: settings.endpoint, aadCredentials: azureCredential() });
+    return client;
+  }
+  const { endpoint, key } = parseConnectionString(settings.connectionString);
+  // The local emulators serve a self-signed certificate; trust it only on loopback and only when asked.
+  let agent: Agent | undefined;
+  if (settings.allowSelfSigned && isLoopback(endpoint)) {
+    const https = lazyRequire<typeof import('node:https')>('node:https');
+    agent = new https.Agent({ rejectUnauthorized: false, keepAlive: true });
+  }
+  client = new Client({ endpoint, key, agent, connectionPolicy: { enableEndpointDiscovery: false } });
+  return client;
+}
+
+export function database(): Database {
+  return cosmosClient().database(config().cosmos.database);
+}
+
+export function container(name: ContainerName): Container {
+  return database().container(CONTAINERS[name].id);
+}
+
+/** The HTTP status of a Cosmos error, or undefined for anything else. */
+export function cosmosStatus(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as ErrorResponse).code;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+export interface Page<T> {
+  items: T[];
+  continuation: string | undefined;
+}
+
+/**
+ * One page of a query, with the continuation token capped in size (ARCHITECTURE.md 12).
+ *
+ * @example const page = await queryPage(container('jobs'), { query, parameters }, { limit: 20 });
+ */
+export async function queryPage<T>(
+  target: Container,
+  query: { query: string; parameters: { name: string; value: string | number | boolean | null }[] },
+  options: { limit: number; continuation?: string; partitionKey?: string },
+): Promise<Page<T>> {
+  const iterator = target.items.query<T>(query, {
+    maxItemCount: options.limit,
+    continuationToken: options.continuation,
+    continuationTokenLimitInKB: 4,
+    partitionKey: options.partitionKey,
+  });
+  const response = await iterator.fetchNext();
+  return { items: response.resources, continuation: response.continuationToken ?? undefined };
+}
+
+/** Creates the database and containers: for the local stack only (in Azure, Bicep owns them). */
+export async function ensureDatabase(): Promise<void> {
+  const { database: db } = await cosmosClient().databases.createIfNotExists({ id: config().cosmos.database });
+  for (const definition of Object.values(CONTAINERS)) {
+    await db.containers.createIfNotExists({ id: definition.id, partitionKey: { paths: [definition.partitionKey] } });
+  }
+}
+
+/** Drops the cached client (tests that change the environment, and shutdown). */
+export function disposeCosmosClient(): void {
+  client?.dispose();
+  client = undefined;
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/**
+ * The app settings Azure must provide (the Bicep template sets each; `test/unit/infra.test.ts`
+ * checks that it does). Locally the embedded stack sets connection strings instead.
+ */
+export const REQUIRED_AZURE_SETTINGS = [
+  'AZURE_CLIENT_ID',
+  'AZURE_TOKEN_CREDENTIALS',
+  'COSMOS__accountEndpoint',
+  'COSMOS_DATABASE',
+  'STORAGE__blobServiceUri',
+  'SERVICEBUS__fullyQualifiedNamespace',
+  'SERVICEBUS__credential',
+  'SERVICEBUS__clientId',
+  'JOBS_QUEUE',
+  'AUTH_OIDC_ISSUER',
+  'AUTH_OIDC_AUDIENCE',
+  'CORS_ALLOWED_ORIGINS',
+  'SAS_SIGNER',
+] as const;
+
+/** `7d`, `15m`, `3600s`, `2h` or plain seconds → seconds. */
+const duration = z.string().trim().transform((text, ctx) => {
+  const match = /^(\d+)\s*([smhd]?)$/i.exec(text);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration such as 900, 15m, 2h or 7d, got '${text}'` });
+    return z.NEVER;
+  }
+  const unit = (match[2] ?? '').toLowerCase();
+  const factor = unit === 'd' ? 86_400 : unit === 'h' ? 3_600 : unit === 'm' ? 60 : 1;
+  return Number(match[1]) * factor;
+});
+
+const optionalText = z.string().trim().min(1).optional();
+const optionalUrl = z.url().optional();
+const commaList = z
+  .string()
+  .default('')
+  .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean));
+const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/** Every setting the app reads, with its default. README's configuration table mirrors this. */
+const settingsSchema = z.object({
+  COSMOS: optionalText,
+  COSMOS__accountEndpoint: optionalUrl,
+  COSMOS_DATABASE: z.string().trim().min(1).default('mlassets'),
+  COSMOS_ALLOW_SELF_SIGNED: booleanText.default(false),
+  STORAGE: optionalText,
+  STORAGE__blobServiceUri: optionalUrl,
+  SERVICEBUS: optionalText,
+  SERVICEBUS__fullyQualifiedNamespace: optionalText,
+  JOBS_QUEUE: z.string().trim().min(1).default('jobs'),
+  AZURE_CLIENT_ID: optionalText,
+  AUTH_OIDC_ISSUER: optionalUrl,
+  AUTH_OIDC_AUDIENCE: optionalText,
+  AUTH_OIDC_JWKS_URI: optionalUrl,
+  AUTH_ROLES_CLAIM: z.string().trim().min(1).default('roles'),
+  AUTH_CLOCK_SKEW: duration.default(60),
+  CORS_ALLOWED_ORIGINS: commaList,
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  SAS_SIGNER: z.enum(['accountKey', 'userDelegation']).optional(),
+  IMAGESET_UPLOAD_TOKEN_TTL: duration.default(7 * 86_400),
+  IMAGE_READ_TOKEN_TTL: duration.default(900),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** How the app reaches one Azure service: a connection string (emulators) or an endpoint + identity. */
+export type Connection =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'identity'; endpoint: string };
+
+export interface Config {
+  settings: Settings;
+  cosmos: Connection & { database: string; allowSelfSigned: boolean };
+  storage: Connection & { sasSigner: 'accountKey' | 'userDelegation' };
+  /** `UseDevelopmentHost=true` hands messages to the local development host instead of Service Bus. */
+  serviceBus: (Connection | { kind: 'developmentHost' }) & { queue: string };
+  auth: {
+    oidc: { issuer: string; audience: string; jwksUri: string | undefined } | undefined;
+    rolesClaim: string;
+    clockSkewSeconds: number;
+  };
+  cors: { allowedOrigins: string[] };
+  http: { maxBodyBytes: number };
+  sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function connectionFrom(
+  name: string,
+  connectionString: string | undefined,
+  endpointSetting: string,
+  endpoint: string | undefined,
+  problems: string[],
+): Connection {
+  if (connectionString) return { kind: 'connectionString', connectionString };
+  if (endpoint) return { kind: 'identity', endpoint };
+  problems.push(`${name}: set ${endpointSetting} (Azure, managed identity) or ${name} (a connection string, emulators)`);
+  return { kind: 'identity', endpoint: '' };
+}
+
+/** Parses an environment into a Config or throws a ConfigError naming every bad setting. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const s = parsed.data;
+  const problems: string[] = [];
+  const cosmos = connectionFrom('COSMOS', s.COSMOS, 'COSMOS__accountEndpoint', s.COSMOS__accountEndpoint, problems);
+  const storage = connectionFrom('STORAGE', s.STORAGE, 'STORAGE__blobServiceUri', s.STORAGE__blobServiceUri, problems);
+  const serviceBus =
+    s.SERVICEBUS === 'UseDevelopmentHost=true'
+      ? { kind: 'developmentHost' as const }
+      : connectionFrom(
+          'SERVICEBUS',
+          s.SERVICEBUS,
+          'SERVICEBUS__fullyQualifiedNamespace',
+          s.SERVICEBUS__fullyQualifiedNamespace,
+          problems,
+        );
+  if (Boolean(s.AUTH_OIDC_ISSUER) !== Boolean(s.AUTH_OIDC_AUDIENCE)) {
+    problems.push('AUTH_OIDC_ISSUER and AUTH_OIDC_AUDIENCE: set both (to accept bearer tokens) or neither');
+  }
+  const sasSigner = s.SAS_SIGNER ?? (storage.kind === 'identity' ? 'userDelegation' : 'accountKey');
+  if (sasSigner === 'accountKey' && storage.kind === 'identity') {
+    problems.push('SAS_SIGNER: accountKey needs STORAGE as a connection string with an account key');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    settings: s,
+    cosmos: { ...cosmos, database: s.COSMOS_DATABASE, allowSelfSigned: s.COSMOS_ALLOW_SELF_SIGNED },
+    storage: { ...storage, sasSigner },
+    serviceBus: { ...serviceBus, queue: s.JOBS_QUEUE },
+    auth: {
+      oidc:
+        s.AUTH_OIDC_ISSUER && s.AUTH_OIDC_AUDIENCE
+          ? { issuer: s.AUTH_OIDC_ISSUER, audience: s.AUTH_OIDC_AUDIENCE, jwksUri: s.AUTH_OIDC_JWKS_URI }
+          : undefined,
+      rolesClaim: s.AUTH_ROLES_CLAIM,
+      clockSkewSeconds: s.AUTH_CLOCK_SKEW,
+    },
+    cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
+    http: { maxBodyBytes: s.MAX_BODY_BYTES },
+    sas: { uploadTokenTtlSeconds: s.IMAGESET_UPLOAD_TOKEN_TTL, readTokenTtlSeconds: s.IMAGE_READ_TOKEN_TTL },
+  };
+}
+
+let memo: Config | undefined;
+
+/** The process's config, parsed on first use (never at import time: a throw there unloads every function). */
+export function config(): Config {
+  memo ??= parseConfig(process.env);
+  return memo;
+}
+
+/** Forgets the memoised config; the local stack calls it after it has set the environment. */
+export function resetConfig(): void {
+  memo = undefined;
+}

@@ -1,0 +1,19 @@
+/** `If-Match` as Cosmos wants it: one ETag, or undefined when the caller sent none or `*`. */
+export function ifMatch(headers: { get(name: string): string | null }): string | undefined {
+  const value = headers.get('if-match')?.trim();
+  if (!value || value === '*') return undefined;
+  return value;
+}
+
+/** Whether `If-None-Match` already names this ETag (weak comparison, RFC 9110 13.1.2). */
+export function matchesIfNoneMatch(headerValue: string | null, etag: string): boolean {
+  if (!headerValue) return false;
+  if (headerValue.trim() === '*') return true;
+  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
+  return headerValue.split(',').some((tag) => strip(tag) === strip(etag));
+}
+
+/** Cosmos `_etag` values are already quoted; make sure any ETag we send is. */
+export function quoteEtag(etag: string): string {
+  return etag.startsWith('"') || etag.startsWith('W/"') ? etag : `"${etag}"`;
+}

@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { errors } from '../errors';
+import type { Reply } from './reply';
+
+/** `?limit=&cursor=`: spread into a route's query schema. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page (1–100).'),
+  cursor: z.string().min(1).max(8192).optional().describe('The `nextCursor` of the previous page.'),
+};
+
+export function pageOf<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+    })
+    .meta({ id });
+}
+
+/** Stable JSON: keys sorted, so the same filters always hash the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function filtersHash(filters: unknown): string {
+  return createHash('sha256').update(canonical(filters)).digest('base64url').slice(0, 16);
+}
+
+const cursorShape = z.object({ c: z.string(), f: z.string() });
+
+/**
+ * Wraps a Cosmos continuation token into an opaque cursor bound to the filters that produced it.
+ *
+ * @example const cursor = encodeCursor(page.continuation, { status: 'published' });
+ */
+export function encodeCursor(continuation: string, filters: unknown): string {
+  return Buffer.from(JSON.stringify({ c: continuation, f: filtersHash(filters) })).toString('base64url');
+}
+
+/** The continuation inside a cursor; 400 if the cursor is malformed or was made for other filters. */
+export function decodeCursor(cursor: string | undefined, filters: unknown): string | undefined {
+  if (cursor === undefined) return undefined;
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+  }
+  const parsed = cursorShape.safeParse(decoded);
+  if (!parsed.success) throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+  if (parsed.data.f !== filtersHash(filters)) {
+    throw errors.invalidField('/query/cursor', 'was issued for different filters; start again without a cursor');
+  }
+  return parsed.data.c;
+}
+
+/**
+ * The list reply: `{ items, nextCursor }` plus `Link: <…>; rel="next"` when there is a next page.
+ *
+ * @example return pageReply(page.items, page.continuation, filters, request.url);
+ */
+export function pageReply(
+  items: unknown[],
+  continuation: string | undefined,
+  filters: unknown,
+  requestUrl: string,
+): Reply {
+  const nextCursor = continuation ? encodeCursor(continuation, filters) : null;
+  const headers: Record<string, string> = {};
+  if (nextCursor) {
+    const next = new URL(requestUrl);
+    next.searchParams.set('cursor', nextCursor);
+    headers.Link = `<${next.pathname}${next.search}>; rel="next"`;
+  }
+  return { status: 200, body: { items, nextCursor }, headers };
+}

@@ -1,0 +1,172 @@
+import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ParameterObject, type SchemaObject } from 'openapi3-ts/oas31';
+import { z } from 'zod';
+import { type RouteDefinition, registeredRoutes } from '../http/route';
+
+type JsonSchema = Record<string, unknown>;
+
+/** `v1/things/{id:int}` / `{id?}` / `{*rest}` → OpenAPI's `/api/v1/things/{id}`. */
+export function openApiPath(routeTemplate: string): string {
+  const path = routeTemplate.replace(/\{\*?([A-Za-z0-9_]+)(?::[^}?]*)?\??\}/g, '{$1}');
+  return `/api/${path}`;
+}
+
+const problemSchema: SchemaObject = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['pointer', 'message'],
+        properties: { pointer: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+/** Converts a zod schema, hoisting its named parts (`.meta({ id })`) into components. */
+function toSchema(schema: z.ZodType, components: Record<string, SchemaObject>, io: 'input' | 'output'): SchemaObject {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', reused: 'inline' }) as JsonSchema;
+  const defs = (json.$defs ?? {}) as Record<string, JsonSchema>;
+  delete json.$defs;
+  delete json.$schema;
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, inner] of Object.entries(value)) {
+        out[key] =
+          key === '$ref' && typeof inner === 'string' ? inner.replace('#/$defs/', '#/components/schemas/') : rewrite(inner);
+      }
+      return out;
+    }
+    return value;
+  };
+  for (const [name, def] of Object.entries(defs)) components[name] = rewrite(def) as SchemaObject;
+  const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id;
+  const converted = rewrite(json) as SchemaObject;
+  if (id) {
+    components[id] = converted;
+    return { $ref: `#/components/schemas/${id}` };
+  }
+  return converted;
+}
+
+function parametersOf(definition: RouteDefinition, components: Record<string, SchemaObject>): ParameterObject[] {
+  const result: ParameterObject[] = [];
+  const add = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
+    if (!schema) return;
+    const json = toSchema(schema, components, 'input') as { properties?: Record<string, SchemaObject>; required?: string[] };
+    for (const [name, property] of Object.entries(json.properties ?? {})) {
+      const { description, ...rest } = property as SchemaObject & { description?: string };
+      result.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
+    }
+  };
+  add(definition.params, 'path');
+  add(definition.query, 'query');
+  // Path parameters a route has without a params schema still belong in the document.
+  for (const match of definition.path.matchAll(/\{\*?([A-Za-z0-9_]+)/g)) {
+    const name = match[1] ?? '';
+    if (!result.some((p) => p.in === 'path' && p.name === name)) {
+      result.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+    }
+  }
+  return result;
+}
+
+function operationOf(definition: RouteDefinition, components: Record<string, SchemaObject>): OperationObject {
+  const responses: OperationObject['responses'] = {};
+  for (const [status, spec] of Object.entries(definition.responses)) {
+    responses[status] = {
+      description: spec.description,
+      ...(spec.schema || spec.contentType
+        ? {
+            content: {
+              [spec.contentType ?? 'application/json']: spec.schema ? { schema: toSchema(spec.schema, components, 'output') } : {},
+            },
+          }
+        : {}),
+    };
+  }
+  responses.default = {
+    description: 'An error, as RFC 9457 problem details.',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
+  const security: OperationObject['security'] =
+    definition.access === 'public'
+      ? []
+      : definition.access === 'optional'
+        ? [{}, { apiKey: [] }, { bearer: [] }]
+        : [{ apiKey: [] }, { bearer: [] }];
+  const operation: OperationObject = {
+    operationId: definition.name,
+    summary: definition.summary,
+    tags: definition.tags,
+    parameters: parametersOf(definition, components),
+    responses,
+    security,
+    'x-roles': Array.isArray(definition.access) ? [...definition.access] : definition.access,
+  };
+  if (definition.description) operation.description = definition.description;
+  if (definition.deprecated) operation.deprecated = true;
+  if (definition.body || definition.rawBody) {
+    const types = definition.consumes ?? ['application/json'];
+    operation.requestBody = {
+      required: definition.body ? !definition.body.safeParse(undefined).success : true,
+      content: Object.fromEntries(
+        types.map((type) => [type, definition.body ? { schema: toSchema(definition.body, components, 'input') } : {}]),
+      ),
+    };
+  }
+  return operation;
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
+  }
+  return value;
+}
+
+/** The OpenAPI 3.1 document of every registered route, keys sorted so the committed copy diffs cleanly. */
+export function buildOpenApiDocument(routes: readonly RouteDefinition[] = registeredRoutes): OpenAPIObject {
+  const components: Record<string, SchemaObject> = { Problem: problemSchema };
+  const builder = OpenApiBuilder.create()
+    .addOpenApiVersion('3.1.0')
+    .addTitle('ML asset platform API')
+    .addVersion('1.0.0')
+    .addDescription(
+      'Catalogue of AI assets, label store, tabular queries and inference jobs. ' +
+        'Authenticate with `X-API-Key: <keyId>.<secret>` or `Authorization: Bearer <JWT>`. ' +
+        'Errors are RFC 9457 problem details; lists are cursor-paginated.',
+    )
+    .addSecurityScheme('apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' })
+    .addSecurityScheme('bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const paths = new Map<string, Record<string, OperationObject>>();
+  for (const definition of routes) {
+    const path = openApiPath(definition.path);
+    const item = paths.get(path) ?? {};
+    item[definition.method.toLowerCase()] = operationOf(definition, components);
+    paths.set(path, item);
+  }
+  for (const [path, item] of paths) builder.addPath(path, item);
+  for (const [name, schema] of Object.entries(components)) builder.addSchema(name, schema);
+  return sortKeys(builder.getSpec()) as OpenAPIObject;
+}

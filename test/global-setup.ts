@@ -1,0 +1,49 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import type { RunningStack, StackOptions } from '../local/stack';
+import { startJwksServer, type JwksServer } from './support/jwks-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+    adminKey: string;
+    settings: Record<string, string>;
+    jwks: { issuer: string; audience: string; privateJwk: string };
+  }
+}
+
+let stack: RunningStack | undefined;
+let jwks: JwksServer | undefined;
+
+/**
+ * Starts the embedded stack once for the whole run: Azurite, the Cosmos DB server and the
+ * development host with the compiled app (`npm test` builds it first), plus an OIDC issuer of the
+ * test's own whose JWKS the app verifies bearer tokens against.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  const load = createRequire(import.meta.url);
+  const { startStack } = load(path.resolve(__dirname, '../dist/local/stack.js')) as {
+    startStack(options: StackOptions): Promise<RunningStack>;
+  };
+  jwks = await startJwksServer();
+  stack = await startStack({
+    port: 0,
+    seed: true,
+    verbose: process.env.DEVHOST_VERBOSE === '1',
+    settings: {
+      AUTH_OIDC_ISSUER: jwks.issuer,
+      AUTH_OIDC_AUDIENCE: jwks.audience,
+      CORS_ALLOWED_ORIGINS: 'https://labeller.example',
+    },
+  });
+  project.provide('baseUrl', stack.baseUrl ?? '');
+  project.provide('adminKey', stack.adminKey ?? '');
+  project.provide('settings', stack.settings);
+  project.provide('jwks', { issuer: jwks.issuer, audience: jwks.audience, privateJwk: JSON.stringify(jwks.privateJwk) });
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop();
+  await jwks?.stop();
+}
