@@ -41,7 +41,7 @@ const commaList = z
 const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Every setting the app reads, with its default. README's configuration table mirrors this. */
-const settingsSchema = z.object({
+export const settingsSchema = z.object({
   COSMOS: optionalText,
   COSMOS__accountEndpoint: optionalUrl,
   COSMOS_DATABASE: z.string().trim().min(1).default('mlassets'),
@@ -51,6 +51,8 @@ const settingsSchema = z.object({
   SERVICEBUS: optionalText,
   SERVICEBUS__fullyQualifiedNamespace: optionalText,
   JOBS_QUEUE: z.string().trim().min(1).default('jobs'),
+  JOBS_MAX_DELIVERY_COUNT: z.coerce.number().int().min(1).max(100).default(10),
+  JOBS_STUCK_AFTER: duration.default(1_800),
   AZURE_CLIENT_ID: optionalText,
   AUTH_OIDC_ISSUER: optionalUrl,
   AUTH_OIDC_AUDIENCE: optionalText,
@@ -85,6 +87,7 @@ export interface Config {
   cors: { allowedOrigins: string[] };
   http: { maxBodyBytes: number };
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
+  jobs: { maxDeliveryCount: number; stuckAfterSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -151,6 +154,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
     http: { maxBodyBytes: s.MAX_BODY_BYTES },
     sas: { uploadTokenTtlSeconds: s.IMAGESET_UPLOAD_TOKEN_TTL, readTokenTtlSeconds: s.IMAGE_READ_TOKEN_TTL },
+    jobs: { maxDeliveryCount: s.JOBS_MAX_DELIVERY_COUNT, stuckAfterSeconds: s.JOBS_STUCK_AFTER },
   };
 }
 

@@ -26,8 +26,15 @@ export const CONTAINERS = {
   records: { id: 'records', partitionKey: '/datasetId' },
   // Jobs are polled by id (point read, 1 RU) far more often than listed.
   jobs: { id: 'jobs', partitionKey: '/id' },
-  // Every authenticated request reads its API key by id: a 1 RU point read.
+  // Every authenticated request reads its API key by id: a 1 RU point read. Access grants and quota
+  // counters are read by id too (`<principal>:<model>`), so they share the container.
   principals: { id: 'principals', partitionKey: '/id' },
+  // Inference results by hash of (model, version, input): point reads; items expire by TTL.
+  cache: { id: 'cache', partitionKey: '/id', defaultTtl: 86_400 },
+  // Idempotency-Key records (caller + key → job): point reads; kept a day, as the IETF draft suggests.
+  idempotency: { id: 'idempotency', partitionKey: '/id', defaultTtl: 86_400 },
+  // One small document per connector (cursor, counts, errors): point reads.
+  connectorState: { id: 'connectorState', partitionKey: '/id' },
 } as const satisfies Record<string, ContainerDefinition>;
 
 export type ContainerName = keyof typeof CONTAINERS;

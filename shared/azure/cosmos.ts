@@ -1,6 +1,7 @@
 import type { Agent } from 'node:https';
 import type { Container, CosmosClient, Database, ErrorResponse } from '@azure/cosmos';
 import { config } from '../config';
+import { errors } from '../errors';
 import { CONTAINERS, type ContainerName } from './containers';
 import { azureCredential } from './credential';
 import { lazyRequire } from './load';
@@ -75,23 +76,34 @@ export interface Page<T> {
 export async function queryPage<T>(
   target: Container,
   query: { query: string; parameters: { name: string; value: string | number | boolean | null }[] },
-  options: { limit: number; continuation?: string; partitionKey?: string },
+  options: { limit: number; continuation?: string; partitionKey?: string; crossPartition?: boolean },
 ): Promise<Page<T>> {
   const iterator = target.items.query<T>(query, {
     maxItemCount: options.limit,
     continuationToken: options.continuation,
     continuationTokenLimitInKB: 4,
     partitionKey: options.partitionKey,
+    // Cross-partition continuation tokens need query control in @azure/cosmos 4.x.
+    ...(options.crossPartition ? { enableQueryControl: true } : {}),
   });
-  const response = await iterator.fetchNext();
-  return { items: response.resources, continuation: response.continuationToken ?? undefined };
+  try {
+    const response = await iterator.fetchNext();
+    return { items: response.resources, continuation: response.continuationToken ?? undefined };
+  } catch (error) {
+    // A continuation we issued is only refused if it was tampered with or has expired.
+    if (options.continuation && cosmosStatus(error) === 400) {
+      throw errors.invalidField('/query/cursor', 'is not valid any more; start again without a cursor');
+    }
+    throw error;
+  }
 }
 
 /** Creates the database and containers: for the local stack only (in Azure, Bicep owns them). */
 export async function ensureDatabase(): Promise<void> {
   const { database: db } = await cosmosClient().databases.createIfNotExists({ id: config().cosmos.database });
   for (const definition of Object.values(CONTAINERS)) {
-    await db.containers.createIfNotExists({ id: definition.id, partitionKey: { paths: [definition.partitionKey] } });
+    const defaultTtl = 'defaultTtl' in definition ? definition.defaultTtl : undefined;
+    await db.containers.createIfNotExists({ id: definition.id, partitionKey: { paths: [definition.partitionKey] }, defaultTtl });
   }
 }
 

@@ -1,0 +1,113 @@
+import type { PatchOperation } from '@azure/cosmos';
+import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { errors } from '../errors';
+import { JobRecord, type JobStatus } from './job.schema';
+
+// Jobs are partitioned by `/id`: polling a job (the hottest path) is a 1 RU point read.
+
+export interface StoredJob {
+  record: JobRecord;
+  etag: string;
+}
+
+function stored(resource: (JobRecord & { _etag?: string }) | undefined): StoredJob | undefined {
+  if (!resource) return undefined;
+  return { record: JobRecord.parse(resource), etag: resource._etag ?? '' };
+}
+
+export async function insertJob(record: JobRecord): Promise<StoredJob> {
+  const { resource } = await container('jobs').items.create(record);
+  const created = stored(resource);
+  if (!created) throw new Error('Cosmos returned no job after create');
+  return created;
+}
+
+export async function readJob(id: string): Promise<StoredJob | undefined> {
+  try {
+    const { resource } = await container('jobs').item(id, id).read<JobRecord & { _etag?: string }>();
+    return stored(resource);
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Replaces the job only if it still has `etag`; undefined when someone else changed it first. */
+export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Promise<StoredJob | undefined> {
+  try {
+    const { resource } = await container('jobs')
+      .item(record.id, record.id)
+      .replace<JobRecord>(record, { accessCondition: { type: 'IfMatch', condition: etag } });
+    return stored(resource as (JobRecord & { _etag?: string }) | undefined);
+  } catch (error) {
+    if (cosmosStatus(error) === 412) return undefined;
+    throw error;
+  }
+}
+
+export async function patchJob(id: string, operations: PatchOperation[]): Promise<void> {
+  await container('jobs').item(id, id).patch(operations);
+}
+
+export interface JobFilters {
+  owner?: string;
+  status?: JobStatus;
+  kind?: string;
+  label?: { name: string; value: string };
+}
+
+export async function listJobs(
+  filters: JobFilters,
+  limit: number,
+  continuation: string | undefined,
+): Promise<{ items: JobRecord[]; continuation: string | undefined }> {
+  const conditions = ['c.docType = "job"'];
+  const parameters: { name: string; value: string }[] = [];
+  if (filters.owner !== undefined) {
+    conditions.push('c.owner = @owner');
+    parameters.push({ name: '@owner', value: filters.owner });
+  }
+  if (filters.status) {
+    conditions.push('c.status = @status');
+    parameters.push({ name: '@status', value: filters.status });
+  }
+  if (filters.kind) {
+    conditions.push('c.kind = @kind');
+    parameters.push({ name: '@kind', value: filters.kind });
+  }
+  if (filters.label) {
+    // Label names are checked against a fixed pattern by the schema; values are parameters.
+    if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidField('/query/label', 'bad label name');
+    conditions.push(`c.labels["${filters.label.name}"] = @labelValue`);
+    parameters.push({ name: '@labelValue', value: filters.label.value });
+  }
+  const page = await queryPage<JobRecord>(
+    container('jobs'),
+    { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
+    { limit, continuation, crossPartition: true },
+  );
+  return { items: page.items.map((item) => JobRecord.parse(item)), continuation: page.continuation };
+}
+
+/** Jobs in `status` whose `field` is older than `before` (the reaper's query), at most `limit`. */
+export async function findJobsOlderThan(
+  status: JobStatus,
+  field: 'heartbeatAt' | 'cancelAfter',
+  before: string,
+  limit: number,
+): Promise<JobRecord[]> {
+  const { resources } = await container('jobs')
+    .items.query<JobRecord>(
+      {
+        query: `SELECT TOP @limit * FROM c WHERE c.docType = "job" AND c.status = @status AND IS_STRING(c.${field}) AND c.${field} < @before`,
+        parameters: [
+          { name: '@limit', value: limit },
+          { name: '@status', value: status },
+          { name: '@before', value: before },
+        ],
+      },
+      { maxItemCount: limit },
+    )
+    .fetchAll();
+  return resources.map((item) => JobRecord.parse(item));
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Every kind of job the worker runs. A kind without a handler does not compile: `functions/jobs.ts`
+ * maps each one to its handler in a `Record<JobKind, JobHandler>`.
+ */
+export const JobKind = z.enum(['imageset.finalize', 'labels.export']).meta({ id: 'JobKind' });
+export type JobKind = z.infer<typeof JobKind>;
+
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).meta({ id: 'JobStatus' });
+export type JobStatus = z.infer<typeof JobStatus>;
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export const JobError = z.object({
+  code: z.string().describe('`bad-input`, `dead-lettered`, `stuck`, `canceled`, `deadline`, `failed`, …'),
+  message: z.string(),
+});
+
+export const Progress = z.object({ done: z.number().int().min(0), total: z.number().int().min(0) });
+
+/** The stored job. `state` is the handler's checkpoint (what a redelivery resumes from); never shown. */
+export const JobRecord = z.object({
+  id: z.string(),
+  docType: z.literal('job'),
+  kind: JobKind,
+  owner: z.string(),
+  status: JobStatus,
+  input: z.unknown(),
+  state: z.unknown().optional(),
+  progress: Progress.optional(),
+  result: z.unknown().optional(),
+  /** Results too big to store inline live in blob storage; this is the blob path. */
+  resultBlob: z.string().optional(),
+  error: JobError.optional(),
+  attempts: z.number().int().min(0),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  /** Updated on start, progress and checkpoints; the reaper fails running jobs whose heartbeat stopped. */
+  heartbeatAt: z.iso.datetime().nullable().default(null),
+  finishedAt: z.iso.datetime().nullable(),
+  /** A job not started by then ends `canceled` (the `Cancel-After` deadline). */
+  cancelAfter: z.iso.datetime().nullable(),
+  cancelRequested: z.boolean().default(false),
+  /** Kind-specific fields areas may add (e.g. modelId) for listing and filtering. */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+export type JobRecord = z.infer<typeof JobRecord>;
+
+/** What a job message carries: the job id and kind; the job document holds the rest. */
+export const JobMessage = z.object({
+  jobId: z.string().min(1).max(128),
+  kind: JobKind,
+  /** For fan-out: which part of the job this message is for. */
+  part: z.unknown().optional(),
+});
+export type JobMessage = z.infer<typeof JobMessage>;
+
+export const JobView = JobRecord.omit({ docType: true, state: true, input: true, resultBlob: true })
+  .extend({ resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.') })
+  .meta({ id: 'Job' });
+export type JobView = z.infer<typeof JobView>;

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { queueSender } from '../azure/queue';
+import { isAdmin } from '../auth/auth.service';
+import type { Principal } from '../auth/auth.schema';
+import { config } from '../config';
+import { errors } from '../errors';
+import { decodeCursor } from '../http/pagination';
+import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
+import { type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
+
+export interface SubmitJob {
+  kind: JobKind;
+  owner: string;
+  input: unknown;
+  labels?: Record<string, string>;
+  cancelAfter?: Date;
+  /** Use this id instead of a random one (idempotent submission by a caller-derived key). */
+  id?: string;
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export async function sendJobMessage(message: JobMessage, messageId: string): Promise<void> {
+  await queueSender().send(config().serviceBus.queue, { messageId, body: message });
+}
+
+/**
+ * Writes the job (queued) first, then its message, so a message never points at nothing; if the
+ * send fails the job is marked failed and the caller gets 503 — no orphan on either side.
+ */
+export async function submitJob(submission: SubmitJob): Promise<JobRecord> {
+  const record: JobRecord = {
+    id: submission.id ?? randomUUID(),
+    docType: 'job',
+    kind: submission.kind,
+    owner: submission.owner,
+    status: 'queued',
+    input: submission.input,
+    attempts: 0,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    heartbeatAt: null,
+    finishedAt: null,
+    cancelAfter: submission.cancelAfter?.toISOString() ?? null,
+    cancelRequested: false,
+    labels: submission.labels ?? {},
+  };
+  const { record: created } = await insertJob(record);
+  try {
+    await sendJobMessage({ jobId: created.id, kind: created.kind }, created.id);
+  } catch (error) {
+    await patchJob(created.id, [
+      { op: 'set', path: '/status', value: 'failed' },
+      { op: 'set', path: '/finishedAt', value: new Date().toISOString() },
+      { op: 'set', path: '/error', value: { code: 'queue-unavailable', message: 'The job could not be queued.' } },
+    ]);
+    throw errors.unavailable('The job queue is not reachable; the job was not started. Try again shortly.', 30);
+  }
+  return created;
+}
+
+/** The job if the caller may see it (its owner or an admin); 404 otherwise, so ids leak nothing. */
+export async function getJobFor(id: string, principal: Principal): Promise<{ record: JobRecord; etag: string }> {
+  const stored = await readJob(id);
+  if (!stored || (stored.record.owner !== principal.id && !isAdmin(principal))) throw errors.notFound('job', id);
+  return stored;
+}
+
+export function toJobView(record: JobRecord): JobView {
+  return JobView.parse(record);
+}
+
+export async function listJobsFor(
+  principal: Principal,
+  filters: Omit<JobFilters, 'owner'> & { all?: boolean },
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ items: JobView[]; continuation: string | undefined }> {
+  const { all, ...rest } = filters;
+  const scoped: JobFilters = all && isAdmin(principal) ? rest : { ...rest, owner: principal.id };
+  const page = await listJobs(scoped, limit, decodeCursor(cursor, filters));
+  return { items: page.items.map(toJobView), continuation: page.continuation };
+}
+
+/**
+ * Cancels a job: a queued one ends `canceled` now (the worker will skip its message); a running
+ * one is asked to stop (handlers check `cancelRequested` between batches). 409 once it has ended.
+ */
+export async function cancelJob(id: string, principal: Principal): Promise<JobRecord> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { record, etag } = await getJobFor(id, principal);
+    if (isTerminal(record.status)) throw errors.conflict(`The job has already ended (${record.status}).`, { status: record.status });
+    const next: JobRecord =
+      record.status === 'queued'
+        ? {
+            ...record,
+            status: 'canceled',
+            finishedAt: new Date().toISOString(),
+            cancelRequested: true,
+            error: { code: 'canceled', message: 'Canceled before it started.' },
+          }
+        : { ...record, cancelRequested: true };
+    const replaced = await replaceJobIfUnchanged(next, etag);
+    if (replaced) return replaced.record;
+  }
+  throw errors.conflict('The job kept changing while it was being canceled; try again.');
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { blobServiceClient } from '../azure/blob';
+import { type StoredJob, findJobsOlderThan, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
+import { type JobContext, type JobHandler, type JobOutcome, PermanentJobError } from './job.handler';
+import { JobMessage, type JobKind, type JobRecord } from './job.schema';
+import { isTerminal, sendJobMessage } from './job.service';
+
+/** Results above this size go to blob storage; Cosmos documents stay small (and cheap to poll). */
+export const INLINE_RESULT_LIMIT_BYTES = 100 * 1024;
+export const RESULTS_CONTAINER = 'job-results';
+
+export type JobHandlers = Record<JobKind, JobHandler>;
+
+let resultsContainerReady: Promise<void> | undefined;
+
+export interface Delivery {
+  messageId: string;
+  deliveryCount: number;
+  maxDeliveryCount: number;
+}
+
+export type WorkerLog = (message: string) => void;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** A short reason fit to show the job's owner: the error's message, bounded. */
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 500 ? `${message.slice(0, 497)}...` : message;
+}
+
+async function finish(job: JobRecord, fields: Partial<JobRecord>): Promise<void> {
+  const operations = Object.entries({ ...fields, finishedAt: now() }).map(([key, value]) => ({
+    op: 'set' as const,
+    path: `/${key}`,
+    value,
+  }));
+  await patchJob(job.id, operations);
+}
+
+/** queued → running guarded by the ETag: of two racing deliveries only one starts the job. */
+async function start(stored: StoredJob): Promise<JobRecord | undefined> {
+  const { record, etag } = stored;
+  const next: JobRecord = {
+    ...record,
+    status: 'running',
+    startedAt: record.startedAt ?? now(),
+    heartbeatAt: now(),
+    attempts: record.attempts + 1,
+  };
+  return (await replaceJobIfUnchanged(next, etag))?.record;
+}
+
+async function storeResult(job: JobRecord, result: unknown): Promise<Partial<JobRecord>> {
+  const json = JSON.stringify(result ?? null);
+  if (Buffer.byteLength(json) <= INLINE_RESULT_LIMIT_BYTES) return { result };
+  const blob = `${job.id}.json`;
+  const containerClient = blobServiceClient().getContainerClient(RESULTS_CONTAINER);
+  resultsContainerReady ??= containerClient.createIfNotExists().then(() => undefined);
+  await resultsContainerReady;
+  await containerClient.getBlockBlobClient(blob).upload(json, Buffer.byteLength(json), {
+    blobHTTPHeaders: { blobContentType: 'application/json' },
+  });
+  return { resultBlob: `${RESULTS_CONTAINER}/${blob}` };
+}
+
+function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog): JobContext {
+  return {
+    job,
+    part,
+    deliveryCount: delivery.deliveryCount,
+    isLastDelivery: delivery.deliveryCount >= delivery.maxDeliveryCount,
+    state: job.state,
+    async saveState(state) {
+      await patchJob(job.id, [
+        { op: 'set', path: '/state', value: state },
+        { op: 'set', path: '/heartbeatAt', value: now() },
+      ]);
+      job.state = state;
+    },
+    async progress(done, total) {
+      await patchJob(job.id, [
+        { op: 'set', path: '/progress', value: { done, total } },
+        { op: 'set', path: '/heartbeatAt', value: now() },
+      ]);
+    },
+    async enqueuePart(nextPart) {
+      // Deterministic message ids make a re-sent part a duplicate that Service Bus drops.
+      const digest = createHash('sha256').update(JSON.stringify(nextPart)).digest('hex').slice(0, 16);
+      await sendJobMessage({ jobId: job.id, kind: job.kind, part: nextPart }, `${job.id}:${digest}`);
+    },
+    log,
+  };
+}
+
+/**
+ * Handles one delivery of a job message. Idempotent: a message for a job that has ended is
+ * completed without running anything. Returns normally to complete the message; throws only for
+ * transient failures, so Service Bus redelivers (ARCHITECTURE.md 9 and 12).
+ */
+export async function processJobMessage(
+  body: unknown,
+  delivery: Delivery,
+  handlers: JobHandlers,
+  log: WorkerLog,
+): Promise<void> {
+  const parsed = JobMessage.safeParse(body);
+  if (!parsed.success) {
+    // A poison message: rerunning cannot help, so mark its job (if we can tell which) and complete.
+    const jobId = (body as { jobId?: unknown } | null)?.jobId;
+    const stored = typeof jobId === 'string' ? await readJob(jobId) : undefined;
+    if (stored && !isTerminal(stored.record.status)) {
+      await finish(stored.record, { status: 'failed', error: { code: 'bad-message', message: 'The job message could not be read.' } });
+    }
+    log(`discarded unreadable message ${delivery.messageId}`);
+    return;
+  }
+  const message = parsed.data;
+  const stored = await readJob(message.jobId);
+  if (!stored || isTerminal(stored.record.status)) return;
+  let job = stored.record;
+  if (job.status === 'queued') {
+    if (job.cancelRequested || (job.cancelAfter && Date.parse(job.cancelAfter) <= Date.now())) {
+      const byDeadline = !job.cancelRequested;
+      await finish(job, {
+        status: 'canceled',
+        error: byDeadline
+          ? { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' }
+          : { code: 'canceled', message: 'Canceled before it started.' },
+      });
+      return;
+    }
+    const started = await start(stored);
+    if (!started) throw new Error(`job ${job.id} changed while starting; retrying`);
+    job = started;
+  }
+  let outcome: JobOutcome;
+  try {
+    outcome = await handlers[job.kind](contextFor(job, message.part, delivery, log));
+  } catch (error) {
+    if (error instanceof PermanentJobError) {
+      await finish(job, { status: 'failed', error: { code: error.code, message: error.message } });
+      return;
+    }
+    if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
+      // Record the failure before the message goes to the dead-letter queue.
+      await finish(job, { status: 'failed', error: { code: 'failed', message: reason(error) } });
+    }
+    throw error;
+  }
+  if (outcome.kind === 'pending') return;
+  const latest = await readJob(job.id);
+  if (!latest || isTerminal(latest.record.status)) return;
+  // The result is written in the same document update that says `succeeded`, never after it.
+  await finish(latest.record, { status: 'succeeded', ...(await storeResult(latest.record, outcome.result)) });
+}
+
+/** The dead-letter trigger: a job whose message was dead-lettered ends `failed` with the reason. */
+export async function processDeadLetter(body: unknown, deadLetterReason: string | undefined): Promise<void> {
+  const parsed = JobMessage.safeParse(body);
+  if (!parsed.success) return;
+  const stored = await readJob(parsed.data.jobId);
+  if (!stored || isTerminal(stored.record.status)) return;
+  await finish(stored.record, {
+    status: 'failed',
+    error: { code: 'dead-lettered', message: `The job's message was dead-lettered: ${deadLetterReason ?? 'unknown reason'}.` },
+  });
+}
+
+/**
+ * The reaper: jobs `running` longer than `stuckAfterSeconds` (their worker died without a
+ * redelivery) end `failed`; queued jobs past their deadline end `canceled`.
+ */
+export async function reapJobs(stuckAfterSeconds: number): Promise<{ failed: number; canceled: number }> {
+  const cutoff = new Date(Date.now() - stuckAfterSeconds * 1000).toISOString();
+  const stuck = await findJobsOlderThan('running', 'heartbeatAt', cutoff, 100);
+  for (const job of stuck) {
+    await finish(job, { status: 'failed', error: { code: 'stuck', message: `No progress for ${stuckAfterSeconds} s.` } });
+  }
+  const late = await findJobsOlderThan('queued', 'cancelAfter', now(), 100);
+  for (const job of late) {
+    await finish(job, { status: 'canceled', error: { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' } });
+  }
+  return { failed: stuck.length, canceled: late.length };
+}
