@@ -55,11 +55,12 @@ fi
 
 echo "bicep.sh: $("$BICEP" --version)"
 
-ARM_DIR="$TOOLS/arm"
+ARM_DIR=".tools/arm"
 mkdir -p "$ARM_DIR"
-LOG="$(mktemp)"
-PARAMS_OUT="$(mktemp --suffix=.json)"
-trap 'rm -f "$LOG" "$PARAMS_OUT"' EXIT
+SCRATCH="$(mktemp -d)"
+trap 'rm -rf "$SCRATCH"' EXIT
+LOG="$SCRATCH/bicep.log"
+PARAMS_OUT="$SCRATCH/main.parameters.json"
 
 failed=0
 # Runs one bicep command, echoes everything it printed, and fails the script if it exited non-zero
@@ -81,8 +82,11 @@ run() {
 run build infra/main.bicep --outfile "$ARM_DIR/main.json"
 run build-params infra/main.bicepparam --outfile "$PARAMS_OUT"
 run lint infra/main.bicep
+run lint infra/main.bicepparam
 
 if (( failed )); then
+  # Bicep writes the template even when it warns; remove it so the infra test cannot pass on it.
+  rm -f "$ARM_DIR/main.json"
   echo "bicep.sh: FAILED" >&2
   exit 1
 fi

@@ -22,23 +22,23 @@ param corsAllowedOrigins string[] = []
 param functionInstanceMemoryMB int = 2048
 
 @description('Maximum number of Function App instances.')
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 100
 
-@description('OIDC issuer of bearer tokens. Empty = Microsoft Entra ID of this tenant (v2.0 endpoint).')
+@description('OIDC issuer of bearer tokens. Empty = Microsoft Entra ID of this tenant (v2.0 endpoint). Used only when oidcAudience is set.')
 param oidcIssuer string = ''
 
-@description('Expected audience (aud) of bearer tokens, e.g. api://ml-assets or the app registration\'s client ID.')
+@description('Expected audience (aud) of bearer tokens, e.g. the API app registration\'s client ID. Empty = bearer tokens are not accepted (API keys only).')
 param oidcAudience string = ''
 
 @description('Days before blobs in the exports container are deleted.')
 @minValue(1)
 param exportsRetentionDays int = 7
 
-@description('Time to live of query result cache items, in seconds.')
+@description('Time to live of inference result cache items, in seconds.')
 @minValue(1)
-param resultCacheTtlSeconds int = 300
+param resultCacheTtlSeconds int = 86400
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var tags = { 'azd-env-name': environmentName }
@@ -58,8 +58,10 @@ var names = {
 // Fixed name: the app reads it from JOBS_QUEUE, the role assignments are scoped to it.
 var jobsQueueName = 'jobs'
 
+// The app accepts bearer tokens only with both issuer and audience set ("both or neither"), so
+// without an audience the issuer is left empty too.
 var entraIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
-var effectiveOidcIssuer = empty(oidcIssuer) ? entraIssuer : oidcIssuer
+var effectiveOidcIssuer = empty(oidcAudience) ? '' : (empty(oidcIssuer) ? entraIssuer : oidcIssuer)
 
 // The one identity the app runs as. User-assigned so that role assignments exist before the app
 // is created (a system-assigned identity would start without them) and survive app re-creation.

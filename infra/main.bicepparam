@@ -16,9 +16,10 @@ param corsAllowedOrigins = filter(split(readEnvironmentVariable('CORS_ALLOWED_OR
 param functionInstanceMemoryMB = 2048
 param functionMaximumInstanceCount = int(readEnvironmentVariable('FUNCTION_MAXIMUM_INSTANCE_COUNT', '100'))
 
-// Empty issuer = Microsoft Entra ID of the deployment's tenant.
+// Bearer tokens: set the audience to turn them on (empty = API keys only). Empty issuer with an
+// audience = Microsoft Entra ID of the deployment's tenant.
 param oidcIssuer = readEnvironmentVariable('AUTH_OIDC_ISSUER', '')
 param oidcAudience = readEnvironmentVariable('AUTH_OIDC_AUDIENCE', '')
 
 param exportsRetentionDays = int(readEnvironmentVariable('EXPORTS_RETENTION_DAYS', '7'))
-param resultCacheTtlSeconds = int(readEnvironmentVariable('RESULT_CACHE_TTL_SECONDS', '300'))
+param resultCacheTtlSeconds = int(readEnvironmentVariable('RESULT_CACHE_TTL_SECONDS', '86400'))

@@ -112,7 +112,9 @@ function connectionFrom(
 
 /** Parses an environment into a Config or throws a ConfigError naming every bad setting. */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = settingsSchema.safeParse(env);
+  // An empty setting means "not set" (local.settings.json and portal forms leave blanks).
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

@@ -18,7 +18,7 @@ param appIdentityName string
 @description('Principal ID of the deploying user; empty = no data-plane access for the user.')
 param userPrincipalId string = ''
 
-@description('Time to live of result cache items, in seconds.')
+@description('Time to live of inference result cache items, in seconds.')
 @minValue(1)
 param resultCacheTtlSeconds int
 
@@ -33,7 +33,7 @@ var indexAll = {
 }
 
 // Point reads by id only: indexing the (possibly large) payload would cost RUs on every write
-// and buy nothing. A query on these containers scans its partition.
+// and buy nothing. Queries still work on these containers, as scans.
 var indexNothing = {
   indexingMode: 'consistent'
   automatic: true
@@ -52,7 +52,7 @@ type containerSpec = {
 var containers containerSpec[] = [
   // Catalogue entries are always read and listed within one asset type (datasets, models, …), so
   // lists are single-partition. Each type stays far below 20 GB of metadata. The composite indexes
-  // serve the list sorts (newest first, by name) without a cross-partition ORDER BY.
+  // serve the list sorts (newest first, by name): filter on type + ORDER BY from one index.
   {
     name: 'catalogue'
     partitionKey: '/type'
@@ -67,7 +67,7 @@ var containers containerSpec[] = [
       ]
     }
   }
-  // Imagesets are read by id (status, upload tokens); the list is small and rare.
+  // Imagesets are point-read on every image and label call (1 RU by id); the list is small and rare.
   { name: 'imagesets', partitionKey: '/id', indexingPolicy: indexAll }
   // Images are listed and registered per imageset (bulk ≤ 100 ops per partition); one imageset
   // holds ~1 KB per image, so even a million images stays well below 20 GB.
@@ -94,13 +94,13 @@ var containers containerSpec[] = [
       ]
     }
   }
-  // API keys, grants and quota counters are point-read by principal/key id on every request.
+  // API keys, access grants and quota counters: point reads by id on every authenticated request.
   { name: 'principals', partitionKey: '/id', indexingPolicy: indexAll }
-  // Result cache: point read by the hash of the query; items expire on their own.
+  // Inference result cache: point read by the hash of (model, version, input); items expire by TTL.
   { name: 'cache', partitionKey: '/id', indexingPolicy: indexNothing, defaultTtl: resultCacheTtlSeconds }
-  // Idempotency keys: point read by key, kept for 24 hours (the retry window we promise).
+  // Idempotency-Key records (caller + key → job): point reads, kept for a day.
   { name: 'idempotency', partitionKey: '/id', indexingPolicy: indexNothing, defaultTtl: 86400 }
-  // Connector cursors/checkpoints: point read by connector id.
+  // One small document per connector (cursor, counts, errors): point reads.
   { name: 'connectorState', partitionKey: '/id', indexingPolicy: indexAll }
 ]
 

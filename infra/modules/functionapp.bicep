@@ -29,8 +29,8 @@ param corsAllowedOrigins string[]
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
 
-@description('Upper bound on instances the plan scales out to (Flex Consumption: 40–1000).')
-@minValue(40)
+@description('Upper bound on instances the plan scales out to (Flex Consumption: 1–1000).')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -87,7 +87,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
-      http20Enabled: true
       // No platform CORS: it would answer preflights before the app sees them. The app applies
       // CORS_ALLOWED_ORIGINS itself.
       appSettings: [

@@ -90,6 +90,16 @@ resource exportsContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
   }
 }
 
+// Inference results over ~100 KB (smaller ones stay inline in the job document). They share the
+// exports' lifetime: a job's `expiresAt` tells callers when its result goes.
+resource jobResultsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2024-01-01' = {
+  parent: blobService
+  name: 'job-results'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 // Exports are regenerated on demand, so old ones are only cost.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2024-01-01' = {
   parent: storage
@@ -104,7 +114,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2024-01
           definition: {
             filters: {
               blobTypes: ['blockBlob']
-              prefixMatch: ['${exportsContainer.name}/']
+              prefixMatch: ['${exportsContainer.name}/', '${jobResultsContainer.name}/']
             }
             actions: {
               baseBlob: {

@@ -135,6 +135,13 @@ export async function processJobMessage(
     const started = await start(stored);
     if (!started) throw new Error(`job ${job.id} changed while starting; retrying`);
     job = started;
+  } else if (message.part === undefined) {
+    // A redelivery of a job that was running: count the attempt and show it is alive again.
+    await patchJob(job.id, [
+      { op: 'incr', path: '/attempts', value: 1 },
+      { op: 'set', path: '/heartbeatAt', value: now() },
+    ]);
+    job = { ...job, attempts: job.attempts + 1 };
   }
   let outcome: JobOutcome;
   try {
