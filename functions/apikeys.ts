@@ -17,7 +17,7 @@ route({
   body: CreateApiKeyBody,
   responses: { 201: { description: 'The key, with its secret.', schema: CreatedApiKey } },
   handle: async ({ body, principal }) => {
-    const key = await createApiKey(body, principal?.id ?? 'unknown');
+    const key = await createApiKey(body, principal.id);
     return created(key, `/api/v1/api-keys/${key.id}`);
   },
 });

@@ -54,6 +54,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       COSMOS_ALLOW_SELF_SIGNED: 'true',
       STORAGE: blob.connectionString,
       SERVICEBUS: 'UseDevelopmentHost=true',
+      // Trigger bindings name these as %SETTING%; the host resolves them from the environment.
+      JOBS_QUEUE: process.env.JOBS_QUEUE ?? 'jobs',
       ...options.settings,
     };
     Object.assign(process.env, settings);

@@ -28,18 +28,26 @@ export interface ResponseSpec {
 
 type Schema = z.ZodType<unknown, unknown>;
 
-export interface RouteInput<P extends Schema, Q extends Schema, B extends Schema> {
+/** Routes that declare roles always have a caller; public and optional ones may not. */
+export type CallerOf<A extends Access> = A extends 'public' | 'optional' ? Principal | undefined : Principal;
+
+export interface RouteInput<P extends Schema, Q extends Schema, B extends Schema, A extends Access = Access> {
   params: z.output<P>;
   query: z.output<Q>;
   body: z.output<B>;
   /** The raw body, for routes declared with `rawBody` (CSV, NDJSON). */
   rawBody: Buffer;
-  principal: Principal | undefined;
+  principal: CallerOf<A>;
   request: HttpRequest;
   context: InvocationContext;
 }
 
-export interface RouteDefinition<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema> {
+export interface RouteDefinition<
+  P extends Schema = Schema,
+  Q extends Schema = Schema,
+  B extends Schema = Schema,
+  A extends Access = Access,
+> {
   /** Function name and OpenAPI operationId. */
   name: string;
   method: HttpMethod;
@@ -48,7 +56,7 @@ export interface RouteDefinition<P extends Schema = Schema, Q extends Schema = S
   summary: string;
   description?: string;
   tags: string[];
-  access: Access;
+  access: A;
   params?: P;
   query?: Q;
   body?: B;
@@ -59,7 +67,7 @@ export interface RouteDefinition<P extends Schema = Schema, Q extends Schema = S
   responses: Record<number, ResponseSpec>;
   /** Marks the operation deprecated: OpenAPI flag plus `Deprecation`/`Sunset` headers (RFC 9745, RFC 8594). */
   deprecated?: { since: Date; sunset: Date; successor?: string };
-  handle(input: RouteInput<P, Q, B>): Promise<Reply>;
+  handle(input: RouteInput<P, Q, B, A>): Promise<Reply>;
 }
 
 /** Every route registered in this process, in registration order: the OpenAPI document is built from it. */
@@ -161,7 +169,8 @@ export function wrap(definition: RouteDefinition) {
       const query = parseOrThrow(definition.query, queryObject(request.query), 'query');
       const { parsed, raw } = await bodyOf(definition, request);
       const body = parseOrThrow(definition.body, parsed, 'body');
-      const reply = await definition.handle({ params, query, body, rawBody: raw, principal, request, context });
+      const input = { params, query, body, rawBody: raw, principal, request, context };
+      const reply = await definition.handle(input as RouteInput<Schema, Schema, Schema>);
       const etag = reply.headers?.ETag;
       if (etag && (request.method === 'GET' || request.method === 'HEAD') && reply.status === 200) {
         if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) {
@@ -198,7 +207,9 @@ function pick(headers: Record<string, string> | undefined, ...names: string[]): 
  *
  * @example route({ name: 'getThing', method: 'GET', path: 'v1/things/{id}', access: ['reader'], … })
  */
-export function route<P extends Schema, Q extends Schema, B extends Schema>(definition: RouteDefinition<P, Q, B>): void {
+export function route<P extends Schema, Q extends Schema, B extends Schema, const A extends Access>(
+  definition: RouteDefinition<P, Q, B, A>,
+): void {
   const erased = definition as unknown as RouteDefinition;
   registeredRoutes.push(erased);
   app.http(definition.name, {

@@ -9,7 +9,8 @@ import { isTerminal, sendJobMessage } from './job.service';
 export const INLINE_RESULT_LIMIT_BYTES = 100 * 1024;
 export const RESULTS_CONTAINER = 'job-results';
 
-export type JobHandlers = Record<JobKind, JobHandler>;
+/** Finds the handler of a job kind (`jobHandler` from job.handlers.ts; tests pass their own). */
+export type HandlerLookup = (kind: JobKind) => JobHandler | undefined;
 
 let resultsContainerReady: Promise<void> | undefined;
 
@@ -103,7 +104,7 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
 export async function processJobMessage(
   body: unknown,
   delivery: Delivery,
-  handlers: JobHandlers,
+  handlerFor: HandlerLookup,
   log: WorkerLog,
 ): Promise<void> {
   const parsed = JobMessage.safeParse(body);
@@ -143,9 +144,16 @@ export async function processJobMessage(
     ]);
     job = { ...job, attempts: job.attempts + 1 };
   }
+  const handler = handlerFor(job.kind);
+  if (!handler) {
+    // A deployment without this kind's handler: no redelivery will find one.
+    await finish(job, { status: 'failed', error: { code: 'no-handler', message: `No handler for job kind '${job.kind}'.` } });
+    log(`no handler for job kind ${job.kind}`);
+    return;
+  }
   let outcome: JobOutcome;
   try {
-    outcome = await handlers[job.kind](contextFor(job, message.part, delivery, log));
+    outcome = await handler(contextFor(job, message.part, delivery, log));
   } catch (error) {
     if (error instanceof PermanentJobError) {
       await finish(job, { status: 'failed', error: { code: error.code, message: error.message } });

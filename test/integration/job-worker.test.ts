@@ -5,7 +5,7 @@ import { blobServiceClient } from '../../shared/azure/blob';
 import { type JobHandler, PermanentJobError } from '../../shared/jobs/job.handler';
 import { readJob } from '../../shared/jobs/job.repository';
 import { cancelJob, submitJob } from '../../shared/jobs/job.service';
-import { type JobHandlers, processDeadLetter, processJobMessage, reapJobs } from '../../shared/jobs/job.worker';
+import { type HandlerLookup, processDeadLetter, processJobMessage, reapJobs } from '../../shared/jobs/job.worker';
 import { useStackSettings } from '../support/stack-env';
 
 /** Messages the service sent, captured instead of delivered: each test plays the queue itself. */
@@ -26,8 +26,8 @@ beforeAll(() => {
 const owner = () => `owner-${randomUUID()}`;
 const log = () => {};
 
-function handlers(handler: JobHandler): JobHandlers {
-  return { 'imageset.finalize': handler, 'labels.export': handler };
+function handlers(handler: JobHandler): HandlerLookup {
+  return () => handler;
 }
 
 async function submitted(cancelAfter?: Date) {
@@ -116,6 +116,12 @@ describe('processJobMessage', () => {
       }, 10, 10),
     ).rejects.toThrow();
     expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'failed', message: 'model server down' } });
+  });
+
+  it('fails a job whose kind has no handler instead of retrying it', async () => {
+    const job = await submitted();
+    await processJobMessage({ jobId: job.id, kind: 'labels.export' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, () => undefined, log);
+    expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'no-handler' } });
   });
 
   it('completes an unreadable message and fails its job instead of retrying it forever', async () => {
