@@ -1,4 +1,5 @@
-import { OpenApiBuilder, type OpenAPIObject, type OperationObject, type ParameterObject, type SchemaObject } from 'openapi3-ts/oas31';
+import type { OpenAPIObject, OperationObject, ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
+import { lazyRequire } from '../azure/load';
 import { z } from 'zod';
 import { type RouteDefinition, registeredRoutes } from '../http/route';
 
@@ -148,6 +149,8 @@ function sortKeys(value: unknown): unknown {
 /** The OpenAPI 3.1 document of every registered route, keys sorted so the committed copy diffs cleanly. */
 export function buildOpenApiDocument(routes: readonly RouteDefinition[] = registeredRoutes): OpenAPIObject {
   const components: Record<string, SchemaObject> = { Problem: problemSchema };
+  // Loaded on the first request for the document, not on every cold start (it pulls in a YAML parser).
+  const { OpenApiBuilder } = lazyRequire<typeof import('openapi3-ts/oas31')>('openapi3-ts/oas31');
   const builder = OpenApiBuilder.create()
     .addOpenApiVersion('3.1.0')
     .addTitle('ML asset platform API')
