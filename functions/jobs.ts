@@ -3,14 +3,15 @@ import { z } from 'zod';
 import { config } from '../shared/config';
 import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
 import { ok } from '../shared/http/reply';
+import { resourceId } from '../shared/http/params';
 import { route } from '../shared/http/route';
 import { jobHandler } from '../shared/jobs/job.handlers';
 import { JobKind, JobStatus, JobView } from '../shared/jobs/job.schema';
-import { cancelJob, getJobFor, listJobsFor, toJobView } from '../shared/jobs/job.service';
+import { cancelJob, getJobFor, listJobsFor, presentJob, toJobView } from '../shared/jobs/job.service';
 import { processDeadLetter, processJobMessage, reapJobs } from '../shared/jobs/job.worker';
 
 const tags = ['jobs'];
-const JobParams = z.strictObject({ jobId: z.string().min(1).max(128) });
+const JobParams = z.strictObject({ jobId: resourceId });
 
 route({
   name: 'getJob',
@@ -25,7 +26,7 @@ route({
     const { record } = await getJobFor(params.jobId, principal);
     // Pollers re-ask often: no caching while it runs, and a hint of when to ask again.
     const running = record.status === 'queued' || record.status === 'running';
-    return ok(toJobView(record), running ? { 'Cache-Control': 'no-store', 'Retry-After': '1' } : { 'Cache-Control': 'private, max-age=60' });
+    return ok(await presentJob(record), running ? { 'Cache-Control': 'no-store', 'Retry-After': '1' } : { 'Cache-Control': 'private, max-age=60' });
   },
 });
 

@@ -7,7 +7,7 @@ import { checkHealth } from '../shared/health/health.service';
 import { preflightHeaders } from '../shared/http/cors';
 import { raw } from '../shared/http/reply';
 import { allowedMethods, route, wrap } from '../shared/http/route';
-import { buildOpenApiDocument } from '../shared/openapi/openapi.service';
+import { openApiDocument } from '../shared/openapi/openapi.service';
 import { version } from '../package.json';
 
 route({
@@ -35,7 +35,7 @@ route({
   tags: ['system'],
   access: 'public',
   responses: { 200: { description: 'The document.', contentType: 'application/json' } },
-  handle: async () => ({ status: 200, body: buildOpenApiDocument(), headers: { 'Cache-Control': 'no-cache' } }),
+  handle: async () => ({ status: 200, body: openApiDocument(), headers: { 'Cache-Control': 'no-cache' } }),
 });
 
 route({

@@ -1,4 +1,8 @@
 import { createApiKey } from '../shared/auth/auth.service';
+import { catalogueSeeder } from './seed/catalogue.seed';
+import { inferenceSeeder } from './seed/inference.seed';
+import { labelsSeeder } from './seed/labels.seed';
+import { querySeeder } from './seed/query.seed';
 
 /**
  * Sample data for `npm start`. Each area adds its seeder here; every seeder is idempotent
@@ -9,7 +13,12 @@ export interface Seeder {
   run(): Promise<string>;
 }
 
-export const seeders: Seeder[] = [];
+export const seeders: Seeder[] = [
+  catalogueSeeder,
+  querySeeder,
+  labelsSeeder,
+  inferenceSeeder,
+];
 
 export async function seedAll(log: (line: string) => void): Promise<void> {
   for (const seeder of seeders) log(`seeded ${seeder.name}: ${await seeder.run()}`);

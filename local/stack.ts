@@ -2,6 +2,8 @@ import path from 'node:path';
 import { disposeBlobServiceClient } from '../shared/azure/blob';
 import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
 import { config, resetConfig } from '../shared/config';
+import { missingJobHandlers } from '../shared/jobs/job.handlers';
+import { JobKind } from '../shared/jobs/job.schema';
 import { DevelopmentHost, loadApp } from './devhost';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
 import { createLocalAdminKey, seedAll } from './seed';
@@ -56,6 +58,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SERVICEBUS: 'UseDevelopmentHost=true',
       // Trigger bindings name these as %SETTING%; the host resolves them from the environment.
       JOBS_QUEUE: process.env.JOBS_QUEUE ?? 'jobs',
+      CATALOGUE_PURGE_SCHEDULE: process.env.CATALOGUE_PURGE_SCHEDULE ?? '0 0 3 * * *',
+      CONNECTOR_OPENML_DATASETS_SCHEDULE: process.env.CONNECTOR_OPENML_DATASETS_SCHEDULE ?? '0 5 4 * * *',
+      CONNECTOR_OPENML_FLOWS_SCHEDULE: process.env.CONNECTOR_OPENML_FLOWS_SCHEDULE ?? '0 15 4 * * *',
+      CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE: process.env.CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE ?? '0 25 4 * * *',
+      CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE: process.env.CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE ?? '0 35 4 * * *',
+      CONNECTOR_ZENODO_RECORDS_SCHEDULE: process.env.CONNECTOR_ZENODO_RECORDS_SCHEDULE ?? '0 45 4 * * *',
       ...options.settings,
     };
     Object.assign(process.env, settings);
@@ -66,7 +74,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (options.emulatorsOnly) {
       return { baseUrl: undefined, adminKey: undefined, settings, host: undefined, stop };
     }
-    host = new DevelopmentHost(loadApp(APP_ROOT), { appRoot: APP_ROOT, port: options.port, verbose: options.verbose });
+    const functions = loadApp(APP_ROOT);
+    // As Immich's job repository does: a job kind nobody handles is a bug to catch at start-up.
+    const unhandled = missingJobHandlers(JobKind.options);
+    if (unhandled.length > 0) throw new Error(`No handler registered for job kinds: ${unhandled.join(', ')}`);
+    host = new DevelopmentHost(functions, { appRoot: APP_ROOT, port: options.port, verbose: options.verbose });
     const baseUrl = await host.start();
     if (options.seed) await seedAll(log);
     const adminKey = await createLocalAdminKey();

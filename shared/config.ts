@@ -14,6 +14,8 @@ export const REQUIRED_AZURE_SETTINGS = [
   'SERVICEBUS__credential',
   'SERVICEBUS__clientId',
   'JOBS_QUEUE',
+  'JOBS_MAX_DELIVERY_COUNT',
+  'CATALOGUE_PURGE_SCHEDULE',
   'AUTH_OIDC_ISSUER',
   'AUTH_OIDC_AUDIENCE',
   'CORS_ALLOWED_ORIGINS',
@@ -64,6 +66,22 @@ export const settingsSchema = z.object({
   SAS_SIGNER: z.enum(['accountKey', 'userDelegation']).optional(),
   IMAGESET_UPLOAD_TOKEN_TTL: duration.default(7 * 86_400),
   IMAGE_READ_TOKEN_TTL: duration.default(900),
+  CATALOGUE_PURGE_SCHEDULE: z.string().trim().min(1).default('0 0 3 * * *'),
+  CATALOGUE_DELETED_RETENTION: duration.default(30 * 86_400),
+  // Platform connectors (shared/catalogue/connectors): base URLs, timer schedules, politeness and budgets.
+  CONNECTOR_OPENML_URL: z.url().default('https://www.openml.org/api/v1/json'),
+  CONNECTOR_HUGGINGFACE_URL: z.url().default('https://huggingface.co/api'),
+  CONNECTOR_ZENODO_URL: z.url().default('https://zenodo.org/api'),
+  CONNECTOR_OPENML_DATASETS_SCHEDULE: z.string().trim().min(1).default('0 5 */6 * * *'),
+  CONNECTOR_OPENML_FLOWS_SCHEDULE: z.string().trim().min(1).default('0 15 */6 * * *'),
+  CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE: z.string().trim().min(1).default('0 25 * * * *'),
+  CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE: z.string().trim().min(1).default('0 35,50 * * * *'),
+  CONNECTOR_ZENODO_RECORDS_SCHEDULE: z.string().trim().min(1).default('0 45 */6 * * *'),
+  CONNECTOR_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  CONNECTOR_PAGE_BUDGET: z.coerce.number().int().min(1).max(10_000).default(50),
+  CONNECTOR_RUN_BUDGET: duration.default(240),
+  CONNECTOR_REQUEST_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  CONNECTOR_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(5),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -88,6 +106,7 @@ export interface Config {
   http: { maxBodyBytes: number };
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
   jobs: { maxDeliveryCount: number; stuckAfterSeconds: number };
+  catalogue: { deletedRetentionSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -157,6 +176,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     http: { maxBodyBytes: s.MAX_BODY_BYTES },
     sas: { uploadTokenTtlSeconds: s.IMAGESET_UPLOAD_TOKEN_TTL, readTokenTtlSeconds: s.IMAGE_READ_TOKEN_TTL },
     jobs: { maxDeliveryCount: s.JOBS_MAX_DELIVERY_COUNT, stuckAfterSeconds: s.JOBS_STUCK_AFTER },
+    catalogue: { deletedRetentionSeconds: s.CATALOGUE_DELETED_RETENTION },
   };
 }
 

@@ -108,6 +108,10 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'SERVICEBUS__credential', value: 'managedidentity' }
         { name: 'SERVICEBUS__clientId', value: identityClientId }
         { name: 'JOBS_QUEUE', value: jobsQueueName }
+        // Must equal the queue's maxDeliveryCount: the worker records a failure on the last delivery.
+        { name: 'JOBS_MAX_DELIVERY_COUNT', value: '10' }
+        // Timer schedules are app settings (`%NAME%` in the trigger), resolved by the host at start.
+        { name: 'CATALOGUE_PURGE_SCHEDULE', value: '0 0 3 * * *' }
         { name: 'AUTH_OIDC_ISSUER', value: oidcIssuer }
         { name: 'AUTH_OIDC_AUDIENCE', value: oidcAudience }
         { name: 'CORS_ALLOWED_ORIGINS', value: join(corsAllowedOrigins, ',') }

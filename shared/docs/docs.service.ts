@@ -3,14 +3,14 @@ import path from 'node:path';
 import { errors } from '../errors';
 
 /** The Swagger UI files we serve; anything else is 404 (no path is ever built from user input). */
-const ASSETS: Record<string, string> = {
+const ASSETS = new Map<string, string>(Object.entries({
   'swagger-ui.css': 'text/css; charset=utf-8',
   'index.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
-};
+}));
 
 const cache = new Map<string, Buffer>();
 
@@ -57,7 +57,7 @@ export async function docsAsset(name: string): Promise<{ body: Buffer; contentTy
   if (name === 'swagger-initializer.js') {
     return { body: Buffer.from(docsInitializer()), contentType: 'text/javascript; charset=utf-8' };
   }
-  const contentType = ASSETS[name];
+  const contentType = ASSETS.get(name);
   if (!contentType) throw errors.notFound('documentation file', name);
   let body = cache.get(name);
   if (!body) {

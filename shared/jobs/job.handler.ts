@@ -16,6 +16,13 @@ export interface JobContext {
   progress(done: number, total: number): Promise<void>;
   /** Sends another message for this job (fan-out into batches). */
   enqueuePart(part: unknown): Promise<void>;
+  /**
+   * Records a fan-out part as done, once per `partId` however often its message is redelivered:
+   * adds `units` to `progress.done` and keeps `result` under `parts[partId]`. Exactly one first
+   * completion sees `done === total` and finishes the job (a redelivered part sees the same numbers
+   * again; finishing twice is harmless, the worker ignores a job that has ended).
+   */
+  completePart(partId: string, result: unknown, units: number): Promise<PartsDone>;
   log(message: string): void;
 }
 
@@ -26,6 +33,13 @@ export interface JobContext {
 export type JobOutcome = { kind: 'done'; result?: unknown } | { kind: 'pending' };
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome>;
+
+/** Progress after `completePart`, with the results of every part done so far. */
+export interface PartsDone {
+  done: number;
+  total: number;
+  parts: Record<string, unknown>;
+}
 
 /**
  * Thrown by a handler for input that can never succeed (a bad model input, a missing imageset):

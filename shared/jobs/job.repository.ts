@@ -61,8 +61,8 @@ export async function listJobs(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: JobRecord[]; continuation: string | undefined }> {
-  const conditions = ['c.docType = "job"'];
-  const parameters: { name: string; value: string }[] = [];
+  const conditions = ['c.docType = @docType'];
+  const parameters: { name: string; value: string }[] = [{ name: '@docType', value: 'job' }];
   if (filters.owner !== undefined) {
     conditions.push('c.owner = @owner');
     parameters.push({ name: '@owner', value: filters.owner });
@@ -99,9 +99,10 @@ export async function findJobsOlderThan(
   const { resources } = await container('jobs')
     .items.query<JobRecord>(
       {
-        query: `SELECT TOP @limit * FROM c WHERE c.docType = "job" AND c.status = @status AND IS_STRING(c.${field}) AND c.${field} < @before`,
+        query: `SELECT TOP @limit * FROM c WHERE c.docType = @docType AND c.status = @status AND IS_STRING(c.${field}) AND c.${field} < @before`,
         parameters: [
           { name: '@limit', value: limit },
+          { name: '@docType', value: 'job' },
           { name: '@status', value: status },
           { name: '@before', value: before },
         ],

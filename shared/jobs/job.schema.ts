@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * Every kind of job the worker runs. A kind without a handler does not compile: `functions/jobs.ts`
- * maps each one to its handler in a `Record<JobKind, JobHandler>`.
+ * Every kind of job the worker runs. Each area registers its kinds' handlers next to its routes
+ * (`registerJobHandler`); the local stack refuses to start while a kind has none, and the worker
+ * fails a job of such a kind instead of retrying it.
  */
-export const JobKind = z.enum(['imageset.finalize', 'labels.export']).meta({ id: 'JobKind' });
+export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'inference.run', 'webhook.deliver']).meta({ id: 'JobKind' });
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).meta({ id: 'JobStatus' });
@@ -44,6 +45,8 @@ export const JobRecord = z.object({
   cancelRequested: z.boolean().default(false),
   /** Kind-specific fields areas may add (e.g. modelId) for listing and filtering. */
   labels: z.record(z.string(), z.string()).default({}),
+  /** Fan-out jobs: the small result of each part done, by part id (`completePart` adds each once). */
+  parts: z.record(z.string(), z.unknown()).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -56,7 +59,10 @@ export const JobMessage = z.object({
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 
-export const JobView = JobRecord.omit({ docType: true, state: true, input: true, resultBlob: true })
-  .extend({ resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.') })
+export const JobView = JobRecord.omit({ docType: true, state: true, input: true, resultBlob: true, parts: true })
+  .extend({
+    resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.'),
+    expiresAt: z.iso.datetime().optional().describe('When `resultUrl` stops working; fetch the job again for a fresh link.'),
+  })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobView>;

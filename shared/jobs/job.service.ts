@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { queueSender } from '../azure/queue';
+import { sasSigner } from '../azure/sas';
 import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
@@ -61,6 +62,11 @@ export async function submitJob(submission: SubmitJob): Promise<JobRecord> {
   return created;
 }
 
+/** The job by id with no access check, for the areas' own workers and services; undefined if absent. */
+export async function findJob(id: string): Promise<JobRecord | undefined> {
+  return (await readJob(id))?.record;
+}
+
 /** The job if the caller may see it (its owner or an admin); 404 otherwise, so ids leak nothing. */
 export async function getJobFor(id: string, principal: Principal): Promise<{ record: JobRecord; etag: string }> {
   const stored = await readJob(id);
@@ -70,6 +76,15 @@ export async function getJobFor(id: string, principal: Principal): Promise<{ rec
 
 export function toJobView(record: JobRecord): JobView {
   return JobView.parse(record);
+}
+
+/** The job as its poller sees it: a result kept in blob storage comes as a short-lived read SAS link. */
+export async function presentJob(record: JobRecord): Promise<JobView> {
+  const view = toJobView(record);
+  if (!record.resultBlob) return view;
+  const [containerName = '', ...blob] = record.resultBlob.split('/');
+  const link = await sasSigner().readUrl(containerName, blob.join('/'), config().sas.readTokenTtlSeconds);
+  return { ...view, resultUrl: link.url, expiresAt: link.expiresOn.toISOString() };
 }
 
 export async function listJobsFor(

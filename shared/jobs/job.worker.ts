@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { blobServiceClient } from '../azure/blob';
 import { type StoredJob, findJobsOlderThan, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
-import { type JobContext, type JobHandler, type JobOutcome, PermanentJobError } from './job.handler';
+import { type JobContext, type JobHandler, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
 import { JobMessage, type JobKind, type JobRecord } from './job.schema';
 import { isTerminal, sendJobMessage } from './job.service';
 
@@ -67,6 +67,23 @@ async function storeResult(job: JobRecord, result: unknown): Promise<Partial<Job
   return { resultBlob: `${RESULTS_CONTAINER}/${blob}` };
 }
 
+/** Adds a part to `parts` and its units to `progress.done` once, guarded by the ETag (parts finish concurrently). */
+async function completePart(jobId: string, partId: string, result: unknown, units: number): Promise<PartsDone> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const current = await readJob(jobId);
+    if (!current) throw new Error(`job ${jobId} vanished`);
+    const { record, etag } = current;
+    const parts = record.parts ?? {};
+    const total = record.progress?.total ?? 0;
+    if (partId in parts) return { done: record.progress?.done ?? 0, total, parts };
+    const done = (record.progress?.done ?? 0) + units;
+    const next: JobRecord = { ...record, parts: { ...parts, [partId]: result }, progress: { done, total }, heartbeatAt: now() };
+    if (await replaceJobIfUnchanged(next, etag)) return { done, total, parts: next.parts ?? {} };
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * Math.min(attempt + 1, 5)));
+  }
+  throw new Error(`job ${jobId} kept changing while part ${partId} was recorded; retrying`);
+}
+
 function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog): JobContext {
   return {
     job,
@@ -92,6 +109,7 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
       const digest = createHash('sha256').update(JSON.stringify(nextPart)).digest('hex').slice(0, 16);
       await sendJobMessage({ jobId: job.id, kind: job.kind, part: nextPart }, `${job.id}:${digest}`);
     },
+    completePart: (partId, result, units) => completePart(job.id, partId, result, units),
     log,
   };
 }
@@ -156,7 +174,8 @@ export async function processJobMessage(
     outcome = await handler(contextFor(job, message.part, delivery, log));
   } catch (error) {
     if (error instanceof PermanentJobError) {
-      await finish(job, { status: 'failed', error: { code: error.code, message: error.message } });
+      // A handler that stops because its job was asked to stop ends it `canceled`, not `failed`.
+      await finish(job, { status: error.code === 'canceled' ? 'canceled' : 'failed', error: { code: error.code, message: error.message } });
       return;
     }
     if (delivery.deliveryCount >= delivery.maxDeliveryCount) {

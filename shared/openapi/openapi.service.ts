@@ -53,8 +53,11 @@ function toSchema(schema: z.ZodType, components: Record<string, SchemaObject>, i
   const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id;
   const converted = rewrite(json) as SchemaObject;
   if (id) {
-    components[id] = converted;
-    return { $ref: `#/components/schemas/${id}` };
+    const ref = `#/components/schemas/${id}`;
+    // A named schema that contains other named ones comes back as a `$ref` to its own hoisted
+    // definition: keep that definition rather than overwrite it with the reference.
+    if ((converted as { $ref?: string }).$ref !== ref) components[id] = converted;
+    return { $ref: ref };
   }
   return converted;
 }
@@ -144,6 +147,16 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+let cached: { routeCount: number; document: OpenAPIObject } | undefined;
+
+/** The document of the registered routes, built once (routes do not change after start-up). */
+export function openApiDocument(): OpenAPIObject {
+  if (cached?.routeCount !== registeredRoutes.length) {
+    cached = { routeCount: registeredRoutes.length, document: buildOpenApiDocument(registeredRoutes) };
+  }
+  return cached.document;
 }
 
 /** The OpenAPI 3.1 document of every registered route, keys sorted so the committed copy diffs cleanly. */

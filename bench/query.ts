@@ -1,0 +1,248 @@
+import { spawn } from 'node:child_process';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
+import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
+import { queryRecordPage } from '../shared/datasets/records.repository';
+import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem, recordStats } from '../shared/datasets/records.service';
+import { statsInMemory } from '../shared/datasets/records.stats';
+import { compileFilter } from '../shared/query/filter.compiler';
+import type { Filter } from '../shared/query/filter.schema';
+import { COSMOS_EMULATOR_KEY } from '../local/emulators';
+import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
+import { resetConfig } from '../shared/config';
+
+/**
+ * Statistics pushed down into Cosmos DB (`POST …/records/stats`: one aggregate query per group)
+ * against the iris_api way — fetch the matching rows and compute in the function — on a
+ * 100,000-row dataset, in the same run: wall time and bytes moved between the function and
+ * Cosmos DB (counted on the client's sockets, TLS included).
+ *
+ *   npm run bench:query [-- --rows 100000 --repeat 3 --page 5000 --stock]
+ *
+ * The embedded Cosmos DB server evaluates `FROM c` by copying its result array once per document
+ * (`[...$, {c}]` in @zeit/cosmosdb-query's generated code): O(n²) in the documents of the container,
+ * ~0.1 s at 10,000 documents, ~21 s at 20,000, so a query over 100,000 would take tens of minutes.
+ * This script therefore runs its own copy of that server in a child process with that one expression
+ * made linear (`($.push({c}), $)`, same result); `--stock` runs it unchanged (use `--rows 10000`).
+ */
+const argument = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const ROWS = argument('rows', 100_000);
+const REPEAT = argument('repeat', 3);
+/** Rows per page when the function fetches rows (~0.5 MB pages; real Cosmos DB caps a page at 4 MB). */
+const PAGE = argument('page', 5000);
+const STOCK = process.argv.includes('--stock');
+const DATASET = 'bench-query-iris-100k';
+const METRICS: Metric[] = ['count', 'mean', 'min', 'max', 'sum', 'stddev'];
+const NUMERIC = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
+const SPECIES = ['setosa', 'versicolor', 'virginica'] as const;
+
+// ---- bytes on the Cosmos DB client's sockets -----------------------------------------------------
+
+let closedBytes = 0;
+const live = new Set<Socket>();
+const agentPrototype = https.Agent.prototype as unknown as { createConnection: (...args: unknown[]) => Socket };
+const createConnection = agentPrototype.createConnection;
+agentPrototype.createConnection = function counted(this: unknown, ...args: unknown[]): Socket {
+  const socket = createConnection.apply(this, args);
+  live.add(socket);
+  socket.once('close', () => {
+    closedBytes += socket.bytesRead + socket.bytesWritten;
+    live.delete(socket);
+  });
+  return socket;
+};
+const bytesMoved = () => closedBytes + [...live].reduce((sum, socket) => sum + socket.bytesRead + socket.bytesWritten, 0);
+
+// ---- data ------------------------------------------------------------------------------------------
+
+/** Deterministic pseudo-random numbers (mulberry32), so every run measures the same data. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Iris-like rows: each species' published means and standard deviations, normally distributed. */
+function syntheticCsv(rows: number): Buffer {
+  const next = random(1936);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const shape: Record<(typeof SPECIES)[number], [number, number][]> = {
+    setosa: [[5.006, 0.352], [3.428, 0.379], [1.462, 0.174], [0.246, 0.105]],
+    versicolor: [[5.936, 0.516], [2.77, 0.314], [4.26, 0.47], [1.326, 0.198]],
+    virginica: [[6.588, 0.636], [2.974, 0.322], [5.552, 0.552], [2.026, 0.275]],
+  };
+  const lines = [`${NUMERIC.join(',')},species`];
+  for (let i = 0; i < rows; i++) {
+    const species = SPECIES[i % 3] ?? 'setosa';
+    const values = shape[species].map(([mean, sd]) => Math.max(0.1, mean + sd * normal()).toFixed(2));
+    lines.push(`${values.join(',')},${species}`);
+  }
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
+// ---- the two ways --------------------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  body: StatsBody;
+  filter: Filter | undefined;
+  groupBy: string | undefined;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'per species, 4 columns × 6 metrics', body: { groupBy: 'species' }, filter: undefined, groupBy: 'species' },
+  (() => {
+    const filter: Filter = { and: [{ column: 'species', in: ['setosa', 'versicolor'] }, { column: 'sepal_width', gte: 3 }, { column: 'sepal_length', lte: 6.1 }] };
+    return { name: 'iris_api filter, per species', body: { filter, groupBy: 'species' }, filter, groupBy: 'species' };
+  })(),
+  { name: 'whole dataset, 1 column × mean', body: { columns: ['petal_width'], metrics: ['mean'] }, filter: undefined, groupBy: undefined },
+];
+
+/** What a function does without push-down: page through the matching rows, then compute. */
+async function inFunction(scenario: Scenario): Promise<Map<string, Record<string, ColumnStats>>> {
+  const schemaColumns = [...NUMERIC.map((name) => ({ name, type: 'number' as const, required: true })), { name: 'species', type: 'string' as const, required: true }];
+  const compiled = compileFilter(scenario.filter, schemaColumns, { prefix: 'c.values' });
+  const groups = new Map<string, Record<string, number[]>>();
+  let continuation: string | undefined;
+  do {
+    const page = await queryRecordPage(DATASET, { ...compiled, projection: 'c.values', orderBy: '' }, { limit: PAGE, continuation });
+    for (const row of page.items) {
+      const key = scenario.groupBy ? String(row.v[scenario.groupBy]) : '';
+      const columns = groups.get(key) ?? Object.fromEntries(NUMERIC.map((name) => [name, [] as number[]]));
+      groups.set(key, columns);
+      for (const name of NUMERIC) {
+        const value = row.v[name];
+        if (typeof value === 'number') columns[name]?.push(value);
+      }
+    }
+    continuation = page.continuation;
+  } while (continuation);
+  const metrics = scenario.body.metrics ?? METRICS;
+  const wanted = scenario.body.columns ?? [...NUMERIC];
+  const result = new Map<string, Record<string, ColumnStats>>();
+  for (const [key, columns] of groups) {
+    result.set(key, Object.fromEntries(wanted.map((name) => [name, statsInMemory(columns[name] ?? [], metrics)])));
+  }
+  return result;
+}
+
+/** The two answers agree (to 1e-9 relative): the comparison is between equals. */
+function check(scenario: Scenario, pushed: StatsResult, local: Map<string, Record<string, ColumnStats>>): void {
+  for (const group of pushed.groups) {
+    const other = local.get(group.value === null ? '' : String(group.value));
+    for (const [column, stats] of Object.entries(group.columns)) {
+      for (const [metric, value] of Object.entries(stats)) {
+        const expected = other?.[column]?.[metric as keyof ColumnStats];
+        const close = typeof value === 'number' && typeof expected === 'number' ? Math.abs(value - expected) <= 1e-9 * Math.max(1, Math.abs(expected)) : value === expected;
+        if (!close) throw new Error(`${scenario.name}: ${String(group.value)} ${column} ${metric}: pushed ${value} vs in function ${expected}`);
+      }
+    }
+  }
+}
+
+async function measure<T>(run: () => Promise<T>): Promise<{ ms: number; bytes: number; result: T }> {
+  const bytesBefore = bytesMoved();
+  const started = process.hrtime.bigint();
+  const result = await run();
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, bytes: bytesMoved() - bytesBefore, result };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+
+/** The child process: the Cosmos DB–compatible server, linear `FROM` unless `--stock`. */
+async function serveCosmos(): Promise<void> {
+  if (!STOCK) {
+    const { default: query } = require('@zeit/cosmosdb-query') as { default: (sql: string) => object };
+    const prototype = Object.getPrototypeOf(query('SELECT * FROM c')) as object;
+    const getter = Object.getOwnPropertyDescriptor(prototype, 'code')?.get;
+    if (!getter) throw new Error('@zeit/cosmosdb-query changed: no `code` getter to patch');
+    Object.defineProperty(prototype, 'code', {
+      get(this: object) {
+        return (getter.call(this) as string).replace(/\[\.\.\.\$, (\{[^{}]*\})\]/g, '($.push($1), $)');
+      },
+    });
+  }
+  const { createHttpsServer } = require('@vercel/cosmosdb-server') as typeof import('@vercel/cosmosdb-server');
+  const server = createHttpsServer();
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(server.address() as AddressInfo).port}\n`));
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
+
+async function startCosmosChild(): Promise<{ connectionString: string; stop(): void }> {
+  const child = spawn(process.execPath, [__filename, '--serve-cosmos', ...(STOCK ? ['--stock'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with ${code}`)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /READY (\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+  });
+  return {
+    connectionString: `AccountEndpoint=https://127.0.0.1:${port}/;AccountKey=${COSMOS_EMULATOR_KEY};`,
+    stop: () => child.kill(),
+  };
+}
+
+async function main(): Promise<void> {
+  const cosmos = await startCosmosChild();
+  Object.assign(process.env, { COSMOS: cosmos.connectionString, COSMOS_ALLOW_SELF_SIGNED: 'true', STORAGE: 'UseDevelopmentStorage=true', SERVICEBUS: 'UseDevelopmentHost=true' });
+  resetConfig();
+  try {
+    await ensureDatabase();
+    await upsertEntryAsSystem('datasets', { id: DATASET, name: 'Benchmark: 100,000 iris-like rows', status: 'published' });
+    await putSchemaAsSystem(DATASET, {
+      columns: [...NUMERIC.map((name) => ({ name, type: 'number' as const })), { name: 'species', type: 'string' as const, values: [...SPECIES] }],
+      label: 'species',
+    });
+    const ingest = await measure(() => ingestAsSystem(DATASET, syntheticCsv(ROWS), 'csv', 'fail'));
+    console.log(
+      `${STOCK ? 'stock' : 'linear-FROM'} emulator: ingested ${ingest.result.inserted} rows in ${(ingest.ms / 1000).toFixed(1)} s ` +
+        `(${kb(ingest.bytes)} KiB moved); ${await hostedRecordCount(DATASET)} stored\n`,
+    );
+
+    const rows: string[] = [];
+    for (const scenario of SCENARIOS) {
+      const pushed: { ms: number; bytes: number }[] = [];
+      const local: { ms: number; bytes: number }[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        const a = await measure(() => recordStats(DATASET, scenario.body, undefined));
+        const b = await measure(() => inFunction(scenario));
+        check(scenario, a.result, b.result);
+        pushed.push(a);
+        local.push(b);
+      }
+      const p = { ms: median(pushed.map((m) => m.ms)), bytes: median(pushed.map((m) => m.bytes)) };
+      const l = { ms: median(local.map((m) => m.ms)), bytes: median(local.map((m) => m.bytes)) };
+      rows.push(
+        `| ${scenario.name} | ${p.ms.toFixed(0)} | ${l.ms.toFixed(0)} | ${(l.ms / p.ms).toFixed(1)}× | ${kb(p.bytes)} | ${kb(l.bytes)} | ${(l.bytes / p.bytes).toFixed(0)}× |`,
+      );
+    }
+    console.log(
+      `Stats on ${ROWS.toLocaleString('en')} rows: pushed down vs rows fetched (pages of ${PAGE}) and computed in the function ` +
+        `(median of ${REPEAT}, Node ${process.version})\n`,
+    );
+    console.log('| scenario | pushed down ms | in function ms | time ratio (function/pushed) | pushed KiB | in function KiB | bytes ratio |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const row of rows) console.log(row);
+  } finally {
+    disposeCosmosClient();
+    cosmos.stop();
+  }
+}
+
+(process.argv.includes('--serve-cosmos') ? serveCosmos() : main()).catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { ifMatch, quoteEtag } from '../shared/http/etag';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { accepted, created, ok } from '../shared/http/reply';
+import { route } from '../shared/http/route';
+import { registerJobHandler } from '../shared/jobs/job.handlers';
+import {
+  AddedLabeller,
+  AddLabellerBody,
+  Campaign,
+  CampaignParams,
+  CampaignStatusBody,
+  CreateCampaignBody,
+  Export,
+  ExportAccepted,
+  ExportBody,
+  LabellerParams,
+  ListCampaignsQuery,
+  PatchCampaignBody,
+} from '../shared/labels/campaign.schema';
+import {
+  addLabeller,
+  createCampaign,
+  getCampaign,
+  listCampaigns,
+  patchCampaignFields,
+  removeLabeller,
+  transitionCampaign,
+} from '../shared/labels/campaign.service';
+import { exportLabelsJob } from '../shared/labels/export.job';
+import { exportOnFinish, listExports, requestExport } from '../shared/labels/export.service';
+
+const tags = ['campaigns'];
+
+registerJobHandler('labels.export', exportLabelsJob);
+
+route({
+  name: 'createCampaign',
+  method: 'POST',
+  path: 'v1/campaigns',
+  summary: 'Create a labelling campaign over one or more imagesets, with its label vocabulary and translations',
+  tags,
+  access: ['contributor'],
+  body: CreateCampaignBody,
+  responses: { 201: { description: 'The campaign.', schema: Campaign } },
+  handle: async ({ body, principal }) => {
+    const { campaign, etag } = await createCampaign(principal!, body);
+    return created(campaign, `/api/v1/campaigns/${campaign.id}`, quoteEtag(etag));
+  },
+});
+
+route({
+  name: 'listCampaigns',
+  method: 'GET',
+  path: 'v1/campaigns',
+  summary: 'List campaigns, newest first',
+  tags,
+  access: ['reader'],
+  query: ListCampaignsQuery,
+  responses: { 200: { description: 'A page of campaigns.', schema: pageOf(Campaign, 'CampaignPage') } },
+  handle: async ({ query, principal, request }) => {
+    const page = await listCampaigns(principal!, query);
+    return pageReply(page.items, page.continuation, { status: query.status }, request.url);
+  },
+});
+
+route({
+  name: 'getCampaign',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}',
+  summary: 'Get a campaign with its progress (labelled / total images)',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignParams,
+  responses: { 200: { description: 'The campaign.', schema: Campaign } },
+  handle: async ({ params, principal }) => {
+    const { campaign, etag } = await getCampaign(principal!, params.campaignId);
+    return ok(campaign, { ETag: quoteEtag(etag), 'Cache-Control': 'no-cache' });
+  },
+});
+
+route({
+  name: 'patchCampaign',
+  method: 'PATCH',
+  path: 'v1/campaigns/{campaignId}',
+  summary: 'Change a campaign’s title, description, translations (and, while created, imagesets and labels)',
+  tags,
+  access: ['contributor'],
+  params: CampaignParams,
+  body: PatchCampaignBody,
+  responses: { 200: { description: 'The campaign.', schema: Campaign } },
+  handle: async ({ params, body, principal, request }) => {
+    const { campaign, etag } = await patchCampaignFields(principal!, params.campaignId, body, ifMatch(request.headers));
+    return ok(campaign, { ETag: quoteEtag(etag) });
+  },
+});
+
+route({
+  name: 'setCampaignStatus',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/status',
+  summary: 'Move a campaign: created → active → completed ↔ active → finished (409 names both states)',
+  description: 'Finishing a campaign starts a `labels.export` job writing every export format.',
+  tags,
+  access: ['contributor'],
+  params: CampaignParams,
+  body: CampaignStatusBody,
+  responses: { 200: { description: 'The campaign.', schema: Campaign }, 409: { description: 'Not a valid transition.' } },
+  handle: async ({ params, body, principal, request }) => {
+    const { campaign, etag } = await transitionCampaign(principal!, params.campaignId, body.status, ifMatch(request.headers), exportOnFinish);
+    return ok(campaign, { ETag: quoteEtag(etag) });
+  },
+});
+
+route({
+  name: 'addLabeller',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/labellers',
+  summary: 'Add a labeller: issues an API key with the labeller role, scoped to this campaign (shown once)',
+  tags,
+  access: ['contributor'],
+  params: CampaignParams,
+  body: AddLabellerBody,
+  responses: { 201: { description: 'The labeller and their key.', schema: AddedLabeller } },
+  handle: async ({ params, body, principal }) => {
+    const result = await addLabeller(principal!, params.campaignId, body);
+    return created(result, `/api/v1/campaigns/${params.campaignId}/labellers/${result.labeller.keyId}`);
+  },
+});
+
+route({
+  name: 'removeLabeller',
+  method: 'DELETE',
+  path: 'v1/campaigns/{campaignId}/labellers/{keyId}',
+  summary: 'Remove a labeller: their key is revoked at once',
+  tags,
+  access: ['contributor'],
+  params: LabellerParams,
+  responses: { 200: { description: 'The campaign.', schema: Campaign } },
+  handle: async ({ params, principal }) => ok(await removeLabeller(principal!, params.campaignId, params.keyId)),
+});
+
+route({
+  name: 'createExport',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/exports',
+  summary: 'Export the campaign’s labels (COCO, YOLO, Pascal VOC, Azure ML JSONL) to blob storage',
+  description: 'Small campaigns are exported in the request (201 with a read link); large ones run as a `labels.export` job (202).',
+  tags,
+  access: ['reader'],
+  params: CampaignParams,
+  body: ExportBody,
+  responses: {
+    201: { description: 'The export, with a read SAS link.', schema: Export },
+    202: { description: 'The export job; poll `Location`.', schema: ExportAccepted },
+  },
+  handle: async ({ params, body, principal }) => {
+    const result = await requestExport(principal!, params.campaignId, body);
+    if (result.kind === 'job') return accepted({ jobId: result.jobId }, `/api/v1/jobs/${result.jobId}`);
+    return created(result.export, `/api/v1/campaigns/${params.campaignId}/exports`);
+  },
+});
+
+route({
+  name: 'listExports',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/exports',
+  summary: 'The campaign’s exports, newest first, with fresh read links',
+  tags,
+  access: ['reader'],
+  params: CampaignParams,
+  responses: { 200: { description: 'The exports.', schema: z.object({ items: z.array(Export) }) } },
+  handle: async ({ params, principal }) => ok({ items: await listExports(principal!, params.campaignId) }, { 'Cache-Control': 'no-store' }),
+});

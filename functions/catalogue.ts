@@ -1,0 +1,233 @@
+import { app } from '@azure/functions';
+import { z } from 'zod';
+import type { Principal } from '../shared/auth/auth.schema';
+import {
+  ContentQuery,
+  CountQuery,
+  EntryCount,
+  EntryInputBody,
+  entryParams,
+  ExportProfile,
+  GetQuery,
+  ListQuery,
+  MergePatch,
+  platformLookupParams,
+  typeParams,
+} from '../shared/catalogue/catalogue.schema';
+import {
+  contentUrlOf,
+  countEntriesOf,
+  createEntry,
+  deleteEntry,
+  getEntryByPlatformId,
+  listEntries,
+  negotiate,
+  patchEntry,
+  purgeDeletedEntries,
+  readRepresentation,
+  replaceEntryFields,
+} from '../shared/catalogue/catalogue.service';
+import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
+import { ifMatch } from '../shared/http/etag';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { created, noContent, ok, seeOther } from '../shared/http/reply';
+import { route } from '../shared/http/route';
+
+const tags = ['catalogue'];
+const TypeParams = typeParams(catalogueTypeNames);
+const EntryParams = entryParams(catalogueTypeNames);
+const writers = ['contributor'] as const; // the platform registry further needs admin (checked per type)
+
+// Published entries may sit in shared caches briefly; anything a credential unlocked stays private
+// and is revalidated (ETag → 304) on every use.
+function caching(principal: Principal | undefined): Record<string, string> {
+  return {
+    'Cache-Control': principal ? 'private, no-cache' : 'public, max-age=60',
+    Vary: 'Accept, Authorization, X-API-Key',
+  };
+}
+
+const origin = (url: string) => new URL(url).origin;
+const location = (type: string, id: string) => `/api/v1/catalogue/${type}/${encodeURIComponent(id)}`;
+
+route({
+  name: 'listCatalogueEntries',
+  method: 'GET',
+  path: 'v1/catalogue/{type}',
+  summary: 'List entries of a type: free text, keyword, platform, status and date filters; sorted; cursor-paginated',
+  tags,
+  access: 'optional',
+  params: TypeParams,
+  query: ListQuery,
+  responses: { 200: { description: 'A page of entries.', schema: pageOf(AnyCatalogueEntry, 'CatalogueEntryPage') } },
+  handle: async ({ params, query, principal, request }) => {
+    const page = await listEntries(params.type, query, principal);
+    const reply = pageReply(page.items, page.continuation, page.cursorScope, request.url);
+    return { ...reply, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
+  },
+});
+
+route({
+  name: 'countCatalogueEntries',
+  method: 'GET',
+  path: 'v1/catalogue/{type}/count',
+  summary: 'Count entries of a type (optionally per platform of the registry)',
+  tags,
+  access: 'optional',
+  params: TypeParams,
+  query: CountQuery,
+  responses: { 200: { description: 'The count.', schema: EntryCount } },
+  handle: async ({ params, query, principal }) => ok(await countEntriesOf(params.type, query, principal), { 'Cache-Control': 'no-cache' }),
+});
+
+route({
+  name: 'getCatalogueEntry',
+  method: 'GET',
+  path: 'v1/catalogue/{type}/{id}',
+  summary: 'Get one entry: JSON, or JSON-LD (schema.org, DCAT-AP, Croissant for datasets) by Accept and ?profile=',
+  description:
+    'Send `Accept: application/ld+json` (optionally with `?profile=schema.org|dcat-ap|croissant`, or a `profile` parameter in Accept) ' +
+    'for a JSON-LD export. Drafts are visible to their owner and admins only; contact emails are masked for anonymous callers.',
+  tags,
+  access: 'optional',
+  params: EntryParams,
+  query: GetQuery,
+  responses: {
+    200: { description: 'The entry.', schema: AnyCatalogueEntry },
+    406: { description: 'None of the accepted media types or profiles is available.' },
+  },
+  handle: async ({ params, query, principal, request }) => {
+    const representation = negotiate(params.type, request.headers.get('accept'), query.profile);
+    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
+  },
+});
+
+route({
+  name: 'exportCatalogueEntry',
+  method: 'GET',
+  path: 'v1/catalogue/{type}/{id}/export',
+  summary: 'Export one entry as JSON-LD (legacy alias of GET /catalogue/{type}/{id} with Accept: application/ld+json)',
+  tags,
+  access: 'optional',
+  params: EntryParams,
+  query: z.strictObject({ profile: ExportProfile.default('schema.org') }),
+  deprecated: { since: new Date('2025-01-01T00:00:00Z'), sunset: new Date('2027-01-01T00:00:00Z'), successor: '/api/v1/catalogue/{type}/{id}' },
+  responses: { 200: { description: 'The JSON-LD export.', contentType: 'application/ld+json' } },
+  handle: async ({ params, query, principal, request }) => {
+    const representation = { kind: 'jsonld', profile: query.profile } as const;
+    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
+  },
+});
+
+route({
+  name: 'getCatalogueEntryContent',
+  method: 'GET',
+  path: 'v1/catalogue/{type}/{id}/content',
+  summary: 'Redirect (303) to the content URL of one of the entry’s distributions',
+  tags,
+  access: 'optional',
+  params: EntryParams,
+  query: ContentQuery,
+  responses: { 303: { description: 'See the `Location` header.' } },
+  handle: async ({ params, query, principal }) => seeOther(await contentUrlOf(params.type, params.id, query.distribution, principal)),
+});
+
+route({
+  name: 'createCatalogueEntry',
+  method: 'POST',
+  path: 'v1/catalogue/{type}',
+  summary: 'Create an entry owned by the caller (a draft unless `status` says otherwise; platforms: admins only)',
+  tags,
+  access: writers,
+  params: TypeParams,
+  body: EntryInputBody,
+  responses: {
+    201: { description: 'The created entry.', schema: AnyCatalogueEntry },
+    409: { description: 'Another live entry has this platform + platformResourceIdentifier (`existingId` names it).' },
+  },
+  handle: async ({ params, body, principal }) => {
+    const { entry, etag } = await createEntry(params.type, body, principal);
+    return created(entry, location(params.type, entry.id), etag);
+  },
+});
+
+route({
+  name: 'replaceCatalogueEntry',
+  method: 'PUT',
+  path: 'v1/catalogue/{type}/{id}',
+  summary: 'Replace an entry (owner or admin; honours If-Match)',
+  tags,
+  access: writers,
+  params: EntryParams,
+  body: EntryInputBody,
+  responses: {
+    200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    412: { description: 'If-Match does not match the current ETag.' },
+  },
+  handle: async ({ params, body, principal, request }) => {
+    const { entry, etag } = await replaceEntryFields(params.type, params.id, body, principal, ifMatch(request.headers));
+    return ok(entry, { ETag: etag });
+  },
+});
+
+route({
+  name: 'patchCatalogueEntry',
+  method: 'PATCH',
+  path: 'v1/catalogue/{type}/{id}',
+  summary: 'Update an entry with a JSON merge patch (RFC 7396; owner or admin; honours If-Match)',
+  tags,
+  access: writers,
+  params: EntryParams,
+  body: MergePatch,
+  consumes: ['application/merge-patch+json'],
+  responses: {
+    200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    412: { description: 'If-Match does not match the current ETag.' },
+  },
+  handle: async ({ params, body, principal, request }) => {
+    const { entry, etag } = await patchEntry(params.type, params.id, body, principal, ifMatch(request.headers));
+    return ok(entry, { ETag: etag });
+  },
+});
+
+route({
+  name: 'deleteCatalogueEntry',
+  method: 'DELETE',
+  path: 'v1/catalogue/{type}/{id}',
+  summary: 'Delete an entry (soft: purged after the retention; owner or admin; honours If-Match)',
+  tags,
+  access: writers,
+  params: EntryParams,
+  responses: { 204: { description: 'Deleted.' } },
+  handle: async ({ params, principal, request }) => {
+    await deleteEntry(params.type, params.id, principal, ifMatch(request.headers));
+    return noContent();
+  },
+});
+
+route({
+  name: 'getCatalogueEntryByPlatformId',
+  method: 'GET',
+  path: 'v1/platforms/{platform}/{type}/{*platformResourceIdentifier}',
+  summary: 'Get the entry that has this identifier on its source platform',
+  tags,
+  access: 'optional',
+  params: platformLookupParams(catalogueTypeNames),
+  responses: { 200: { description: 'The entry.', schema: AnyCatalogueEntry } },
+  handle: async ({ params, principal }) => {
+    const { entry, etag } = await getEntryByPlatformId(params.type, params.platform, params.platformResourceIdentifier, principal);
+    return ok(entry, { ETag: etag, ...caching(principal) });
+  },
+});
+
+// The schedule is an app setting (`%…%` is resolved by the host): Bicep sets it in Azure, the local
+// stack and local.settings.sample.json set it locally.
+app.timer('purgeDeletedCatalogueEntries', {
+  schedule: '%CATALOGUE_PURGE_SCHEDULE%',
+  handler: async (_timer, context) => {
+    const purged = await purgeDeletedEntries();
+    if (purged > 0) context.info(`purged ${purged} deleted catalogue entries`);
+  },
+});

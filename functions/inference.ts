@@ -1,0 +1,143 @@
+import { z } from 'zod';
+import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { noContent, ok } from '../shared/http/reply';
+import { route } from '../shared/http/route';
+import { registerJobHandler } from '../shared/jobs/job.handlers';
+import { JobStatus, JobView } from '../shared/jobs/job.schema';
+import { listJobsFor } from '../shared/jobs/job.service';
+import { Grant, GrantBody, GrantParams } from '../shared/inference/grant.schema';
+import { getGrant, listGrantsOf, myGrant, putGrant, revokeGrant } from '../shared/inference/grant.service';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/inference/idempotency.service';
+import { runInferenceJob } from '../shared/inference/inference.job';
+import { jobPath, submitInference } from '../shared/inference/inference.service';
+import { ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';
+import { deliverWebhookJob } from '../shared/inference/webhook.job';
+
+const tags = ['inference'];
+
+registerJobHandler('inference.run', runInferenceJob);
+registerJobHandler('webhook.deliver', deliverWebhookJob);
+
+route({
+  name: 'submitInferenceJob',
+  method: 'POST',
+  path: 'v1/models/{id}/jobs',
+  summary: 'Run a model: one input, or every image of an imageset; answers 202 with the job to poll',
+  description:
+    'Needs an access grant on the model (admins excepted); each accepted job counts one call against its daily and monthly ' +
+    `limits (429 with Retry-After when one is used up). \`${IDEMPOTENCY_HEADER}\` makes retries safe: the same key and body ` +
+    'return the same job, the same key with another body is 422. `Cancel-After` (or `cancelAfter`): a job not started by then ends `canceled`.',
+  tags,
+  access: ['reader'],
+  params: ModelParams,
+  body: SubmitJobBody,
+  responses: { 202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob } },
+  handle: async ({ params, body, principal, request }) => {
+    const result = await submitInference({
+      principal,
+      modelId: params.id,
+      body,
+      idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
+      cancelAfterHeader: request.headers.get('cancel-after') ?? undefined,
+      origin: new URL(request.url).origin,
+    });
+    return {
+      status: 202,
+      body: result.view,
+      headers: { Location: jobPath(result.view.id), ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+    };
+  },
+});
+
+route({
+  name: 'listModelJobs',
+  method: 'GET',
+  path: 'v1/models/{id}/jobs',
+  summary: 'Your inference jobs on this model, newest first',
+  tags,
+  access: ['reader'],
+  params: ModelParams,
+  query: z.strictObject({ ...pageQuery, status: JobStatus.optional() }),
+  responses: { 200: { description: 'A page of jobs.', schema: pageOf(JobView, 'ModelJobPage') } },
+  handle: async ({ params, query, principal, request }) => {
+    const { limit, cursor, status } = query;
+    const filters = { kind: 'inference.run' as const, status, label: { name: 'modelId', value: params.id } };
+    const page = await listJobsFor(principal, filters, limit, cursor);
+    return pageReply(page.items, page.continuation, filters, request.url);
+  },
+});
+
+route({
+  name: 'getMyModelGrant',
+  method: 'GET',
+  path: 'v1/models/{id}/grant',
+  summary: 'Your access grant on this model and what is left of its daily and monthly limits',
+  tags,
+  access: ['reader'],
+  params: ModelParams,
+  responses: { 200: { description: 'Your grant.', schema: Grant } },
+  handle: async ({ params, principal }) => ok(await myGrant(principal, params.id), { 'Cache-Control': 'no-store' }),
+});
+
+route({
+  name: 'listModelGrants',
+  method: 'GET',
+  path: 'v1/models/{id}/grants',
+  summary: 'Who may run this model, with their limits and usage',
+  tags,
+  access: ['admin'],
+  params: ModelParams,
+  query: z.strictObject(pageQuery),
+  responses: { 200: { description: 'A page of grants.', schema: pageOf(Grant, 'ModelGrantPage') } },
+  handle: async ({ params, query, request }) => {
+    const page = await listGrantsOf(params.id, query.limit, query.cursor);
+    return pageReply(page.items, page.continuation, { modelId: params.id }, request.url);
+  },
+});
+
+route({
+  name: 'putModelGrant',
+  method: 'PUT',
+  path: 'v1/models/{id}/grants/{principalId}',
+  summary: 'Grant a principal access to this model with daily and monthly call limits (or change its grant)',
+  tags,
+  access: ['admin'],
+  params: GrantParams,
+  body: GrantBody,
+  responses: {
+    200: { description: 'The changed grant.', schema: Grant },
+    201: { description: 'The new grant.', schema: Grant },
+  },
+  handle: async ({ params, body, principal }) => {
+    const { grant, created } = await putGrant(params.id, params.principalId, body, principal);
+    const location = `/api/v1/models/${encodeURIComponent(params.id)}/grants/${encodeURIComponent(params.principalId)}`;
+    return created ? { status: 201, body: grant, headers: { Location: location } } : ok(grant);
+  },
+});
+
+route({
+  name: 'getModelGrant',
+  method: 'GET',
+  path: 'v1/models/{id}/grants/{principalId}',
+  summary: 'One principal’s grant on this model, with its usage',
+  tags,
+  access: ['admin'],
+  params: GrantParams,
+  responses: { 200: { description: 'The grant.', schema: Grant } },
+  handle: async ({ params }) => ok(await getGrant(params.id, params.principalId), { 'Cache-Control': 'no-store' }),
+});
+
+route({
+  name: 'deleteModelGrant',
+  method: 'DELETE',
+  path: 'v1/models/{id}/grants/{principalId}',
+  summary: 'Revoke a principal’s access to this model (its queued jobs still run)',
+  tags,
+  access: ['admin'],
+  params: GrantParams,
+  responses: { 204: { description: 'Revoked.' } },
+  handle: async ({ params }) => {
+    await revokeGrant(params.id, params.principalId);
+    return noContent();
+  },
+});

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { ifMatch, quoteEtag } from '../shared/http/etag';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { created, ok, seeOther } from '../shared/http/reply';
+import { route } from '../shared/http/route';
+import {
+  BulkLabelsBody,
+  BulkLabelsResult,
+  CampaignImage,
+  CampaignImageParams,
+  CampaignImagesQuery,
+  ImageLabels,
+  ImageLabelsQuery,
+  Label,
+  LabelInput,
+  LabelsByImageParams,
+  PredictionsQuery,
+  PutLabelsBody,
+  ReviewQueueItem,
+  ReviewQueueQuery,
+} from '../shared/labels/label.schema';
+import { CampaignParams } from '../shared/labels/campaign.schema';
+import {
+  addImageLabel,
+  bulkPutLabels,
+  campaignImageContentUrl,
+  getCampaignPredictions,
+  getImageLabels,
+  listCampaignImages,
+  putImageLabels,
+  reviewQueue,
+} from '../shared/labels/label.service';
+
+const tags = ['labels'];
+
+route({
+  name: 'listCampaignImages',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/images',
+  summary: 'The campaign’s images, with read URLs and whether each is labelled',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignParams,
+  query: CampaignImagesQuery,
+  responses: { 200: { description: 'A page of images.', schema: pageOf(CampaignImage, 'CampaignImagePage') } },
+  handle: async ({ params, query, principal, request }) => {
+    const page = await listCampaignImages(principal!, params.campaignId, query.limit, query.cursor);
+    return pageReply(page.items, page.continuation, { campaignId: params.campaignId }, request.url);
+  },
+});
+
+route({
+  name: 'getCampaignImageContent',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/content',
+  summary: 'Redirect (303) to an image of the campaign through a short-lived read-only SAS URL',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignImageParams,
+  responses: { 303: { description: 'See `Location`.' } },
+  handle: async ({ params, principal }) => {
+    const reply = seeOther(await campaignImageContentUrl(principal!, params.campaignId, params.imageId));
+    return { ...reply, headers: { ...reply.headers, 'Cache-Control': 'no-store' } };
+  },
+});
+
+route({
+  name: 'putImageLabels',
+  method: 'PUT',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/labels',
+  summary: 'Replace an image’s labels in a campaign (only while active; honours If-Match)',
+  tags,
+  access: ['labeller', 'contributor'],
+  params: CampaignImageParams,
+  body: PutLabelsBody,
+  responses: { 200: { description: 'The image’s labels.', schema: ImageLabels } },
+  handle: async ({ params, body, principal, request }) => {
+    const { labels, etag } = await putImageLabels(principal!, params.campaignId, params.imageId, body.labels, ifMatch(request.headers));
+    return ok(labels, { ETag: quoteEtag(etag) });
+  },
+});
+
+route({
+  name: 'addImageLabel',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/labels',
+  summary: 'Add one label to an image in a campaign (only while active)',
+  tags,
+  access: ['labeller', 'contributor'],
+  params: CampaignImageParams,
+  body: LabelInput,
+  responses: { 201: { description: 'The label.', schema: Label } },
+  handle: async ({ params, body, principal }) => {
+    const { label, etag } = await addImageLabel(principal!, params.campaignId, params.imageId, body);
+    return created(label, `/api/v1/images/${params.imageId}/labels?campaign=${params.campaignId}`, quoteEtag(etag));
+  },
+});
+
+route({
+  name: 'bulkPutLabels',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/labels/bulk',
+  summary: 'Bulk ingest up to 10,000 labels: replaces each named image’s labels, all-or-nothing per image',
+  tags,
+  access: ['labeller', 'contributor'],
+  params: CampaignParams,
+  body: BulkLabelsBody,
+  bodyLimitBytes: 8 * 1024 * 1024,
+  responses: { 200: { description: 'What was written.', schema: BulkLabelsResult } },
+  handle: async ({ params, body, principal }) => ok(await bulkPutLabels(principal!, params.campaignId, body.labels)),
+});
+
+route({
+  name: 'getCampaignImagePredictions',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/predictions',
+  summary: 'Model pre-annotations of an image, least confident first (accept or edit one by writing a label with its predictionId)',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignImageParams,
+  query: PredictionsQuery,
+  responses: { 200: { description: 'The predictions.', schema: z.object({ items: z.array(Label) }) } },
+  handle: async ({ params, query, principal }) =>
+    ok({ items: await getCampaignPredictions(principal!, params.campaignId, params.imageId, query.order) }),
+});
+
+route({
+  name: 'getReviewQueue',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/review-queue',
+  summary: 'The images to review next: lowest prediction confidence first',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignParams,
+  query: ReviewQueueQuery,
+  responses: { 200: { description: 'The queue.', schema: z.object({ items: z.array(ReviewQueueItem) }) } },
+  handle: async ({ params, query, principal }) =>
+    ok({ items: await reviewQueue(principal!, params.campaignId, query.limit, query.unlabelled) }, { 'Cache-Control': 'no-store' }),
+});
+
+route({
+  name: 'getImageLabels',
+  method: 'GET',
+  path: 'v1/images/{imageId}/labels',
+  summary: 'An image’s labels: of the named campaign(s), else of the most recently finished campaign that labelled it',
+  tags,
+  access: ['reader', 'labeller'],
+  params: LabelsByImageParams,
+  query: ImageLabelsQuery,
+  responses: { 200: { description: 'The labels.', schema: ImageLabels } },
+  handle: async ({ params, query, principal }) => ok(await getImageLabels(principal!, params.imageId, query)),
+});

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineCatalogueType, EntryRef, freeformObject, httpUrl, list, shortText } from '../catalogue.schema';
+
+const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not an app setting name');
+
+/** How the platform runs a model: a model shipped with the app, or a remote scoring endpoint. */
+export const ModelRuntime = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('builtin'), name: shortText(100).describe('A model shipped with the app, e.g. `iris-classifier`.') }),
+    z.strictObject({
+      kind: z.literal('http'),
+      url: httpUrl.describe('The scoring endpoint (e.g. an Azure ML online endpoint).'),
+      auth: z.discriminatedUnion('kind', [
+        z.strictObject({
+          kind: z.literal('key'),
+          header: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'is not a header name').optional(),
+          secretSetting: settingName.describe('The app setting that holds the key (never the key itself).'),
+        }),
+        z.strictObject({ kind: z.literal('entra'), scope: shortText(500).describe('The token scope, e.g. `https://ml.azure.com/.default`.') }),
+      ]),
+    }),
+  ])
+  .meta({ id: 'CatalogueModelRuntime' });
+export type ModelRuntime = z.infer<typeof ModelRuntime>;
+
+/** A JSON Schema document (its inside is not validated here). */
+export const JsonSchemaObject = freeformObject().meta({ id: 'JsonSchemaObject' });
+
+export const modelType = defineCatalogueType({
+  name: 'models',
+  singular: 'Model',
+  description: 'A trained machine-learning model, optionally runnable by the platform’s inference jobs.',
+  writeRoles: ['contributor'],
+  fields: {
+    modelType: shortText(100).optional().describe('The task: `classification`, `object-detection`, `regression`, …'),
+    framework: list(shortText(100), 20).optional().describe('Libraries: `scikit-learn`, `pytorch`, …'),
+    runtime: ModelRuntime.optional().describe('How inference jobs run this model. Only admins may set an `http` runtime.'),
+    inputSchema: JsonSchemaObject.optional().describe('JSON Schema of one inference input.'),
+    outputSchema: JsonSchemaObject.optional().describe('JSON Schema of one inference output.'),
+    trainedOn: list(EntryRef, 50).optional().describe('Datasets the model was trained on.'),
+    sourceCode: httpUrl.optional(),
+    dockerImage: shortText(300).optional(),
+  },
+});

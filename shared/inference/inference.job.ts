@@ -1,0 +1,168 @@
+import { AppError } from '../errors';
+import type { Principal } from '../auth/auth.schema';
+import { type JobContext, type JobOutcome, PermanentJobError } from '../jobs/job.handler';
+import { encodeCursor } from '../http/pagination';
+import { findImageOr404, listImages, toImageView } from '../labels/image.service';
+import { writeModelPredictions } from '../labels/label.service';
+import { cachedResult, rememberResult } from './cache.service';
+import {
+  BatchResult,
+  ImageBatch,
+  type ImagesetJobResult,
+  InferenceJobInput,
+  type ModelSnapshot,
+  type WebhookTarget,
+} from './model.schema';
+import { runModel, runModelOnImage } from './model.service';
+import { requestWebhook } from './webhook.job';
+
+/**
+ * The `inference.run` job handler. A job with one `input` answers from the result cache or runs the
+ * model once. An imageset job fans out: its first message lists the images and sends one message
+ * per batch (`enqueuePart`); each batch scores its images and writes their predictions into the
+ * label store (source `model`), then records itself done (`completePart`, once per batch however
+ * often it is redelivered); the batch that completes the count finishes the job.
+ */
+export const IMAGE_BATCH_SIZE = 8;
+const IMAGE_CONCURRENCY = 4;
+const MAX_SKIPPED_LISTED = 100;
+
+/** Per-image failures that skip the image; anything else (a misconfigured model, auth) fails the job. */
+const PER_IMAGE_CODES = new Set(['unsupported-image', 'bad-input', 'model-output']);
+
+/** Starts the webhook job when this job ends: after success, on a permanent failure, on the last delivery. */
+async function withWebhook(context: JobContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
+  try {
+    const outcome = await step();
+    if (outcome.kind === 'done' && webhook) await requestWebhook(context.job, webhook);
+    return outcome;
+  } catch (error) {
+    if (webhook && (error instanceof PermanentJobError || context.isLastDelivery)) {
+      await requestWebhook(context.job, webhook).catch((cause: unknown) => context.log(`webhook job not started: ${String(cause)}`));
+    }
+    throw error;
+  }
+}
+
+async function runOnce(input: InferenceJobInput): Promise<JobOutcome> {
+  if (input.cacheKey) {
+    const hit = await cachedResult(input.cacheKey);
+    if (hit) return { kind: 'done', result: hit.result };
+  }
+  const result = await runModel(input.model, input.input);
+  if (input.cacheKey) await rememberResult(input.cacheKey, input.model, result);
+  return { kind: 'done', result };
+}
+
+/** The job reads the imageset on behalf of its owner, who was allowed to write into it at submission. */
+function readerFor(owner: string): Principal {
+  return { id: owner, kind: 'apiKey', roles: ['reader'] };
+}
+
+async function allImageIds(imagesetId: string, owner: string): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listImages(readerFor(owner), imagesetId, 100, cursor);
+    ids.push(...page.items.map((image) => image.id));
+    // listImages takes the API's cursor (bound to its filters), so wrap the continuation as pageReply does.
+    cursor = page.continuation ? encodeCursor(page.continuation, { imagesetId }) : undefined;
+  } while (cursor);
+  return ids;
+}
+
+function summary(input: InferenceJobInput, total: number, parts: Record<string, unknown>): ImagesetJobResult {
+  const results = Object.values(parts).flatMap((part) => {
+    const parsed = BatchResult.safeParse(part);
+    return parsed.success ? [parsed.data] : [];
+  });
+  return {
+    imagesetId: input.imagesetId ?? '',
+    model: { id: input.model.id, version: input.model.version },
+    images: total,
+    predictions: results.reduce((sum, r) => sum + r.predictions, 0),
+    skipped: results.flatMap((r) => r.skipped).slice(0, MAX_SKIPPED_LISTED),
+  };
+}
+
+async function plan(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+  const ids = await allImageIds(imagesetId, context.job.owner);
+  if (ids.length === 0) return { kind: 'done', result: summary(input, 0, {}) };
+  const planned = (context.state as { planned?: boolean } | undefined)?.planned === true;
+  if (!planned) {
+    // Progress first, then the checkpoint, then the parts: a redelivery never resets counted parts.
+    await context.progress(0, ids.length);
+    await context.saveState({ planned: true, images: ids.length });
+  }
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += IMAGE_BATCH_SIZE) batches.push(ids.slice(i, i + IMAGE_BATCH_SIZE));
+  for (let i = 0; i < batches.length; i += 16) {
+    await Promise.all(batches.slice(i, i + 16).map((imageIds, k) => context.enqueuePart({ batch: i + k, imageIds })));
+  }
+  return { kind: 'pending' };
+}
+
+async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: string): Promise<{ predictions: number } | { skipped: string }> {
+  let record;
+  try {
+    record = await findImageOr404(imageId, imagesetId);
+  } catch (error) {
+    if (error instanceof AppError && error.status === 404) return { skipped: 'the image no longer exists' };
+    throw error;
+  }
+  const view = await toImageView(record);
+  let predictions;
+  try {
+    predictions = await runModelOnImage(model, {
+      imageId,
+      imageUrl: view.url,
+      contentType: record.contentType,
+      width: record.width,
+      height: record.height,
+    });
+  } catch (error) {
+    if (error instanceof PermanentJobError && PER_IMAGE_CODES.has(error.code)) return { skipped: error.message };
+    throw error;
+  }
+  try {
+    // Replaces this model version's earlier predictions for the image: a redelivered batch writes the same.
+    await writeModelPredictions(imagesetId, imageId, predictions, { id: model.id, version: model.version });
+  } catch (error) {
+    if (error instanceof AppError && (error.status === 404 || error.status === 400)) return { skipped: `not stored: ${error.detail}` };
+    throw error;
+  }
+  return { predictions: predictions.length };
+}
+
+async function scoreBatch(input: InferenceJobInput, imagesetId: string, imageIds: string[]): Promise<BatchResult> {
+  const result: BatchResult = { images: imageIds.length, predictions: 0, skipped: [] };
+  for (let i = 0; i < imageIds.length; i += IMAGE_CONCURRENCY) {
+    const outcomes = await Promise.all(imageIds.slice(i, i + IMAGE_CONCURRENCY).map((id) => scoreImage(input.model, imagesetId, id)));
+    outcomes.forEach((outcome, k) => {
+      if ('skipped' in outcome) result.skipped.push({ imageId: imageIds[i + k] ?? '', reason: outcome.skipped });
+      else result.predictions += outcome.predictions;
+    });
+  }
+  return result;
+}
+
+async function imagesetStep(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+  if (context.part === undefined) return plan(context, input, imagesetId);
+  const batch = ImageBatch.safeParse(context.part);
+  if (!batch.success) throw new PermanentJobError('A batch message of this job could not be read.', 'bad-message');
+  if (context.job.cancelRequested) throw new PermanentJobError('Canceled while it was running; batches already done keep their predictions.', 'canceled');
+  const partId = `batch-${batch.data.batch}`;
+  const done = context.job.parts?.[partId];
+  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds) : done;
+  const progress = await context.completePart(partId, result, batch.data.imageIds.length);
+  if (progress.done < progress.total) return { kind: 'pending' };
+  return { kind: 'done', result: summary(input, progress.total, progress.parts) };
+}
+
+export async function runInferenceJob(context: JobContext): Promise<JobOutcome> {
+  const parsed = InferenceJobInput.safeParse(context.job.input);
+  if (!parsed.success) throw new PermanentJobError('The job input could not be read.', 'bad-message');
+  const input = parsed.data;
+  const { imagesetId } = input;
+  return withWebhook(context, input.webhook, () => (imagesetId ? imagesetStep(context, input, imagesetId) : runOnce(input)));
+}

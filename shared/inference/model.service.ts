@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import type { Principal } from '../auth/auth.schema';
+import { getEntry, type ModelEntry } from '../catalogue/catalogue.service';
+import { errors, type FieldError } from '../errors';
+import { PermanentJobError } from '../jobs/job.handler';
+import { sha256, canonicalJson } from './cache.service';
+import { type ImageInput, ImageOutput, type ModelSnapshot, type Prediction } from './model.schema';
+import { builtinModel, type BuiltinModel } from './runtime/builtin.runtime';
+import { callHttpModel, TransientModelError } from './runtime/http.runtime';
+
+/**
+ * Models as inference runs them: resolving a catalogue entry to something runnable, validating an
+ * input against the entry's `inputSchema` (JSON Schema, through zod's `fromJSONSchema`), and calling
+ * the runtime — a builtin model or a remote scoring endpoint — checking what it answers against the
+ * entry's `outputSchema`.
+ */
+export interface RunnableModel {
+  entry: ModelEntry;
+  snapshot: ModelSnapshot;
+  /** `json`: one input per job; `image`: imageset jobs only; `any`: an http model, whose input schema decides. */
+  accepts: 'json' | 'image' | 'any';
+}
+
+/** Compiled JSON Schemas by digest; a handful of models, so a small bound is plenty. */
+const compiled = new Map<string, z.ZodType>();
+
+function schemaOf(jsonSchema: Record<string, unknown>, what: string): z.ZodType {
+  const key = sha256(canonicalJson(jsonSchema));
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  let schema: z.ZodType;
+  try {
+    schema = z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch (error) {
+    throw new ModelSchemaError(`${what} is not a JSON Schema this platform can apply: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (compiled.size >= 200) compiled.delete(compiled.keys().next().value ?? '');
+  compiled.set(key, schema);
+  return schema;
+}
+
+/** A model entry whose schema cannot be used: its owner must fix the entry (422, not a server fault). */
+export class ModelSchemaError extends Error {}
+
+function pointerOf(base: string, path: readonly PropertyKey[]): string {
+  return [base, ...path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
+}
+
+function versionOf(entry: ModelEntry): string {
+  return entry.version ?? entry.dateModified;
+}
+
+function builtinOrThrow(name: string, modelId: string): BuiltinModel {
+  const builtin = builtinModel(name);
+  if (!builtin) throw errors.unprocessable(`Model '${modelId}' names a builtin model '${name}' this platform does not ship.`);
+  return builtin;
+}
+
+/** The model entry as something to run: 404 if the caller cannot see it, 422 if it has no usable runtime. */
+export async function resolveModel(modelId: string, principal: Principal): Promise<RunnableModel> {
+  const entry = await getEntry('models', modelId, principal);
+  const runtime = entry.runtime;
+  if (!runtime) throw errors.unprocessable(`Model '${modelId}' is in the catalogue but has no runtime, so it cannot be run here.`);
+  if (runtime.kind === 'http') {
+    return { entry, accepts: 'any', snapshot: { id: entry.id, version: versionOf(entry), runtime, outputSchema: entry.outputSchema } };
+  }
+  const builtin = builtinOrThrow(runtime.name, modelId);
+  let builtinVersion: string;
+  try {
+    builtinVersion = builtin.version();
+  } catch (error) {
+    if (error instanceof PermanentJobError) throw errors.unavailable(error.message);
+    throw error;
+  }
+  return {
+    entry,
+    accepts: builtin.accepts,
+    snapshot: { id: entry.id, version: `${versionOf(entry)}+${builtinVersion}`, runtime, outputSchema: entry.outputSchema },
+  };
+}
+
+/** 400 naming each bad field (`/body/input/sepal_length`) when `input` does not fit the model's inputSchema. */
+export function validateModelInput(model: RunnableModel, input: unknown, pointer = '/body/input'): void {
+  if (!model.entry.inputSchema) return;
+  let schema: z.ZodType;
+  try {
+    schema = schemaOf(model.entry.inputSchema, `The inputSchema of model '${model.entry.id}'`);
+  } catch (error) {
+    if (error instanceof ModelSchemaError) throw errors.unprocessable(error.message);
+    throw error;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return;
+  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: pointerOf(pointer, issue.path), message: issue.message }));
+  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+}
+
+/** 422 unless the model runs on images (a builtin image model, or an http model whose inputSchema takes an ImageInput). */
+export function assertRunsOnImages(model: RunnableModel): void {
+  if (model.accepts === 'json') throw errors.unprocessable(`Model '${model.entry.id}' takes one JSON input, not images; send \`input\`.`);
+  if (model.accepts === 'image' || !model.entry.inputSchema) return;
+  const sample: ImageInput = {
+    imageId: '0000000000000000~00000000000000000000',
+    imageUrl: 'https://example.invalid/image.png',
+    contentType: 'image/png',
+    width: 1,
+    height: 1,
+  };
+  try {
+    validateModelInput(model, sample, '/model/inputSchema');
+  } catch {
+    throw errors.unprocessable(
+      `Model '${model.entry.id}' does not take images: its inputSchema does not accept { imageId, imageUrl, contentType, width, height }.`,
+    );
+  }
+}
+
+/** 422 unless the model takes one JSON input (an image model runs on imagesets only). */
+export function assertTakesInput(model: RunnableModel): void {
+  if (model.accepts === 'image') throw errors.unprocessable(`Model '${model.entry.id}' runs on images; send \`imagesetId\`.`);
+}
+
+function checkOutput(snapshot: ModelSnapshot, output: unknown): unknown {
+  if (!snapshot.outputSchema) return output;
+  let schema: z.ZodType;
+  try {
+    schema = schemaOf(snapshot.outputSchema, `The outputSchema of model '${snapshot.id}'`);
+  } catch (error) {
+    if (error instanceof ModelSchemaError) throw new PermanentJobError(error.message, 'model-misconfigured');
+    throw error;
+  }
+  const result = schema.safeParse(output);
+  if (result.success) return output;
+  const first = result.error.issues[0];
+  throw new PermanentJobError(
+    `The model's answer does not match its outputSchema: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'not valid'}`,
+    'model-output',
+  );
+}
+
+/** Runs the model on one input (in the worker). Bad input → PermanentJobError; transient trouble → thrown. */
+export async function runModel(snapshot: ModelSnapshot, input: unknown): Promise<unknown> {
+  const runtime = snapshot.runtime;
+  if (runtime.kind === 'http') return checkOutput(snapshot, await callHttpModel(runtime, input));
+  const builtin = builtinModel(runtime.name);
+  if (!builtin || builtin.accepts !== 'json') throw new PermanentJobError(`No builtin model '${runtime.name}' that takes JSON input.`, 'model-misconfigured');
+  return checkOutput(snapshot, await builtin.predict(input));
+}
+
+const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+
+/** The image's bytes through its read SAS URL, as a remote model would fetch them. */
+async function downloadImage(image: ImageInput): Promise<Buffer> {
+  let response: Response;
+  try {
+    response = await fetch(image.imageUrl, { signal: AbortSignal.timeout(60_000) });
+  } catch (error) {
+    throw new TransientModelError(`The image could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (response.status >= 500 || response.status === 429) throw new TransientModelError(`Reading the image failed (HTTP ${response.status}).`);
+  if (!response.ok) throw new PermanentJobError(`The image could not be read (HTTP ${response.status}).`, 'unsupported-image');
+  if (Number(response.headers.get('content-length') ?? '0') > MAX_IMAGE_BYTES) {
+    throw new PermanentJobError(`The image is larger than ${MAX_IMAGE_BYTES} bytes.`, 'unsupported-image');
+  }
+  return Buffer.from(await response.arrayBuffer());
+}
+
+/** Runs an image model on one image (in the worker): its predicted boxes, clamped to the image. */
+export async function runModelOnImage(snapshot: ModelSnapshot, image: ImageInput): Promise<Prediction[]> {
+  const runtime = snapshot.runtime;
+  let predictions: Prediction[];
+  if (runtime.kind === 'http') {
+    const parsed = ImageOutput.safeParse(await callHttpModel(runtime, image));
+    if (!parsed.success) throw new PermanentJobError('The model did not answer { predictions: [ { label, confidence, xMin, yMin, xMax, yMax } ] }.', 'model-output');
+    predictions = parsed.data.predictions;
+  } else {
+    const builtin = builtinModel(runtime.name);
+    if (!builtin || builtin.accepts !== 'image') throw new PermanentJobError(`No builtin model '${runtime.name}' that takes images.`, 'model-misconfigured');
+    predictions = await builtin.predictImage(await downloadImage(image), image);
+  }
+  return predictions
+    .map((p) => ({ ...p, xMin: Math.max(0, p.xMin), yMin: Math.max(0, p.yMin), xMax: Math.min(image.width, p.xMax), yMax: Math.min(image.height, p.yMax) }))
+    .filter((p) => p.xMax > p.xMin && p.yMax > p.yMin);
+}

@@ -1,0 +1,288 @@
+import type { Principal } from '../auth/auth.schema';
+import { createApiKey, revokeApiKey } from '../auth/auth.service';
+import { AppError, errors, type FieldError } from '../errors';
+import { decodeCursor } from '../http/pagination';
+import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertIfMatch } from './access';
+import {
+  insertCampaign,
+  listCampaignRecords,
+  patchCampaign,
+  readCampaign,
+  replaceCampaignIfUnchanged,
+  type StoredCampaign,
+} from './campaign.repository';
+import {
+  type AddLabellerBody,
+  CAMPAIGN_TRANSITIONS,
+  Campaign,
+  type CampaignRecord,
+  type CampaignStatus,
+  type CreateCampaignBody,
+  type Labeller,
+  type ListCampaignsQuery,
+  type PatchCampaignBody,
+  type Progress,
+} from './campaign.schema';
+import { newId } from './ids';
+import { getImagesetRecord } from './imageset.service';
+import { countAnnotations } from './label.repository';
+
+const MAX_LABELLERS = 500;
+
+export function toCampaignView(record: CampaignRecord, progress?: Progress): Campaign {
+  return Campaign.parse({ ...record, ...(progress ? { progress } : {}) });
+}
+
+export async function findCampaign(id: string): Promise<StoredCampaign> {
+  const found = await readCampaign(id);
+  if (!found) throw errors.notFound('campaign', id);
+  return found;
+}
+
+/** Checks a vocabulary and its translations: every translation must land on a vocabulary label. */
+function validateVocabulary(labels: string[], translations: Record<string, string>, pointer: string): void {
+  const vocabulary = new Set(labels);
+  const problems: FieldError[] = Object.entries(translations)
+    .filter(([, target]) => !vocabulary.has(target))
+    .map(([source, target]) => ({
+      pointer: `${pointer}/${source.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      message: `translates to '${target}', which is not in the campaign's labels`,
+    }));
+  if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+}
+
+async function validateImagesets(imagesetIds: string[]): Promise<void> {
+  const problems: FieldError[] = [];
+  await Promise.all(
+    imagesetIds.map(async (id, index) => {
+      try {
+        await getImagesetRecord(id);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status !== 404) throw error;
+        problems.push({ pointer: `/body/imagesetIds/${index}`, message: `no imageset with id '${id}'` });
+      }
+    }),
+  );
+  if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+}
+
+/** Labelled images / images of a campaign: one COUNT per imageset, each within one partition. */
+export async function campaignProgress(record: CampaignRecord): Promise<Progress> {
+  const parts = await Promise.all(
+    record.imagesetIds.map(async (imagesetId) => {
+      const [imageset, labelled] = await Promise.all([getImagesetRecord(imagesetId), countAnnotations(imagesetId, record.id)]);
+      return { total: imageset.imageCount ?? 0, labelled };
+    }),
+  );
+  return parts.reduce((sum, part) => ({ total: sum.total + part.total, labelled: sum.labelled + part.labelled }), { total: 0, labelled: 0 });
+}
+
+export async function createCampaign(principal: Principal, body: CreateCampaignBody): Promise<{ campaign: Campaign; etag: string }> {
+  validateVocabulary(body.labels, body.labelTranslations, '/body/labelTranslations');
+  await validateImagesets(body.imagesetIds);
+  const now = new Date().toISOString();
+  const stored = await insertCampaign({
+    id: newId(),
+    docType: 'campaign',
+    title: body.title,
+    description: body.description,
+    status: 'created',
+    owner: principal.id,
+    imagesetIds: body.imagesetIds,
+    labels: body.labels,
+    labelTranslations: body.labelTranslations,
+    labellers: [],
+    exports: [],
+    exportJobId: null,
+    labelledImages: 0,
+    createdAt: now,
+    updatedAt: now,
+    activatedAt: null,
+    completedAt: null,
+    finishedAt: null,
+  });
+  return { campaign: toCampaignView(stored.record, await campaignProgress(stored.record)), etag: stored.etag };
+}
+
+export async function listCampaigns(
+  principal: Principal,
+  query: ListCampaignsQuery,
+): Promise<{ items: Campaign[]; continuation: string | undefined }> {
+  assertCanReadAll(principal);
+  const { limit, cursor, ...filters } = query;
+  const page = await listCampaignRecords(filters, limit, decodeCursor(cursor, filters));
+  return { items: page.items.map((record) => toCampaignView(record)), continuation: page.continuation };
+}
+
+export async function getCampaign(principal: Principal, id: string): Promise<{ campaign: Campaign; etag: string }> {
+  const { record, etag } = await findCampaign(id);
+  assertCanReadCampaign(principal, record);
+  return { campaign: toCampaignView(record, await campaignProgress(record)), etag };
+}
+
+/** Title, description and translations any time before finished; imagesets and vocabulary only while created. */
+export async function patchCampaignFields(
+  principal: Principal,
+  id: string,
+  body: PatchCampaignBody,
+  ifMatch: string | undefined,
+): Promise<{ campaign: Campaign; etag: string }> {
+  const { record, etag } = await findCampaign(id);
+  assertCanManage(principal, record, 'campaign');
+  assertIfMatch(ifMatch, etag);
+  if (record.status === 'finished') throw errors.conflict("The campaign is 'finished'; it can no longer change.", { status: record.status });
+  if ((body.imagesetIds || body.labels) && record.status !== 'created') {
+    throw errors.conflict(`The campaign is '${record.status}'; imagesets and labels can only change while it is 'created'.`, {
+      status: record.status,
+    });
+  }
+  const labels = body.labels ?? record.labels;
+  const labelTranslations = body.labelTranslations ?? record.labelTranslations;
+  validateVocabulary(labels, labelTranslations, '/body/labelTranslations');
+  if (body.imagesetIds) await validateImagesets(body.imagesetIds);
+  const next: CampaignRecord = {
+    ...record,
+    title: body.title ?? record.title,
+    description: body.description ?? record.description,
+    imagesetIds: body.imagesetIds ?? record.imagesetIds,
+    labels,
+    labelTranslations,
+    updatedAt: new Date().toISOString(),
+  };
+  const replaced = await replaceCampaignIfUnchanged(next, etag);
+  if (!replaced) throw errors.preconditionFailed('The campaign changed while it was being updated; read it again and retry.');
+  return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };
+}
+
+function transitionError(from: CampaignStatus, to: CampaignStatus): AppError {
+  const allowed = CAMPAIGN_TRANSITIONS[from];
+  const hint = allowed.length > 0 ? ` From '${from}' it can move to: ${allowed.map((s) => `'${s}'`).join(', ')}.` : '';
+  return errors.conflict(`The campaign is '${from}'; it cannot move to '${to}'.${hint}`, { from, to });
+}
+
+function withStatus(record: CampaignRecord, to: CampaignStatus): CampaignRecord {
+  const now = new Date().toISOString();
+  return {
+    ...record,
+    status: to,
+    updatedAt: now,
+    ...(to === 'active' ? { activatedAt: now, completedAt: null } : {}),
+    ...(to === 'completed' ? { completedAt: now } : {}),
+    ...(to === 'finished' ? { finishedAt: now } : {}),
+  };
+}
+
+async function assertReadyToActivate(record: CampaignRecord): Promise<void> {
+  for (const imagesetId of record.imagesetIds) {
+    const imageset = await getImagesetRecord(imagesetId);
+    if (imageset.status !== 'ready') {
+      throw errors.conflict(`Imageset '${imagesetId}' is '${imageset.status}'; finalize it before activating the campaign.`, {
+        imagesetId,
+        status: imageset.status,
+      });
+    }
+  }
+}
+
+/**
+ * Moves a campaign along its lifecycle (409 naming both states for a transition it cannot make).
+ * `onFinished` runs after a move to finished (the export job); its failure does not undo the move.
+ */
+export async function transitionCampaign(
+  principal: Principal,
+  id: string,
+  to: CampaignStatus,
+  ifMatch: string | undefined,
+  onFinished: (record: CampaignRecord, principal: Principal) => Promise<string | undefined>,
+): Promise<{ campaign: Campaign; etag: string }> {
+  const { record, etag } = await findCampaign(id);
+  assertCanManage(principal, record, 'campaign');
+  assertIfMatch(ifMatch, etag);
+  if (!CAMPAIGN_TRANSITIONS[record.status].includes(to)) throw transitionError(record.status, to);
+  if (to === 'active') await assertReadyToActivate(record);
+  let replaced = await replaceCampaignIfUnchanged(withStatus(record, to), etag);
+  if (!replaced) throw errors.preconditionFailed('The campaign changed while its status was being changed; read it again.');
+  if (to === 'finished') {
+    const jobId = await onFinished(replaced.record, principal).catch(() => undefined);
+    if (jobId) replaced = (await patchCampaign(id, [{ op: 'set', path: '/exportJobId', value: jobId }])) ?? replaced;
+  }
+  return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };
+}
+
+/**
+ * Called after `newlyLabelled` images got their first labels: counts them on the campaign (one atomic
+ * increment) and, only once the count reaches the number of images, confirms with a COUNT per
+ * imageset and moves the campaign active → completed. A COUNT on every label write would grow with
+ * the campaign; this costs one patch per newly labelled image.
+ */
+export async function completeIfAllLabelled(campaignId: string, newlyLabelled: number): Promise<CampaignStatus> {
+  if (newlyLabelled <= 0) return (await findCampaign(campaignId)).record.status;
+  const counted = await patchCampaign(campaignId, [{ op: 'incr', path: '/labelledImages', value: newlyLabelled }]);
+  if (!counted) throw errors.notFound('campaign', campaignId);
+  if (counted.record.status !== 'active') return counted.record.status;
+  const imagesets = await Promise.all(counted.record.imagesetIds.map((id) => getImagesetRecord(id)));
+  const total = imagesets.reduce((sum, imageset) => sum + (imageset.imageCount ?? 0), 0);
+  if (counted.record.labelledImages < total) return counted.record.status;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { record, etag } = await findCampaign(campaignId);
+    if (record.status !== 'active') return record.status;
+    const progress = await campaignProgress(record);
+    if (progress.total === 0 || progress.labelled < progress.total) return record.status;
+    if (await replaceCampaignIfUnchanged(withStatus(record, 'completed'), etag)) return 'completed';
+  }
+  return (await findCampaign(campaignId)).record.status;
+}
+
+/**
+ * Adds a labeller: a new API key with only the `labeller` role, scoped to this campaign. If the
+ * campaign cannot record it, the key is revoked again, so no unlisted key stays valid.
+ */
+export async function addLabeller(
+  principal: Principal,
+  campaignId: string,
+  body: AddLabellerBody,
+): Promise<{ labeller: Labeller; key: string }> {
+  const { record } = await findCampaign(campaignId);
+  assertCanManage(principal, record, 'campaign');
+  if (record.status === 'finished') throw errors.conflict("The campaign is 'finished'; it takes no new labellers.", { status: record.status });
+  if (record.labellers.length >= MAX_LABELLERS) throw errors.conflict(`A campaign has at most ${MAX_LABELLERS} labellers.`);
+  const key = await createApiKey(
+    {
+      name: `labeller ${body.name} (campaign ${campaignId})`,
+      roles: ['labeller'],
+      scope: { campaignId },
+      expiresAt: body.expiresAt,
+    },
+    principal.id,
+  );
+  const labeller: Labeller = { keyId: key.id, name: body.name, addedAt: key.createdAt, expiresAt: key.expiresAt, removedAt: null };
+  try {
+    const patched = await patchCampaign(campaignId, [
+      { op: 'add', path: '/labellers/-', value: labeller },
+      { op: 'set', path: '/updatedAt', value: new Date().toISOString() },
+    ]);
+    if (!patched) throw errors.notFound('campaign', campaignId);
+  } catch (error) {
+    await revokeApiKey(key.id).catch(() => undefined);
+    throw error;
+  }
+  return { labeller, key: key.key };
+}
+
+/** Removes a labeller: their key is revoked at once. */
+export async function removeLabeller(principal: Principal, campaignId: string, keyId: string): Promise<Campaign> {
+  const first = await findCampaign(campaignId);
+  assertCanManage(principal, first.record, 'campaign');
+  if (!first.record.labellers.some((labeller) => labeller.keyId === keyId)) throw errors.notFound('labeller', keyId);
+  await revokeApiKey(keyId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const { record, etag } = attempt === 0 ? first : await findCampaign(campaignId);
+    const now = new Date().toISOString();
+    const labellers = record.labellers.map((labeller) =>
+      labeller.keyId === keyId && !labeller.removedAt ? { ...labeller, removedAt: now } : labeller,
+    );
+    const replaced = await replaceCampaignIfUnchanged({ ...record, labellers, updatedAt: now }, etag);
+    if (replaced) return toCampaignView(replaced.record);
+  }
+  throw errors.conflict('The campaign kept changing; the key is revoked, but try again to record the removal.');
+}

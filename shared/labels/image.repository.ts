@@ -1,0 +1,100 @@
+import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { ImageRecord } from './image.schema';
+
+// Images live in `images` (partition `/imagesetId`): listing and registering happen per imageset,
+// and a point read needs the imageset, which is why image ids carry it (`<imagesetId>~<hash>`).
+
+export async function readImage(imagesetId: string, imageId: string): Promise<ImageRecord | undefined> {
+  try {
+    const { resource } = await container('images').item(imageId, imagesetId).read<ImageRecord>();
+    return resource ? ImageRecord.parse(resource) : undefined;
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Registers an image; false when it is already registered (the id is derived from the blob name). */
+export async function insertImage(record: ImageRecord): Promise<boolean> {
+  try {
+    await container('images').items.create(record);
+    return true;
+  } catch (error) {
+    if (cosmosStatus(error) === 409) return false;
+    throw error;
+  }
+}
+
+export async function imageExists(imagesetId: string, imageId: string): Promise<boolean> {
+  return (await readImage(imagesetId, imageId)) !== undefined;
+}
+
+export async function listImageRecords(
+  imagesetId: string,
+  limit: number,
+  continuation: string | undefined,
+): Promise<{ items: ImageRecord[]; continuation: string | undefined }> {
+  const page = await queryPage<ImageRecord>(
+    container('images'),
+    {
+      query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType ORDER BY c.blobName',
+      parameters: [
+        { name: '@imagesetId', value: imagesetId },
+        { name: '@docType', value: 'image' },
+      ],
+    },
+    { limit, continuation, partitionKey: imagesetId },
+  );
+  return { items: page.items.map((item) => ImageRecord.parse(item)), continuation: page.continuation };
+}
+
+/** The images with these ids in one imageset (missing ones are simply absent). */
+export async function readImages(imagesetId: string, imageIds: string[]): Promise<ImageRecord[]> {
+  const found: ImageRecord[] = [];
+  for (let start = 0; start < imageIds.length; start += 200) {
+    const ids = imageIds.slice(start, start + 200);
+    const { resources } = await container('images')
+      .items.query<ImageRecord>(
+        {
+          query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND ARRAY_CONTAINS(@ids, c.id)',
+          parameters: [
+            { name: '@imagesetId', value: imagesetId },
+            { name: '@ids', value: ids },
+          ],
+        },
+        { partitionKey: imagesetId },
+      )
+      .fetchAll();
+    found.push(...resources.map((item) => ImageRecord.parse(item)));
+  }
+  return found;
+}
+
+/** Count and total size of an imageset's registered images. */
+export async function imageTotals(imagesetId: string): Promise<{ count: number; bytes: number }> {
+  const query = (select: string) =>
+    container('images')
+      .items.query<number>(
+        {
+          query: `SELECT VALUE ${select} FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType`,
+          parameters: [
+            { name: '@imagesetId', value: imagesetId },
+            { name: '@docType', value: 'image' },
+          ],
+        },
+        { partitionKey: imagesetId },
+      )
+      .fetchAll();
+  const [count, bytes] = await Promise.all([query('COUNT(1)'), query('SUM(c.size)')]);
+  return { count: count.resources[0] ?? 0, bytes: bytes.resources[0] ?? 0 };
+}
+
+/** Every image of an imageset, page by page (exports). */
+export async function* allImages(imagesetId: string): AsyncGenerator<ImageRecord[]> {
+  let continuation: string | undefined;
+  do {
+    const page = await listImageRecords(imagesetId, 1000, continuation);
+    yield page.items;
+    continuation = page.continuation;
+  } while (continuation);
+}

@@ -1,0 +1,214 @@
+import { blobServiceClient } from '../azure/blob';
+import { sasSigner } from '../azure/sas';
+import type { Principal } from '../auth/auth.schema';
+import { config } from '../config';
+import { AppError, errors } from '../errors';
+import { decodeCursor } from '../http/pagination';
+import { getJobFor, isTerminal, submitJob } from '../jobs/job.service';
+import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
+import { imagesetContainer, newId } from './ids';
+import {
+  claimTitle,
+  deleteImageset,
+  imagesetIdByTitle,
+  insertImageset,
+  listImagesetRecords,
+  patchImageset,
+  readImageset,
+  releaseTitle,
+  replaceImagesetIfUnchanged,
+  type StoredImageset,
+} from './imageset.repository';
+import {
+  type CreateImagesetBody,
+  Imageset,
+  type ImagesetRecord,
+  type ListImagesetsQuery,
+  type PatchImagesetBody,
+  type UploadToken,
+} from './imageset.schema';
+
+export const FINALIZE_JOB_KIND = 'imageset.finalize';
+
+export function toImagesetView(record: ImagesetRecord): Imageset {
+  return Imageset.parse({ ...record, container: imagesetContainer(record.id) });
+}
+
+export async function findImageset(id: string): Promise<StoredImageset> {
+  const found = await readImageset(id);
+  if (!found) throw errors.notFound('imageset', id);
+  return found;
+}
+
+/** The imageset record or 404 (other areas of the label store use this, never the repository). */
+export async function getImagesetRecord(id: string): Promise<ImagesetRecord> {
+  return (await findImageset(id)).record;
+}
+
+/** The imageset holding this title (case-insensitive), if any. */
+export async function findImagesetByTitle(title: string): Promise<ImagesetRecord | undefined> {
+  const id = await imagesetIdByTitle(title);
+  return id ? (await readImageset(id))?.record : undefined;
+}
+
+async function issueUploadToken(imagesetId: string): Promise<UploadToken> {
+  const containerName = imagesetContainer(imagesetId);
+  const { url, expiresOn } = await sasSigner().uploadUrl(containerName, config().sas.uploadTokenTtlSeconds);
+  return { url, container: containerName, permissions: 'cw', expiresAt: expiresOn.toISOString() };
+}
+
+/**
+ * Creates the imageset, its blob container and its first upload token. The steps run in an order
+ * that can be undone: title claim → container → document → token; a failure undoes the earlier
+ * steps, so a failed create leaves neither a stray title nor an orphan container.
+ */
+export async function createImageset(
+  body: CreateImagesetBody,
+  principal: Principal,
+): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
+  const id = newId();
+  if (!(await claimTitle(body.title, id))) {
+    throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
+  }
+  const containerClient = blobServiceClient().getContainerClient(imagesetContainer(id));
+  let containerCreated = false;
+  try {
+    await containerClient.create();
+    containerCreated = true;
+    const now = new Date().toISOString();
+    const stored = await insertImageset({
+      id,
+      docType: 'imageset',
+      title: body.title,
+      metadata: body.metadata,
+      status: 'open',
+      owner: principal.id,
+      createdAt: now,
+      updatedAt: now,
+      finalizedAt: null,
+      finalizeJobId: null,
+      imageCount: null,
+      totalBytes: null,
+      finalizeReport: null,
+    });
+    try {
+      return { imageset: toImagesetView(stored.record), uploadToken: await issueUploadToken(id), etag: stored.etag };
+    } catch (error) {
+      await deleteImageset(id);
+      throw error;
+    }
+  } catch (error) {
+    if (containerCreated) await containerClient.deleteIfExists().catch(() => undefined);
+    await releaseTitle(body.title).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function listImagesets(
+  principal: Principal,
+  query: ListImagesetsQuery,
+): Promise<{ items: Imageset[]; continuation: string | undefined }> {
+  assertCanReadAll(principal);
+  const { limit, cursor, ...filters } = query;
+  const page = await listImagesetRecords(filters, limit, decodeCursor(cursor, filters));
+  return { items: page.items.map(toImagesetView), continuation: page.continuation };
+}
+
+export async function getImageset(principal: Principal, id: string): Promise<{ imageset: Imageset; etag: string }> {
+  assertCanReadAll(principal);
+  const { record, etag } = await findImageset(id);
+  return { imageset: toImagesetView(record), etag };
+}
+
+/** Title and/or metadata; honours If-Match. A new title is claimed before the old one is released. */
+export async function patchImagesetFields(
+  principal: Principal,
+  id: string,
+  body: PatchImagesetBody,
+  ifMatch: string | undefined,
+): Promise<{ imageset: Imageset; etag: string }> {
+  const current = await findImageset(id);
+  assertCanManage(principal, current.record, 'imageset');
+  assertIfMatch(ifMatch, current.etag);
+  const titleChanges = body.title !== undefined && body.title.toLowerCase() !== current.record.title.toLowerCase();
+  if (titleChanges && body.title && !(await claimTitle(body.title, id))) {
+    throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
+  }
+  const next: ImagesetRecord = {
+    ...current.record,
+    title: body.title ?? current.record.title,
+    metadata: body.metadata ?? current.record.metadata,
+    updatedAt: new Date().toISOString(),
+  };
+  const replaced = await replaceImagesetIfUnchanged(next, current.etag);
+  if (!replaced) {
+    if (titleChanges && body.title) await releaseTitle(body.title);
+    throw errors.preconditionFailed('The imageset changed while it was being updated; read it again and retry.');
+  }
+  if (titleChanges) await releaseTitle(current.record.title);
+  return { imageset: toImagesetView(replaced.record), etag: replaced.etag };
+}
+
+/** A fresh upload token, only while the imageset is open: after finalising there are no more uploads. */
+export async function newUploadToken(principal: Principal, id: string): Promise<UploadToken> {
+  const { record } = await findImageset(id);
+  assertCanManage(principal, record, 'imageset');
+  if (record.status !== 'open') {
+    throw errors.conflict(`The imageset is '${record.status}'; upload tokens are only issued while it is 'open'.`, {
+      status: record.status,
+    });
+  }
+  return issueUploadToken(id);
+}
+
+/** The job's status; undefined when this caller may not see it (then it is left alone). */
+async function jobStatus(jobId: string, principal: Principal) {
+  try {
+    return (await getJobFor(jobId, principal)).record.status;
+  } catch (error) {
+    if (error instanceof AppError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * open → finalizing, then a `imageset.finalize` job registers the blobs and moves it to ready.
+ * Asking again while it finalizes returns the running job; if that job failed, a new one starts.
+ */
+export async function finalizeImageset(principal: Principal, id: string): Promise<{ jobId: string; imageset: Imageset }> {
+  const current = await findImageset(id);
+  assertCanManage(principal, current.record, 'imageset');
+  const { record } = current;
+  if (record.status === 'ready') {
+    throw errors.conflict("The imageset is already 'ready'.", { status: record.status });
+  }
+  if (record.status === 'finalizing' && record.finalizeJobId) {
+    const status = await jobStatus(record.finalizeJobId, principal);
+    if (status === undefined || !isTerminal(status) || status === 'succeeded') {
+      return { jobId: record.finalizeJobId, imageset: toImagesetView(record) };
+    }
+  }
+  let moved: StoredImageset | undefined = current;
+  if (record.status === 'open') {
+    moved = await replaceImagesetIfUnchanged(
+      { ...record, status: 'finalizing', updatedAt: new Date().toISOString() },
+      current.etag,
+    );
+    if (!moved) throw errors.conflict('The imageset changed meanwhile (another finalize?); read it again.');
+  }
+  let jobId: string;
+  try {
+    jobId = (await submitJob({ kind: FINALIZE_JOB_KIND, owner: principal.id, input: { imagesetId: id }, labels: { imagesetId: id } })).id;
+  } catch (error) {
+    // No job: the imageset goes back to open, as if nothing had happened.
+    if (record.status === 'open') {
+      await patchImageset(id, [
+        { op: 'set', path: '/status', value: 'open' },
+        { op: 'set', path: '/updatedAt', value: new Date().toISOString() },
+      ]);
+    }
+    throw error;
+  }
+  const updated = await patchImageset(id, [{ op: 'set', path: '/finalizeJobId', value: jobId }]);
+  return { jobId, imageset: toImagesetView((updated ?? moved).record) };
+}

@@ -1,0 +1,197 @@
+import type { OperationInput } from '@azure/cosmos';
+import { container, cosmosStatus } from '../azure/cosmos';
+import { shortHash } from './ids';
+import { AnnotationRecord, type ModelRef, PredictionRecord } from './label.schema';
+
+// Labels live in `labels` (partition `/imagesetId`): an image's labels, and a campaign's labels of
+// one imageset (export), are single-partition reads. Annotation ids are `a~<campaign>~<image>`:
+// one document per (campaign, image), so replacing an image's labels is a single atomic write.
+// Prediction ids are `p~<hash of model id@version>~<image>`: a model's rerun replaces its output.
+
+export interface StoredAnnotation {
+  record: AnnotationRecord;
+  etag: string;
+}
+
+export function annotationId(campaignId: string, imageId: string): string {
+  return `a~${campaignId}~${imageId}`;
+}
+
+export function predictionId(model: ModelRef, imageId: string): string {
+  return `p~${shortHash(`${model.id}@${model.version}`)}~${imageId}`;
+}
+
+export async function readAnnotation(imagesetId: string, campaignId: string, imageId: string): Promise<StoredAnnotation | undefined> {
+  try {
+    const { resource, etag } = await container('labels').item(annotationId(campaignId, imageId), imagesetId).read<AnnotationRecord>();
+    return resource ? { record: AnnotationRecord.parse(resource), etag: etag ?? '' } : undefined;
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Writes an image's annotation document: create when `etag` is null (409 → undefined: someone else
+ * created it first), replace when the ETag still matches (412 → undefined).
+ */
+export async function writeAnnotation(record: AnnotationRecord, etag: string | null): Promise<StoredAnnotation | undefined> {
+  try {
+    const response =
+      etag === null
+        ? await container('labels').items.create(record)
+        : await container('labels')
+            .item(record.id, record.imagesetId)
+            .replace(record, { accessCondition: { type: 'IfMatch', condition: etag } });
+    return { record: AnnotationRecord.parse(response.resource), etag: response.etag ?? '' };
+  } catch (error) {
+    const status = cosmosStatus(error);
+    if (status === 409 || status === 412 || status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Which of these images already have an annotation document in this campaign (one partition). */
+export async function annotatedImageIds(imagesetId: string, campaignId: string, imageIds: string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (let start = 0; start < imageIds.length; start += 200) {
+    const ids = imageIds.slice(start, start + 200).map((imageId) => annotationId(campaignId, imageId));
+    const { resources } = await container('labels')
+      .items.query<{ imageId: string; labelCount: number }>(
+        {
+          query: 'SELECT c.imageId, c.labelCount FROM c WHERE c.imagesetId = @imagesetId AND ARRAY_CONTAINS(@ids, c.id)',
+          parameters: [
+            { name: '@imagesetId', value: imagesetId },
+            { name: '@ids', value: ids },
+          ],
+        },
+        { partitionKey: imagesetId },
+      )
+      .fetchAll();
+    for (const row of resources) found.set(row.imageId, row.labelCount);
+  }
+  return found;
+}
+
+/**
+ * Upserts many annotation documents with Cosmos bulk operations (the SDK splits them into calls of at
+ * most 100 per partition and retries throttled ones). Each document is one image: it is written whole
+ * or not at all. Returns the ids of documents that failed, with the reason.
+ */
+export async function upsertAnnotations(records: AnnotationRecord[]): Promise<Map<string, string>> {
+  const failed = new Map<string, string>();
+  const operations: OperationInput[] = records.map((record) => ({
+    operationType: 'Upsert',
+    partitionKey: record.imagesetId,
+    resourceBody: record,
+  }));
+  for (let start = 0; start < operations.length; start += 1000) {
+    const results = await container('labels').items.executeBulkOperations(operations.slice(start, start + 1000));
+    results.forEach((result, i) => {
+      const status = result.response?.statusCode ?? result.error?.code;
+      if (typeof status !== 'number' || status >= 300) {
+        const record = records[start + i];
+        if (record) failed.set(record.id, `write failed (${String(status ?? 'no response')})`);
+      }
+    });
+  }
+  return failed;
+}
+
+export async function countAnnotations(imagesetId: string, campaignId: string): Promise<number> {
+  const { resources } = await container('labels')
+    .items.query<number>(
+      {
+        query: 'SELECT VALUE COUNT(1) FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.campaignId = @campaignId',
+        parameters: [
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'annotation' },
+          { name: '@campaignId', value: campaignId },
+        ],
+      },
+      { partitionKey: imagesetId },
+    )
+    .fetchAll();
+  return resources[0] ?? 0;
+}
+
+/** Every campaign's annotation of one image. */
+export async function annotationsOfImage(imagesetId: string, imageId: string): Promise<AnnotationRecord[]> {
+  const { resources } = await container('labels')
+    .items.query<AnnotationRecord>(
+      {
+        query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.imageId = @imageId',
+        parameters: [
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'annotation' },
+          { name: '@imageId', value: imageId },
+        ],
+      },
+      { partitionKey: imagesetId },
+    )
+    .fetchAll();
+  return resources.map((resource) => AnnotationRecord.parse(resource));
+}
+
+/** A campaign's annotations in one imageset, page by page (exports). */
+export async function* campaignAnnotations(imagesetId: string, campaignId: string): AsyncGenerator<AnnotationRecord[]> {
+  const iterator = container('labels').items.query<AnnotationRecord>(
+    {
+      query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.campaignId = @campaignId',
+      parameters: [
+        { name: '@imagesetId', value: imagesetId },
+        { name: '@docType', value: 'annotation' },
+        { name: '@campaignId', value: campaignId },
+      ],
+    },
+    { partitionKey: imagesetId, maxItemCount: 500 },
+  );
+  while (iterator.hasMoreResults()) {
+    const page = await iterator.fetchNext();
+    if (page.resources.length > 0) yield page.resources.map((resource) => AnnotationRecord.parse(resource));
+  }
+}
+
+export async function upsertPrediction(record: PredictionRecord): Promise<void> {
+  await container('labels').items.upsert(record);
+}
+
+export async function predictionsOfImage(imagesetId: string, imageId: string): Promise<PredictionRecord[]> {
+  const { resources } = await container('labels')
+    .items.query<PredictionRecord>(
+      {
+        query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.imageId = @imageId',
+        parameters: [
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'prediction' },
+          { name: '@imageId', value: imageId },
+        ],
+      },
+      { partitionKey: imagesetId },
+    )
+    .fetchAll();
+  return resources.map((resource) => PredictionRecord.parse(resource));
+}
+
+/** The least confident predictions of an imageset: the images a reviewer should look at first. */
+export async function leastConfidentPredictions(
+  imagesetId: string,
+  limit: number,
+): Promise<{ imageId: string; minConfidence: number; count: number }[]> {
+  const { resources } = await container('labels')
+    .items.query<{ imageId: string; minConfidence: number; count: number }>(
+      {
+        query:
+          'SELECT TOP @limit c.imageId, c.minConfidence, c.predictionCount AS count FROM c ' +
+          'WHERE c.imagesetId = @imagesetId AND c.docType = @docType ORDER BY c.minConfidence ASC',
+        parameters: [
+          { name: '@limit', value: limit },
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'prediction' },
+        ],
+      },
+      { partitionKey: imagesetId },
+    )
+    .fetchAll();
+  return resources;
+}

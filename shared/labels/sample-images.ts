@@ -1,0 +1,86 @@
+import { crc32, deflateSync } from 'node:zlib';
+
+/**
+ * Small, real images made from scratch: the local seed, the benchmark and the tests upload these.
+ * The PNGs are complete (zlib-compressed scanlines, CRC-checked chunks); the JPEGs are baseline
+ * greyscale files that any decoder opens (one flat colour, minimal Huffman tables).
+ */
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typed));
+  return Buffer.concat([length, typed, crc]);
+}
+
+/** An RGB PNG of this size; `seed` varies the colours so every image has its own bytes and MD5. */
+export function pngImage(width: number, height: number, seed = 0): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // colour type: RGB
+  const row = 1 + width * 3;
+  const pixels = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    pixels[y * row] = 0; // filter: none
+    for (let x = 0; x < width; x++) {
+      const at = y * row + 1 + x * 3;
+      pixels[at] = (x * 7 + seed * 31) & 0xff;
+      pixels[at + 1] = (y * 5 + seed * 17) & 0xff;
+      pixels[at + 2] = (x + y + seed * 13) & 0xff;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function segment(marker: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head[0] = 0xff;
+  head[1] = marker;
+  head.writeUInt16BE(payload.length + 2, 2);
+  return Buffer.concat([head, payload]);
+}
+
+/**
+ * A baseline greyscale JPEG of this size. `padding` inserts an APP1 segment of that many bytes
+ * before the frame header, as EXIF blocks do, to exercise ranged header reads.
+ */
+export function jpegImage(width: number, height: number, seed = 0, padding = 0): Buffer {
+  const jfif = Buffer.from([0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
+  const parts = [Buffer.from([0xff, 0xd8]), segment(0xe0, jfif)];
+  let remaining = padding;
+  while (remaining > 0) {
+    const size = Math.min(remaining, 65_000);
+    parts.push(segment(0xe1, Buffer.alloc(size, 0x20)));
+    remaining -= size;
+  }
+  parts.push(segment(0xfe, Buffer.from(`sample ${seed}`, 'ascii')));
+  parts.push(segment(0xdb, Buffer.concat([Buffer.from([0x00]), Buffer.alloc(64, 1)]))); // one quantisation table
+  const frame = Buffer.alloc(9);
+  frame[0] = 8; // precision
+  frame.writeUInt16BE(height, 1);
+  frame.writeUInt16BE(width, 3);
+  frame[5] = 1; // components
+  frame[6] = 1; // component id
+  frame[7] = 0x11; // sampling factors
+  frame[8] = 0; // quantisation table
+  parts.push(segment(0xc0, frame));
+  // Huffman tables with one code each ('0'): DC category 0, AC end-of-block. Every block is "00".
+  const oneCode = (tableClass: number) => Buffer.concat([Buffer.from([tableClass << 4]), Buffer.from([1, ...new Array<number>(15).fill(0)]), Buffer.from([0])]);
+  parts.push(segment(0xc4, Buffer.concat([oneCode(0), oneCode(1)])));
+  parts.push(segment(0xda, Buffer.from([1, 1, 0x00, 0, 63, 0])));
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  const bits = blocks * 2;
+  const scan = Buffer.alloc(Math.ceil(bits / 8));
+  const used = bits % 8;
+  if (used > 0) scan[scan.length - 1] = 0xff >> used; // pad the last byte with 1 bits
+  parts.push(scan, Buffer.from([0xff, 0xd9]));
+  return Buffer.concat(parts);
+}

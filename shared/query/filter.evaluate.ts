@@ -1,0 +1,63 @@
+import { normaliseDatetime } from './filter.compiler';
+import type { ColumnDef, Filter, Scalar } from './filter.schema';
+
+/**
+ * The filter language's semantics in memory: what the compiled SQL selects, row by row. It is the
+ * reference the property tests hold Cosmos DB to, and a fallback for callers that filter a handful
+ * of documents already in hand. Assumes the filter compiled against `columns` (so it is valid).
+ *
+ * @example evaluateFilter({ column: 'species', in: ['setosa'] }, columns, { species: 'setosa' }) // true
+ */
+export function evaluateFilter(filter: Filter | undefined, columns: readonly ColumnDef[], row: Record<string, unknown>): boolean {
+  if (filter === undefined) return true;
+  const byName = new Map(columns.map((column) => [column.name, column]));
+  return evaluate(filter, byName, row);
+}
+
+function valueAt(row: Record<string, unknown>, column: ColumnDef): unknown {
+  let value: unknown = row;
+  for (const segment of column.path ?? [column.name]) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value;
+}
+
+function normalised(column: ColumnDef, value: Scalar): Scalar {
+  return column.type === 'datetime' && typeof value === 'string' ? (normaliseDatetime(value) ?? value) : value;
+}
+
+/** Cosmos DB compares values of one type only; anything else (or a missing value) never matches. */
+function sameType(a: unknown, b: Scalar): a is Scalar {
+  return a !== null && a !== undefined && typeof a === typeof b;
+}
+
+function evaluate(filter: Filter, columns: Map<string, ColumnDef>, row: Record<string, unknown>): boolean {
+  if (filter.and) return filter.and.every((part) => evaluate(part, columns, row));
+  if (filter.or) return filter.or.some((part) => evaluate(part, columns, row));
+  if (filter.not) return !evaluate(filter.not, columns, row);
+  const column = columns.get(filter.column ?? '');
+  if (!column) return false;
+  const value = valueAt(row, column);
+  if (filter.exists !== undefined) return (value !== undefined && value !== null) === filter.exists;
+  const is = (expected: Scalar) => sameType(value, normalised(column, expected)) && value === normalised(column, expected);
+  if (filter.eq !== undefined) return is(filter.eq);
+  if (filter.ne !== undefined) return sameType(value, filter.ne) && !is(filter.ne);
+  if (filter.in !== undefined) return filter.in.some(is);
+  if (filter.notIn !== undefined) return filter.notIn.length > 0 && sameType(value, filter.notIn[0] as Scalar) && !filter.notIn.some(is);
+  if (filter.contains !== undefined) return typeof value === 'string' && value.includes(filter.contains);
+  if (filter.startsWith !== undefined) return typeof value === 'string' && value.startsWith(filter.startsWith);
+  const lower = filter.gt ?? filter.gte;
+  const upper = filter.lt ?? filter.lte;
+  if (lower !== undefined) {
+    const bound = normalised(column, lower);
+    if (!sameType(value, bound)) return false;
+    if (filter.gt !== undefined ? !(value > bound) : !(value >= bound)) return false;
+  }
+  if (upper !== undefined) {
+    const bound = normalised(column, upper);
+    if (!sameType(value, bound)) return false;
+    if (filter.lt !== undefined ? !(value < bound) : !(value <= bound)) return false;
+  }
+  return lower !== undefined || upper !== undefined;
+}

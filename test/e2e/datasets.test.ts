@@ -1,0 +1,488 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IRIS_DATASET_ID, irisCsvPath } from '../../local/seed/query.seed';
+import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
+
+/**
+ * Hosted datasets over HTTP: the seeded iris data (150 rows) queried and described, and datasets of
+ * the test's own making for ingest, permissions and the schema's life cycle.
+ */
+interface Row {
+  _id: string;
+  sepal_length: number;
+  sepal_width: number;
+  petal_length: number;
+  petal_width: number;
+  species: string;
+}
+interface Page<T = Row> {
+  items: T[];
+  nextCursor: string | null;
+  count?: number;
+  next?: string | null;
+  page?: number;
+  nextPage?: number | null;
+  facets?: Record<string, { value: string; count: number }[]>;
+}
+interface ColumnStats {
+  count?: number;
+  mean?: number | null;
+  min?: number | null;
+  max?: number | null;
+  sum?: number;
+  stddev?: number | null;
+}
+interface Stats {
+  groupBy: string | null;
+  groups: { value: string | number | boolean | null; count: number; columns: Record<string, ColumnStats> }[];
+}
+
+const IRIS = `/v1/datasets/${IRIS_DATASET_ID}`;
+const NUMERIC = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
+
+/** The shipped CSV, read here independently of the API: what every answer is checked against. */
+const irisRows = readFileSync(irisCsvPath(), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [sl, sw, pl, pw, species] = line.split(',');
+    return { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw), species: species ?? '' };
+  });
+
+function twoPass(values: number[]): { mean: number; stddev: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const stddev = Math.sqrt(values.reduce((a, x) => a + (x - mean) ** 2, 0) / (values.length - 1));
+  return { mean, stddev };
+}
+
+const groupOf = (stats: Stats, value: string) => {
+  const group = stats.groups.find((candidate) => candidate.value === value);
+  expect(group, `group ${value}`).toBeDefined();
+  return group as Stats['groups'][number];
+};
+
+let alice: string;
+let bob: string;
+let reader: string;
+
+beforeAll(async () => {
+  [alice, bob, reader] = await Promise.all([keyWithRoles(['contributor']), keyWithRoles(['contributor']), keyWithRoles(['reader'])]);
+});
+
+/** A catalogue dataset owned by the caller of `key`. */
+async function newDataset(key: string, status: 'published' | 'draft' = 'published'): Promise<string> {
+  const response = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key, body: { name: `records test ${Date.now()}`, status } });
+  expect(response.status, response.text).toBe(201);
+  return response.body.id;
+}
+
+const MEASUREMENTS = {
+  columns: [
+    { name: 'site', type: 'string' },
+    { name: 'depth', type: 'integer' },
+    { name: 'temperature', type: 'number', required: false },
+    { name: 'calibrated', type: 'boolean', required: false },
+    { name: 'taken', type: 'datetime' },
+  ],
+  label: 'site',
+};
+
+async function hosted(key = alice, schema: unknown = MEASUREMENTS): Promise<string> {
+  const id = await newDataset(key);
+  const response = await call('PUT', `/v1/datasets/${id}/schema`, { key, body: schema });
+  expect(response.status, response.text).toBe(201);
+  return id;
+}
+
+const csv = (text: string) => ({ rawBody: text, headers: { 'Content-Type': 'text/csv' } });
+
+describe('POST /api/v1/datasets/{id}/records/stats on the hosted iris data', () => {
+  it('gives the published per-species means of every column, to anonymous callers too', async () => {
+    const sut = await call<Stats>('POST', `${IRIS}/records/stats`, { body: { groupBy: 'species', metrics: ['mean', 'count'] } });
+    expect(sut.status, sut.text).toBe(200);
+    const published: Record<string, number[]> = {
+      setosa: [5.006, 3.428, 1.462, 0.246],
+      versicolor: [5.936, 2.77, 4.26, 1.326],
+      virginica: [6.588, 2.974, 5.552, 2.026],
+    };
+    expect(sut.body.groupBy).toBe('species');
+    expect(sut.body.groups.map((group) => group.value)).toEqual(Object.keys(published));
+    for (const [species, means] of Object.entries(published)) {
+      const group = groupOf(sut.body, species);
+      expect(group.count).toBe(50);
+      NUMERIC.forEach((column, index) => {
+        expect(group.columns[column]?.mean, `${species} ${column}`).toBeCloseTo(means[index] ?? 0, 3);
+        expect(group.columns[column]?.count).toBe(50);
+      });
+    }
+  });
+
+  it('gives the iris_api filtered means for species in [setosa, versicolor], sepal_width ≥ 3.0, sepal_length ≤ 6.1', async () => {
+    const iris = await call<Stats>('POST', `${IRIS}/records/stats`, {
+      body: { species: ['setosa', 'versicolor'], lower: { sepal_width: 3.0 }, upper: { sepal_length: 6.1 } },
+    });
+    const native = await call<Stats>('POST', `${IRIS}/records/stats`, {
+      body: {
+        groupBy: 'species',
+        filter: { and: [{ column: 'species', in: ['setosa', 'versicolor'] }, { column: 'sepal_width', gte: 3.0 }, { column: 'sepal_length', lte: 6.1 }] },
+      },
+    });
+    for (const sut of [iris, native]) {
+      expect(sut.status, sut.text).toBe(200);
+      expect(sut.body.groups.map((group) => group.value)).toEqual(['setosa', 'versicolor']);
+      expect(groupOf(sut.body, 'versicolor').columns.sepal_length?.mean).toBeCloseTo(5.775, 3);
+      expect(groupOf(sut.body, 'setosa').columns.sepal_length?.mean).toBeCloseTo(5.0292, 4);
+      expect(groupOf(sut.body, 'setosa').count).toBe(48);
+      expect(groupOf(sut.body, 'versicolor').count).toBe(8);
+    }
+  });
+
+  it('gives count, sum, min, max and a stddev equal to a two-pass computation over the rows', async () => {
+    const sut = await call<Stats>('POST', `${IRIS}/records/stats`, { body: { groupBy: 'species' } });
+    expect(sut.status, sut.text).toBe(200);
+    for (const species of ['setosa', 'versicolor', 'virginica']) {
+      const rows = irisRows.filter((row) => row.species === species);
+      for (const column of NUMERIC) {
+        const values = rows.map((row) => row[column]);
+        const expected = twoPass(values);
+        const stats = groupOf(sut.body, species).columns[column] as ColumnStats;
+        expect(Math.abs((stats.stddev ?? 0) - expected.stddev) / expected.stddev, `${species} ${column}`).toBeLessThan(1e-9);
+        expect(Math.abs((stats.mean ?? 0) - expected.mean) / expected.mean).toBeLessThan(1e-12);
+        expect(stats.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 9);
+        expect([stats.min, stats.max, stats.count]).toEqual([Math.min(...values), Math.max(...values), 50]);
+      }
+    }
+  });
+
+  it('describes every row as one group without groupBy', async () => {
+    const sut = await call<Stats>('POST', `${IRIS}/records/stats`, { body: { columns: ['petal_width'], metrics: ['count', 'max'] } });
+    expect(sut.body).toEqual({ groupBy: null, groups: [{ value: null, count: 150, columns: { petal_width: { count: 150, max: 2.5 } } }] });
+  });
+
+  it('refuses pagination (every group is in one reply), text columns and groups over a measurement', async () => {
+    const paged = expectProblem(await call('POST', `${IRIS}/records/stats`, { body: { species: 'setosa', page: 2 } }), 400);
+    expect(JSON.stringify(paged.errors)).toContain('not paginated');
+    const text = expectProblem(await call('POST', `${IRIS}/records/stats`, { body: { columns: ['species'] } }), 400);
+    expect(text.errors).toEqual([{ pointer: '/body/columns/0', message: expect.stringContaining('number and integer') }]);
+    expectProblem(await call('POST', `${IRIS}/records/stats`, { body: { groupBy: 'sepal_length' } }), 400);
+  });
+});
+
+describe('POST /api/v1/datasets/{id}/records/query on the hosted iris data', () => {
+  const filter = { and: [{ column: 'species', in: ['setosa', 'versicolor'] }, { column: 'sepal_width', gte: 3.0 }] };
+  const expected = irisRows.filter((row) => row.species !== 'virginica' && row.sepal_width >= 3.0);
+
+  async function walk(body: Record<string, unknown>): Promise<{ rows: Row[]; pages: number; count: number | undefined }> {
+    const rows: Row[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    let count: number | undefined;
+    do {
+      const page = await call<Page>('POST', `${IRIS}/records/query`, { body: { ...body, ...(cursor ? { cursor } : {}) } });
+      expect(page.status, page.text).toBe(200);
+      count ??= page.body.count;
+      rows.push(...page.body.items);
+      cursor = page.body.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor);
+    return { rows, pages, count };
+  }
+
+  it('walks every matching row exactly once with a cursor, in storage order and sorted with ties', async () => {
+    for (const orderBy of [undefined, { column: 'sepal_length', direction: 'desc' }]) {
+      const sut = await walk({ filter, limit: 7, count: true, ...(orderBy ? { orderBy } : {}) });
+      expect(sut.count).toBe(expected.length);
+      expect(sut.pages).toBe(Math.ceil(expected.length / 7));
+      expect(new Set(sut.rows.map((row) => row._id)).size).toBe(expected.length);
+      const key = (row: Omit<Row, '_id'>) => NUMERIC.map((column) => row[column]).join(',') + row.species;
+      expect(sut.rows.map(key).sort()).toEqual(expected.map(key).sort());
+      if (orderBy) {
+        const lengths = sut.rows.map((row) => row.sepal_length);
+        expect(lengths).toEqual([...lengths].sort((a, b) => b - a));
+      }
+    }
+  });
+
+  it('returns only the selected columns', async () => {
+    const sut = await call<Page<Record<string, unknown>>>('POST', `${IRIS}/records/query`, { body: { select: ['species', 'petal_width'], limit: 3 } });
+    expect(sut.body.items).toHaveLength(3);
+    for (const item of sut.body.items) expect(Object.keys(item).sort()).toEqual(['_id', 'petal_width', 'species']);
+  });
+
+  it('accepts the iris_api body: species, lower/upper bounds, page and per_page', async () => {
+    const body = { species: ['setosa', 'versicolor'], lower: { sepal_width: 3.0 }, upper: { sepal_length: 6.1 }, per_page: 10 };
+    const rows: Row[] = [];
+    for (let page = 1; ; page++) {
+      const sut = await call<Page>('POST', `${IRIS}/records/query`, { body: { ...body, page } });
+      expect(sut.status, sut.text).toBe(200);
+      expect(sut.body.page).toBe(page);
+      rows.push(...sut.body.items);
+      if (sut.body.nextPage === null) break;
+      expect(sut.body.items).toHaveLength(10);
+      expect(sut.body.nextPage).toBe(page + 1);
+    }
+    expect(rows).toHaveLength(56);
+    expect(new Set(rows.map((row) => row._id)).size).toBe(56);
+    for (const row of rows) {
+      expect(row.species === 'setosa' || row.species === 'versicolor').toBe(true);
+      expect(row.sepal_width).toBeGreaterThanOrEqual(3.0);
+      expect(row.sepal_length).toBeLessThanOrEqual(6.1);
+    }
+  });
+
+  it('refuses bad filters with problem+json naming what is wrong', async () => {
+    const refused = async (body: unknown, pointer: string, text: RegExp) => {
+      const problem = expectProblem(await call('POST', `${IRIS}/records/query`, { body }), 400);
+      const found = (problem.errors as { pointer: string; message: string }[]).find((error) => error.pointer === pointer);
+      expect(found?.message, `${JSON.stringify(body)} → ${JSON.stringify(problem.errors)}`).toMatch(text);
+    };
+    await refused({ filter: { column: 'colour', eq: 'red' } }, '/body/filter/column', /unknown column 'colour'/);
+    await refused({ filter: { column: 'sepal_length', eq: 'long' } }, '/body/filter/eq', /holds numbers/);
+    await refused({ filter: { column: 'species', in: ['setosa', 'rose'] } }, '/body/filter/in/1', /"rose" is not a value of column 'species'/);
+    await refused({ filter: { column: 'sepal_length', gte: 6, lte: 5 } }, '/body/filter/lte', /lower bound 6 is above upper bound 5/);
+    await refused({ species: 'rose' }, '/body/species/0', /"rose" is not a value/);
+    await refused({ lower: { sepal_length: 6 }, upper: { sepal_length: 5 } }, '/body/upper/sepal_length', /above upper bound/);
+    await refused({ lower: { colour: 1 } }, '/body/lower/colour', /unknown column/);
+    await refused({ filter: { column: 'species', eq: 'setosa', ne: 'virginica' } }, '/body/filter', /exactly one operator/);
+    await refused({ species: 'setosa', filter: { column: 'species', eq: 'setosa' } }, '/body/species', /cannot be mixed/);
+    await refused({ orderBy: { column: 'colour' } }, '/body/orderBy', /unknown column/);
+  });
+
+  it('refuses a cursor replayed with another filter', async () => {
+    const first = await call<Page>('POST', `${IRIS}/records/query`, { body: { filter, limit: 5 } });
+    const cursor = first.body.nextCursor;
+    expect(cursor).toBeTruthy();
+    const problem = expectProblem(await call('POST', `${IRIS}/records/query`, { body: { limit: 5, cursor } }), 400);
+    expect(problem.errors).toEqual([{ pointer: '/body/cursor', message: expect.stringContaining('different filters') }]);
+  });
+});
+
+describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {
+  const matching = irisRows.filter((row) => row.sepal_length >= 5 && row.species !== 'virginica');
+
+  it('filters, sorts and pages the Datasette way, with next and a Link header', async () => {
+    const rows: Row[] = [];
+    let path: string | null = `${IRIS}/records?sepal_length__gte=5&species__in=setosa,versicolor&_sort=-petal_width&_size=50`;
+    let pages = 0;
+    while (path) {
+      const sut: Awaited<ReturnType<typeof call<Page>>> = await call<Page>('GET', path);
+      expect(sut.status, sut.text).toBe(200);
+      rows.push(...sut.body.items);
+      pages += 1;
+      const next: string | null = sut.body.next ?? null;
+      if (next) expect(sut.headers.get('link')).toBe(`<${next}>; rel="next"`);
+      else expect(sut.headers.get('link')).toBeNull();
+      path = next ? next.replace(/^\/api/, '') : null;
+    }
+    expect(pages).toBe(Math.ceil(matching.length / 50));
+    expect(rows).toHaveLength(matching.length);
+    expect(new Set(rows.map((row) => row._id)).size).toBe(matching.length);
+    const widths = rows.map((row) => row.petal_width);
+    expect(widths).toEqual([...widths].sort((a, b) => b - a));
+  });
+
+  it('counts the values of a categorical column alongside the rows with _facet', async () => {
+    const sut = await call<Page>('GET', `${IRIS}/records?sepal_length__gte=5&_facet=species&_size=1&_count=true`);
+    const expected = ['setosa', 'versicolor', 'virginica']
+      .map((value) => ({ value, count: irisRows.filter((row) => row.sepal_length >= 5 && row.species === value).length }))
+      .sort((a, b) => b.count - a.count);
+    expect(sut.body.facets).toEqual({ species: expected });
+    expect(sut.body.count).toBe(irisRows.filter((row) => row.sepal_length >= 5).length);
+  });
+
+  it('streams every matching row as CSV that can be sent back to ingest, and as NDJSON', async () => {
+    const text = await call<string>('GET', `${IRIS}/records?species=virginica&_stream=on`, { headers: { Accept: 'text/csv' } });
+    expect(text.status).toBe(200);
+    expect(text.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = text.body.trim().split('\r\n');
+    expect(lines[0]).toBe('sepal_length,sepal_width,petal_length,petal_width,species');
+    expect(lines).toHaveLength(51);
+    // Read as text: NDJSON is not one JSON document.
+    const ndjson = await fetch(`${baseUrl()}/api${IRIS}/records?petal_width__gt=2.3&_format=ndjson&_stream=on`);
+    expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const parsed = (await ndjson.text()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed).toHaveLength(irisRows.filter((row) => row.petal_width > 2.3).length);
+    expect(parsed[0]).not.toHaveProperty('_id');
+  });
+
+  it('answers a page of CSV with a Link to the next', async () => {
+    const sut = await call<string>('GET', `${IRIS}/records?species=setosa&_size=10&_col=species,sepal_length`, { headers: { Accept: 'text/csv' } });
+    expect(sut.body.split('\r\n')[0]).toBe('species,sepal_length');
+    expect(sut.headers.get('link')).toMatch(/_next=/);
+  });
+
+  it('refuses unknown columns, operators and controls, and media types it cannot produce', async () => {
+    expect(expectProblem(await call('GET', `${IRIS}/records?colour=red`), 400).errors).toEqual([{ pointer: '/query/colour', message: expect.stringContaining('unknown column') }]);
+    expect(expectProblem(await call('GET', `${IRIS}/records?sepal_length__gte=big`), 400).errors).toEqual([{ pointer: '/query/sepal_length__gte', message: expect.stringContaining('number') }]);
+    expect(expectProblem(await call('GET', `${IRIS}/records?species__in=setosa,rose`), 400).errors).toEqual([{ pointer: '/query/species__in', message: expect.stringContaining('rose') }]);
+    expectProblem(await call('GET', `${IRIS}/records?_shape=array`), 400);
+    expectProblem(await call('GET', `${IRIS}/records`, { headers: { Accept: 'image/png' } }), 406);
+  });
+});
+
+describe('hosted datasets: schema, ingest and delete', () => {
+  it('declares a schema (201), reads it back with its ETag, and keeps an identical PUT idempotent (200)', async () => {
+    const id = await newDataset(alice);
+    const created = await call<{ columns: unknown[] }>('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: MEASUREMENTS });
+    expect(created.status, created.text).toBe(201);
+    expect(created.headers.get('location')).toBe(`/api/v1/datasets/${id}/schema`);
+    const read = await call<{ columns: { name: string; required: boolean }[]; recordCount: number; label: string }>('GET', `/v1/datasets/${id}/schema`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ label: 'site', recordCount: 0 });
+    expect(read.body.columns.map((column) => [column.name, column.required])).toEqual([
+      ['site', true],
+      ['depth', true],
+      ['temperature', false],
+      ['calibrated', false],
+      ['taken', true],
+    ]);
+    expect(read.headers.get('etag')).toBe(created.headers.get('etag'));
+    const again = await call('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: MEASUREMENTS, headers: { 'If-Match': read.headers.get('etag') ?? '' } });
+    expect(again.status, again.text).toBe(200);
+    expectProblem(await call('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: MEASUREMENTS, headers: { 'If-Match': '"stale"' } }), 412);
+  });
+
+  it('refuses schemas that name a label that is not a column, or declare a column twice', async () => {
+    const id = await newDataset(alice);
+    const problem = expectProblem(
+      await call('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: { columns: [{ name: 'a', type: 'number' }, { name: 'a', type: 'string' }], label: 'b' } }),
+      400,
+    );
+    expect((problem.errors as { pointer: string }[]).map((error) => error.pointer).sort()).toEqual(['/body/columns/1/name', '/body/label']);
+  });
+
+  it('ingests CSV, a JSON array and NDJSON, each validated against the columns', async () => {
+    const id = await hosted();
+    const fromCsv = await call('POST', `/v1/datasets/${id}/records`, {
+      key: alice,
+      ...csv('site,depth,temperature,calibrated,taken\r\n"North, buoy 1",10,12.5,true,2024-05-01T10:00:00Z\r\nSouth,20,,,2024-05-02\r\n'),
+    });
+    expect(fromCsv.status, fromCsv.text).toBe(201);
+    expect(fromCsv.body).toEqual({ inserted: 2, rejected: 0, errors: [] });
+    const fromJson = await call('POST', `/v1/datasets/${id}/records`, {
+      key: alice,
+      body: [{ site: 'East', depth: 5, temperature: 14.25, taken: '2024-05-03T00:00:00+02:00' }],
+    });
+    expect(fromJson.body).toMatchObject({ inserted: 1 });
+    const fromNdjson = await call('POST', `/v1/datasets/${id}/records`, {
+      key: alice,
+      rawBody: '{"site":"West","depth":7,"taken":"2024-05-04"}\n{"site":"West","depth":8,"calibrated":false,"taken":"2024-05-05"}\n',
+      headers: { 'Content-Type': 'application/x-ndjson' },
+    });
+    expect(fromNdjson.body).toMatchObject({ inserted: 2 });
+    const rows = await call<Page<Record<string, unknown>>>('POST', `/v1/datasets/${id}/records/query`, { body: { orderBy: { column: 'taken' }, count: true } });
+    expect(rows.body.count).toBe(5);
+    expect(rows.body.items.map(({ _id, ...values }) => values)).toEqual([
+      { site: 'North, buoy 1', depth: 10, temperature: 12.5, calibrated: true, taken: '2024-05-01T10:00:00.000Z' },
+      { site: 'South', depth: 20, taken: '2024-05-02T00:00:00.000Z' },
+      { site: 'East', depth: 5, temperature: 14.25, taken: '2024-05-02T22:00:00.000Z' },
+      { site: 'West', depth: 7, taken: '2024-05-04T00:00:00.000Z' },
+      { site: 'West', depth: 8, calibrated: false, taken: '2024-05-05T00:00:00.000Z' },
+    ]);
+  });
+
+  it('refuses a body with a bad row with 400 listing row numbers and fields, and stores nothing of it', async () => {
+    const id = await hosted();
+    const sut = await call('POST', `/v1/datasets/${id}/records`, {
+      key: alice,
+      ...csv('site,depth,taken\nA,1,2024-01-01\nB,deep,2024-01-02\nC,3,2024-01-03\n,4,yesterday\n'),
+    });
+    const problem = expectProblem(sut, 400);
+    expect(problem.detail).toMatch(/2 of 4 rows are not valid \(rows 2, 4\).*nothing was stored/);
+    expect((problem.errors as { pointer: string }[]).map((error) => error.pointer)).toEqual(['/body/row/2/depth', '/body/row/4/site', '/body/row/4/taken']);
+    const count = await call<Page>('POST', `/v1/datasets/${id}/records/query`, { body: { count: true, limit: 1 } });
+    expect(count.body.count).toBe(0);
+  });
+
+  it('with onError=skip stores the good rows and reports the bad ones', async () => {
+    const id = await hosted();
+    const sut = await call<{ inserted: number; rejected: number; errors: { row: number; line: number; column?: string }[] }>('POST', `/v1/datasets/${id}/records?onError=skip`, {
+      key: alice,
+      body: [{ site: 'A', depth: 1, taken: '2024-01-01' }, { site: 'B', depth: 1.5, taken: '2024-01-01' }, 'not a row', { site: 'D', depth: 2, taken: '2024-01-01', colour: 'red' }],
+    });
+    expect(sut.status, sut.text).toBe(201);
+    expect(sut.body).toMatchObject({ inserted: 1, rejected: 3 });
+    expect(sut.body.errors.map((error) => [error.row, error.column])).toEqual([
+      [2, 'depth'],
+      [3, undefined],
+      [4, 'colour'],
+    ]);
+  });
+
+  it('refuses a CSV whose header does not match the columns, and bodies that are not CSV, JSON or NDJSON', async () => {
+    const id = await hosted();
+    const header = expectProblem(await call('POST', `/v1/datasets/${id}/records`, { key: alice, ...csv('site,colour\nA,red\n') }), 400);
+    expect(JSON.stringify(header.errors)).toMatch(/'colour' is not a column.*'depth' is missing/);
+    expectProblem(await call('POST', `/v1/datasets/${id}/records`, { key: alice, rawBody: 'site=A', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415);
+    expectProblem(await call('POST', `/v1/datasets/${id}/records`, { key: alice, rawBody: '[{"site": "A"', headers: { 'Content-Type': 'application/json' } }), 400);
+  });
+
+  it('groups by a text column without allowed values, using the distinct values kept at ingest', async () => {
+    const id = await hosted();
+    await call('POST', `/v1/datasets/${id}/records`, {
+      key: alice,
+      ...csv('site,depth,temperature,taken\nA,1,10,2024-01-01\nA,2,11,2024-01-01\nB,3,20,2024-01-01\nC,4,,2024-01-01\n'),
+    });
+    const sut = await call<Stats>('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'site', metrics: ['count', 'mean'] } });
+    expect(sut.status, sut.text).toBe(200);
+    expect(sut.body.groups.map((group) => [group.value, group.count, group.columns.temperature?.count, group.columns.temperature?.mean])).toEqual([
+      ['A', 2, 2, 10.5],
+      ['B', 1, 1, 20],
+      ['C', 1, 0, null],
+    ]);
+  });
+
+  it('refuses a schema change while records exist (409), and allows it once DELETE has cleared them', async () => {
+    const id = await hosted();
+    const before = await call('GET', `/v1/datasets/${id}/schema`);
+    await call('POST', `/v1/datasets/${id}/records`, { key: alice, ...csv('site,depth,taken\nA,1,2024-01-01\nB,2,2024-01-02\n') });
+    const after = await call<{ recordCount: number }>('GET', `/v1/datasets/${id}/schema`, { headers: { 'If-None-Match': before.headers.get('etag') ?? '' } });
+    expect(after.status, 'the record count changed, so the representation did').toBe(200);
+    expect(after.body.recordCount).toBe(2);
+    const changed = { ...MEASUREMENTS, columns: [...MEASUREMENTS.columns, { name: 'salinity', type: 'number', required: false }] };
+    expectProblem(await call('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: changed }), 409);
+    const deleted = await call('DELETE', `/v1/datasets/${id}/records`, { key: alice });
+    expect(deleted.status, deleted.text).toBe(200);
+    expect(deleted.body).toEqual({ deleted: 2 });
+    const count = await call<Page>('POST', `/v1/datasets/${id}/records/query`, { body: { count: true } });
+    expect(count.body).toMatchObject({ items: [], count: 0 });
+    const replaced = await call('PUT', `/v1/datasets/${id}/schema`, { key: alice, body: changed });
+    expect(replaced.status, replaced.text).toBe(200);
+  });
+});
+
+describe('hosted datasets: who may do what', () => {
+  it('refuses caller A ingest into, delete from or re-declare B’s dataset', async () => {
+    const bobs = await hosted(bob);
+    await call('POST', `/v1/datasets/${bobs}/records`, { key: bob, ...csv('site,depth,taken\nA,1,2024-01-01\n') });
+    expectProblem(await call('POST', `/v1/datasets/${bobs}/records`, { key: alice, ...csv('site,depth,taken\nX,9,2024-01-01\n') }), 403);
+    expectProblem(await call('DELETE', `/v1/datasets/${bobs}/records`, { key: alice }), 403);
+    expectProblem(await call('PUT', `/v1/datasets/${bobs}/schema`, { key: alice, body: MEASUREMENTS }), 403);
+    const count = await call<Page>('POST', `/v1/datasets/${bobs}/records/query`, { key: alice, body: { count: true } });
+    expect(count.body.count).toBe(1);
+  });
+
+  it('hides a draft dataset’s records from everyone but its owner and admins (404)', async () => {
+    const draft = await newDataset(bob, 'draft');
+    expect((await call('PUT', `/v1/datasets/${draft}/schema`, { key: bob, body: MEASUREMENTS })).status).toBe(201);
+    expectProblem(await call('POST', `/v1/datasets/${draft}/records/query`, { body: {} }), 404);
+    expectProblem(await call('GET', `/v1/datasets/${draft}/schema`, { key: alice }), 404);
+    expectProblem(await call('POST', `/v1/datasets/${draft}/records`, { key: alice, ...csv('site,depth,taken\nX,9,2024-01-01\n') }), 404);
+    expect((await call('POST', `/v1/datasets/${draft}/records/query`, { key: bob, body: {} })).status).toBe(200);
+  });
+
+  it('lets anyone read a published dataset, but only authenticated contributors write', async () => {
+    const id = await hosted();
+    expect((await call('GET', `/v1/datasets/${id}/records`)).status).toBe(200);
+    expect((await call('GET', `/v1/datasets/${id}/records`, { key: reader })).status).toBe(200);
+    expectProblem(await call('POST', `/v1/datasets/${id}/records`, csv('site,depth,taken\nX,9,2024-01-01\n')), 401);
+    expectProblem(await call('POST', `/v1/datasets/${id}/records`, { key: reader, ...csv('site,depth,taken\nX,9,2024-01-01\n') }), 403);
+  });
+
+  it('answers 404 for a dataset that does not exist or hosts no records yet', async () => {
+    expectProblem(await call('POST', '/v1/datasets/no-such-dataset/records/query', { body: {} }), 404);
+    const bare = await newDataset(alice);
+    expectProblem(await call('POST', `/v1/datasets/${bare}/records/stats`, { body: {} }), 404);
+  });
+});

@@ -1,0 +1,148 @@
+import { crc32, deflateSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { call, expectProblem, keyWithRoles } from '../support/api';
+import { jpegImage } from '../support/images';
+import { grantAccess, IRIS, submit, submitted, waitForJob } from './inference-support';
+
+/** Model-assisted labelling: an imageset job fans out into batches and writes predictions (source `model`). */
+const MODEL = 'salient-region';
+
+function chunk(type: string, data: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typed));
+  return Buffer.concat([length, typed, crc]);
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/** An RGB PNG: a plain background with one filled rectangle [x0, x1) × [y0, y1). */
+function pngWithBox(width: number, height: number, background: [number, number, number], box: Box, colour: [number, number, number]): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  const row = 1 + width * 3;
+  const pixels = Buffer.alloc(row * height);
+  for (let y = 0; y < height; y++) {
+    pixels[y * row] = y % 2 === 0 ? 0 : 1; // alternate the "none" and "sub" filters; the decoder must undo both
+    const line = Buffer.alloc(width * 3);
+    for (let x = 0; x < width; x++) {
+      const inside = x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1;
+      line.set(inside ? colour : background, x * 3);
+    }
+    if (y % 2 === 1) for (let i = line.length - 1; i >= 3; i--) line[i] = (line[i]! - line[i - 3]! + 256) & 0xff;
+    line.copy(pixels, y * row + 1);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+interface Uploaded {
+  blobName: string;
+  box?: Box;
+}
+
+let owner = '';
+let imagesetId = '';
+const uploaded: Uploaded[] = [];
+
+async function readyImageset(key: string, images: { blobName: string; bytes: Buffer }[]): Promise<string> {
+  const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', {
+    key,
+    body: { title: `inference ${Math.random().toString(36).slice(2, 10)}`, metadata: {} },
+  });
+  expect(created.status, created.text).toBe(201);
+  for (const image of images) {
+    const url = new URL(created.body.uploadToken.url);
+    url.pathname += `/${image.blobName}`;
+    const put = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: image.bytes });
+    expect(put.status).toBe(201);
+  }
+  const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${created.body.id}/finalize`, { key });
+  expect(finalize.status, finalize.text).toBe(202);
+  expect((await waitForJob(finalize.body.jobId, key)).status).toBe('succeeded');
+  return created.body.id;
+}
+
+beforeAll(async () => {
+  owner = await keyWithRoles(['contributor']);
+  const images: { blobName: string; bytes: Buffer }[] = [];
+  for (let i = 0; i < 11; i++) {
+    const box = { x0: 4 + i, y0: 6 + (i % 3), x1: 24 + i, y1: 20 + (i % 3) };
+    const blobName = `shot-${String(i).padStart(2, '0')}.png`;
+    images.push({ blobName, bytes: pngWithBox(48, 32, [250, 250, 250], box, [220, 20, 30]) });
+    uploaded.push({ blobName, box });
+  }
+  images.push({ blobName: 'photo.jpg', bytes: jpegImage(40, 24, 1) });
+  uploaded.push({ blobName: 'photo.jpg' });
+  imagesetId = await readyImageset(owner, images);
+  await grantAccess(MODEL, owner);
+});
+
+describe('POST /api/v1/models/{id}/jobs with an imagesetId', () => {
+  it('runs the model on every image in batches and writes its predictions into the label store with source model', async () => {
+    const sut = await submitted(MODEL, owner, { imagesetId });
+    const job = await waitForJob(sut.id, owner);
+    expect(job).toMatchObject({ status: 'succeeded', progress: { done: 12, total: 12 }, labels: { modelId: MODEL, imagesetId } });
+    expect(job.result).toMatchObject({ imagesetId, model: { id: MODEL, version: sut.model.version }, images: 12, predictions: 11 });
+    const skipped = (job.result as { skipped: { imageId: string; reason: string }[] }).skipped;
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]?.reason).toContain('not a PNG');
+
+    const images = await call<{ items: { id: string; blobName: string }[] }>('GET', `/v1/imagesets/${imagesetId}/images?limit=100`, { key: owner });
+    expect(images.body.items).toHaveLength(12);
+    for (const image of images.body.items) {
+      const labels = await call<{ predictions: Record<string, unknown>[] }>('GET', `/v1/images/${encodeURIComponent(image.id)}/labels?source=model`, { key: owner });
+      expect(labels.status, labels.text).toBe(200);
+      const box = uploaded.find((u) => u.blobName === image.blobName)?.box;
+      if (!box) {
+        expect(labels.body.predictions).toEqual([]);
+        continue;
+      }
+      expect(labels.body.predictions).toHaveLength(1);
+      expect(labels.body.predictions[0]).toMatchObject({
+        label: 'red',
+        source: 'model',
+        model: { id: MODEL, version: sut.model.version },
+        xMin: box.x0,
+        yMin: box.y0,
+        xMax: box.x1,
+        yMax: box.y1,
+        confidence: 1,
+      });
+    }
+  });
+
+  it('rewrites the same predictions when run again (no duplicates)', async () => {
+    const job = await waitForJob((await submitted(MODEL, owner, { imagesetId })).id, owner);
+    expect(job.status).toBe('succeeded');
+    const images = await call<{ items: { id: string; blobName: string }[] }>('GET', `/v1/imagesets/${imagesetId}/images?limit=1`, { key: owner });
+    const labels = await call<{ predictions: unknown[] }>('GET', `/v1/images/${encodeURIComponent(images.body.items[0]?.id ?? '')}/labels?source=model`, { key: owner });
+    expect(labels.body.predictions.length).toBeLessThanOrEqual(1);
+  });
+
+  it('refuses callers who may not write into the imageset, models that take no images, and imagesets not ready', async () => {
+    const stranger = await keyWithRoles(['contributor']);
+    await grantAccess(MODEL, stranger);
+    expectProblem(await submit(MODEL, stranger, { imagesetId }), 403);
+    await grantAccess(IRIS, owner);
+    expectProblem(await submit(IRIS, owner, { imagesetId }), 422);
+    expectProblem(await submit(MODEL, owner, { input: { imageUrl: 'https://example.com/a.png' } }), 422);
+    expectProblem(await submit(MODEL, owner, { imagesetId: 'ffffffffffffffff' }), 404);
+    const open = await call<{ id: string }>('POST', '/v1/imagesets', { key: owner, body: { title: `open ${Math.random().toString(36).slice(2, 10)}`, metadata: {} } });
+    expectProblem(await submit(MODEL, owner, { imagesetId: open.body.id }), 409);
+  });
+});

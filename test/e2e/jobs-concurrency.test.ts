@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseUrl, call, keyWithRoles } from '../support/api';
+import { grantAccess, httpModel, type JobBody, startServer, submit, type TestServer } from './inference-support';
+
+/** 200 jobs submitted at once through the development host's queue: each runs exactly once. */
+const JOBS = 200;
+
+let scorer: TestServer;
+const runs = new Map<string, number>();
+
+beforeAll(async () => {
+  scorer = await startServer((request) => {
+    const tag = String((request.body as { tag?: string } | undefined)?.tag);
+    const run = (runs.get(tag) ?? 0) + 1;
+    runs.set(tag, run);
+    return { status: 200, body: { tag, run } };
+  });
+});
+
+afterAll(async () => {
+  await scorer.close();
+});
+
+async function ownJobs(modelId: string, key: string): Promise<JobBody[]> {
+  const jobs: JobBody[] = [];
+  let path: string | undefined = `/v1/models/${modelId}/jobs?limit=100`;
+  while (path) {
+    const page: { body: { items: JobBody[]; nextCursor: string | null } } = await call('GET', path, { key });
+    jobs.push(...page.body.items);
+    path = page.body.nextCursor ? `/v1/models/${modelId}/jobs?limit=100&cursor=${page.body.nextCursor}` : undefined;
+  }
+  return jobs;
+}
+
+describe('200 concurrent inference jobs', () => {
+  it('all end succeeded, each run exactly once and counted exactly once', async () => {
+    const model = await httpModel(scorer.url);
+    const sut = await keyWithRoles(['reader']);
+    await grantAccess(model, sut, { dailyLimit: 1_000, monthlyLimit: 1_000 });
+    const tags = Array.from({ length: JOBS }, () => randomUUID());
+    const responses = await Promise.all(tags.map((tag) => submit(model, sut, { input: { tag } })));
+    expect(responses.map((r) => r.status)).toEqual(tags.map(() => 202));
+    expect(new Set(responses.map((r) => r.body.id)).size).toBe(JOBS);
+
+    // The development host answers once no queue has a deliverable message or a delivery in flight.
+    await fetch(`${baseUrl()}/admin/queues-idle`, { method: 'POST' });
+    const deadline = Date.now() + 60_000;
+    let jobs = await ownJobs(model, sut);
+    while (jobs.some((job) => job.status === 'queued' || job.status === 'running') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      jobs = await ownJobs(model, sut);
+    }
+    expect(jobs).toHaveLength(JOBS);
+    expect(jobs.filter((job) => job.status !== 'succeeded')).toEqual([]);
+    expect(jobs.every((job) => job.attempts === 1)).toBe(true);
+    // No double run: the model saw each input once, and each result says "first run".
+    expect(tags.map((tag) => runs.get(tag))).toEqual(tags.map(() => 1));
+    expect(scorer.calls).toHaveLength(JOBS);
+    expect(jobs.every((job) => (job.result as { run: number }).run === 1)).toBe(true);
+    const grant = await call<{ usage: { daily: { used: number }; monthly: { used: number } } }>('GET', `/v1/models/${model}/grant`, { key: sut });
+    expect(grant.body.usage.daily.used).toBe(JOBS);
+    expect(grant.body.usage.monthly.used).toBe(JOBS);
+  }, 90_000);
+});

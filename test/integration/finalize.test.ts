@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blobServiceClient } from '../../shared/azure/blob';
+import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/azure/queue';
+import { resetSasSigner } from '../../shared/azure/sas';
+import type { Principal } from '../../shared/auth/auth.schema';
+import { type JobContext, PermanentJobError } from '../../shared/jobs/job.handler';
+import type { JobRecord } from '../../shared/jobs/job.schema';
+import { finalizeImagesetJob } from '../../shared/labels/finalize.job';
+import { imagesetContainer, newId } from '../../shared/labels/ids';
+import { listImageRecords } from '../../shared/labels/image.repository';
+import type { ImageRecord } from '../../shared/labels/image.schema';
+import { createImageset, finalizeImageset, getImagesetRecord, newUploadToken } from '../../shared/labels/imageset.service';
+import { generateImages } from '../support/images';
+import { useStackSettings } from '../support/stack-env';
+
+/**
+ * The finalize job, called the way the worker calls it, with a JobContext built here: a delivery
+ * that crashes half way, then the redelivery, must leave every image registered exactly once.
+ */
+const owner: Principal = { id: `finalize-test-${newId()}`, kind: 'apiKey', roles: ['contributor'] };
+const sent: OutgoingMessage[] = [];
+const images = generateImages(50, 'shot');
+
+beforeAll(() => {
+  useStackSettings();
+  resetSasSigner();
+  provideDevelopmentHostQueue({
+    async send(_queue, message) {
+      sent.push(message);
+    },
+    async check() {},
+  });
+});
+
+function jobFor(imagesetId: string, pageSize?: number): JobRecord {
+  return {
+    id: `job-${newId()}`,
+    docType: 'job',
+    kind: 'imageset.finalize',
+    owner: owner.id,
+    status: 'running',
+    input: { imagesetId, ...(pageSize ? { pageSize } : {}) },
+    attempts: 1,
+    createdAt: new Date().toISOString(),
+    startedAt: new Date().toISOString(),
+    heartbeatAt: new Date().toISOString(),
+    finishedAt: null,
+    cancelAfter: null,
+    cancelRequested: false,
+    labels: {},
+  };
+}
+
+/** One delivery's context: checkpoints persist in `store` across deliveries, as the job document does. */
+function delivery(
+  job: JobRecord,
+  store: { state: unknown },
+  options: { failProgressAt?: number; failSaveStateCall?: number } = {},
+): JobContext & { progressCalls: number[] } {
+  let saves = 0;
+  const progressCalls: number[] = [];
+  return {
+    job,
+    part: undefined,
+    deliveryCount: 1,
+    isLastDelivery: false,
+    state: store.state,
+    progressCalls,
+    async saveState(state) {
+      saves++;
+      if (options.failSaveStateCall === saves) throw new Error('Cosmos timed out while checkpointing');
+      store.state = structuredClone(state);
+    },
+    async progress(done) {
+      progressCalls.push(done);
+      if (options.failProgressAt !== undefined && done >= options.failProgressAt) throw new Error(`worker died after ${done} images`);
+    },
+    async enqueuePart() {},
+    async completePart() {
+      throw new Error('finalize is not a fan-out job');
+    },
+    log() {},
+  };
+}
+
+async function imagesetWithUploads(extra: Record<string, Buffer> = {}): Promise<string> {
+  const { imageset } = await createImageset({ title: `finalize ${newId()}`, metadata: {} }, owner);
+  const containerClient = blobServiceClient().getContainerClient(imagesetContainer(imageset.id));
+  await Promise.all(images.map((image) => containerClient.getBlockBlobClient(image.blobName).uploadData(image.bytes)));
+  await Promise.all(Object.entries(extra).map(([name, body]) => containerClient.getBlockBlobClient(name).uploadData(body)));
+  return imageset.id;
+}
+
+async function registered(imagesetId: string): Promise<ImageRecord[]> {
+  const all: ImageRecord[] = [];
+  let continuation: string | undefined;
+  do {
+    const page = await listImageRecords(imagesetId, 100, continuation);
+    all.push(...page.items);
+    continuation = page.continuation;
+  } while (continuation);
+  return all;
+}
+
+describe('finalizeImagesetJob', () => {
+  it('survives a crash half way: the redelivery resumes and registers each image exactly once', async () => {
+    const imagesetId = await imagesetWithUploads({ 'notes.txt': Buffer.from('not an image'), 'empty.bin': Buffer.alloc(0) });
+    const { jobId } = await finalizeImageset(owner, imagesetId);
+    expect(sent.some((message) => message.messageId === jobId)).toBe(true);
+    expect((await getImagesetRecord(imagesetId)).status).toBe('finalizing');
+    await expect(newUploadToken(owner, imagesetId)).rejects.toMatchObject({ status: 409 });
+
+    const job = jobFor(imagesetId, 16);
+    const store: { state: unknown } = { state: undefined };
+    const first = delivery(job, store, { failProgressAt: 20 });
+    await expect(finalizeImagesetJob(first)).rejects.toThrow(/worker died/);
+    const afterCrash = await registered(imagesetId);
+    expect(afterCrash.length).toBeGreaterThanOrEqual(20);
+    expect(afterCrash.length).toBeLessThan(50);
+    expect((await getImagesetRecord(imagesetId)).status).toBe('finalizing');
+
+    const second = delivery(job, store);
+    const outcome = await finalizeImagesetJob(second);
+    expect(outcome).toMatchObject({ kind: 'done', result: { imagesetId, registered: 50, skippedCount: 2 } });
+    // It resumed after its checkpoint instead of starting again from the first blob.
+    expect(second.progressCalls[0]).toBeGreaterThan(first.progressCalls[first.progressCalls.length - 1] ?? 0);
+    expect(second.progressCalls[second.progressCalls.length - 1]).toBe(52);
+
+    const all = await registered(imagesetId);
+    expect(all).toHaveLength(50);
+    expect(new Set(all.map((image) => image.blobName)).size).toBe(50);
+    expect(new Set(all.map((image) => image.id)).size).toBe(50);
+    // The images registered before the crash were not registered again.
+    for (const before of afterCrash) expect(all.find((image) => image.id === before.id)?.registeredAt).toBe(before.registeredAt);
+
+    const imageset = await getImagesetRecord(imagesetId);
+    expect(imageset).toMatchObject({ status: 'ready', imageCount: 50, totalBytes: images.reduce((sum, i) => sum + i.bytes.length, 0) });
+    expect(imageset.finalizeReport?.skipped.map((s) => s.blobName).sort()).toEqual(['empty.bin', 'notes.txt']);
+    await expect(newUploadToken(owner, imagesetId)).rejects.toMatchObject({ status: 409 });
+  });
+
+  it('replays a batch that was registered but not checkpointed without duplicating it', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const job = jobFor(imagesetId);
+    const store: { state: unknown } = { state: undefined };
+    // Save 1 is the blob count, save 2 the first batch; save 3 fails after batch 2 is registered.
+    await expect(finalizeImagesetJob(delivery(job, store, { failSaveStateCall: 3 }))).rejects.toThrow(/checkpointing/);
+    expect((await registered(imagesetId)).length).toBe(20);
+    await finalizeImagesetJob(delivery(job, store));
+    const all = await registered(imagesetId);
+    expect(all).toHaveLength(50);
+    expect(new Set(all.map((image) => image.blobName)).size).toBe(50);
+  });
+
+  it('registers name, size, content type, MD5 and the dimensions from the header', async () => {
+    const imagesetId = await imagesetWithUploads();
+    await finalizeImagesetJob(delivery(jobFor(imagesetId), { state: undefined }));
+    const all = await registered(imagesetId);
+    for (const image of images) {
+      const sut = all.find((record) => record.blobName === image.blobName);
+      expect(sut, image.blobName).toMatchObject({
+        size: image.bytes.length,
+        width: image.width,
+        height: image.height,
+        format: image.format,
+        contentType: image.format === 'png' ? 'image/png' : 'image/jpeg',
+        md5: createHash('md5').update(image.bytes).digest('base64'),
+      });
+    }
+  });
+
+  it('changes nothing when delivered again after it finished', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const job = jobFor(imagesetId);
+    await finalizeImagesetJob(delivery(job, { state: undefined }));
+    const before = await getImagesetRecord(imagesetId);
+    const again = await finalizeImagesetJob(delivery(job, { state: undefined }));
+    expect(again).toMatchObject({ kind: 'done', result: { registered: 50 } });
+    expect(await getImagesetRecord(imagesetId)).toEqual(before);
+    expect(await registered(imagesetId)).toHaveLength(50);
+  });
+
+  it('fails permanently for an imageset that does not exist', async () => {
+    await expect(finalizeImagesetJob(delivery(jobFor(newId()), { state: undefined }))).rejects.toBeInstanceOf(PermanentJobError);
+  });
+});

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { adminKey, call, expectProblem, keyWithRoles, signToken } from '../support/api';
+import { fillPath, operations } from '../support/openapi';
+
+/**
+ * Every operation × every way a caller can be refused, generated from the OpenAPI document and the
+ * roles each route declares (`x-roles`): a new route is covered without editing this file.
+ */
+const ROLES = ['reader', 'labeller', 'contributor', 'admin'] as const;
+/** Roles each role carries (mirrors shared/auth/auth.service.ts). */
+const IMPLIED: Record<string, string[]> = {
+  admin: ['admin', 'contributor', 'reader', 'labeller'],
+  contributor: ['contributor', 'reader'],
+  reader: ['reader'],
+  labeller: ['labeller'],
+};
+
+async function revokedKey(): Promise<string> {
+  const key = await keyWithRoles(['admin']);
+  const response = await call('DELETE', `/v1/api-keys/${key.split('.')[0]}`, { key: adminKey() });
+  expect(response.status).toBe(200);
+  return key;
+}
+
+async function expiredKey(): Promise<string> {
+  const key = await keyWithRoles(['admin'], { expiresAt: new Date(Date.now() + 1_000).toISOString() });
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  return key;
+}
+
+const guarded = (await operations()).filter((op) => Array.isArray(op.roles));
+
+describe('every role-guarded operation', async () => {
+  const credentials = {
+    'no credentials': {},
+    'a malformed key': { key: 'not-a-key' },
+    'an unknown key': { key: `${'a'.repeat(24)}.${'b'.repeat(43)}` },
+    'a revoked key': { key: await revokedKey() },
+    'an expired key': { key: await expiredKey() },
+    'an expired JWT': { token: await signToken({ roles: ['admin'] }, { expiresIn: Math.floor(Date.now() / 1000) - 600 }) },
+    'a JWT for another audience': { token: await signToken({ roles: ['admin'], aud: 'api://other' }) },
+    'a JWT from another issuer': { token: await signToken({ roles: ['admin'], iss: 'https://issuer.example' }) },
+  };
+
+  it('is guarded by at least one route', () => {
+    expect(guarded.length).toBeGreaterThan(0);
+  });
+
+  for (const [name, credential] of Object.entries(credentials)) {
+    it(`answers 401 problem+json to ${name}`, async () => {
+      for (const op of guarded) {
+        const response = await call(op.method, fillPath(op.path), { ...credential, body: op.requestBody ? {} : undefined });
+        expect(response.status, `${op.method} ${op.path}`).toBe(401);
+        expectProblem(response, 401);
+      }
+    });
+  }
+
+  it('answers 403 problem+json to a caller whose roles are all outside the declared ones', async () => {
+    const keys = new Map<string, string>();
+    for (const role of ROLES) keys.set(role, await keyWithRoles([role]));
+    let checked = 0;
+    for (const op of guarded) {
+      const allowed = op.roles as string[];
+      for (const role of ROLES) {
+        if (IMPLIED[role]?.some((r) => allowed.includes(r))) continue;
+        const response = await call(op.method, fillPath(op.path), { key: keys.get(role), body: op.requestBody ? {} : undefined });
+        expect(response.status, `${role} on ${op.method} ${op.path}`).toBe(403);
+        expectProblem(response, 403);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
