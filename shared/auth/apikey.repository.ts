@@ -1,4 +1,4 @@
-import { container, cosmosStatus } from '../azure/cosmos';
+import { container, cosmosStatus, patchIfExists, queryPage } from '../azure/cosmos';
 import { ApiKeyRecord } from './auth.schema';
 
 // API keys live in `principals` (partition `/id`): authentication is one point read by key id.
@@ -21,25 +21,18 @@ export async function listApiKeyRecords(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: ApiKeyRecord[]; continuation: string | undefined }> {
-  const iterator = container('principals').items.query<ApiKeyRecord>(
+  const page = await queryPage<ApiKeyRecord>(
+    container('principals'),
     {
       query: 'SELECT * FROM c WHERE c.docType = @docType ORDER BY c.createdAt DESC',
       parameters: [{ name: '@docType', value: 'apiKey' }],
     },
-    { maxItemCount: limit, continuationToken: continuation, continuationTokenLimitInKB: 4, enableQueryControl: true },
+    { limit, continuation, crossPartition: true },
   );
-  const page = await iterator.fetchNext();
-  return { items: page.resources.map((r) => ApiKeyRecord.parse(r)), continuation: page.continuationToken ?? undefined };
+  return { items: page.items.map((r) => ApiKeyRecord.parse(r)), continuation: page.continuation };
 }
 
 export async function markRevoked(keyId: string, revokedAt: string): Promise<ApiKeyRecord | undefined> {
-  try {
-    const { resource } = await container('principals')
-      .item(keyId, keyId)
-      .patch<ApiKeyRecord>([{ op: 'set', path: '/revokedAt', value: revokedAt }]);
-    return resource ? ApiKeyRecord.parse(resource) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  const written = await patchIfExists(container('principals'), keyId, keyId, [{ op: 'set', path: '/revokedAt', value: revokedAt }]);
+  return written && ApiKeyRecord.parse(written.resource);
 }

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:https';
-import type { Container, CosmosClient, Database, ErrorResponse } from '@azure/cosmos';
+import type { Container, CosmosClient, Database, ErrorResponse, ItemDefinition, PatchOperation } from '@azure/cosmos';
 import { config } from '../config';
 import { errors } from '../errors';
 import { CONTAINERS, type ContainerName } from './containers';
@@ -111,4 +111,51 @@ export async function ensureDatabase(): Promise<void> {
 export function disposeCosmosClient(): void {
   client?.dispose();
   client = undefined;
+}
+
+/** An item as written, with the ETag Cosmos gave it. */
+export interface Written {
+  resource: unknown;
+  etag: string | undefined;
+}
+
+/**
+ * Replaces an item only if it still carries `etag` (optimistic concurrency); undefined when someone
+ * changed or deleted it first, so the caller can re-read and decide.
+ *
+ * @example const next = await replaceIfUnchanged(container('campaigns'), id, id, record, etag);
+ */
+export async function replaceIfUnchanged(
+  target: Container,
+  id: string,
+  partitionKey: string,
+  record: ItemDefinition,
+  etag: string,
+): Promise<Written | undefined> {
+  try {
+    const { resource, etag: next } = await target
+      .item(id, partitionKey)
+      .replace(record, { accessCondition: { type: 'IfMatch', condition: etag } });
+    return { resource, etag: next };
+  } catch (error) {
+    const status = cosmosStatus(error);
+    if (status === 412 || status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Applies patch operations to an item; undefined when the item does not exist. */
+export async function patchIfExists(
+  target: Container,
+  id: string,
+  partitionKey: string,
+  operations: PatchOperation[],
+): Promise<Written | undefined> {
+  try {
+    const { resource, etag } = await target.item(id, partitionKey).patch(operations);
+    return { resource, etag };
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
 }

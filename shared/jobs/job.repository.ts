@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { container, cosmosStatus, queryPage, replaceIfUnchanged } from '../azure/cosmos';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
 
@@ -34,15 +34,8 @@ export async function readJob(id: string): Promise<StoredJob | undefined> {
 
 /** Replaces the job only if it still has `etag`; undefined when someone else changed it first. */
 export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Promise<StoredJob | undefined> {
-  try {
-    const { resource } = await container('jobs')
-      .item(record.id, record.id)
-      .replace<JobRecord>(record, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return stored(resource as (JobRecord & { _etag?: string }) | undefined);
-  } catch (error) {
-    if (cosmosStatus(error) === 412) return undefined;
-    throw error;
-  }
+  const written = await replaceIfUnchanged(container('jobs'), record.id, record.id, record, etag);
+  return written && stored(written.resource as JobRecord & { _etag?: string });
 }
 
 export async function patchJob(id: string, operations: PatchOperation[]): Promise<void> {

@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus } from '../azure/cosmos';
+import { container, cosmosStatus, patchIfExists, replaceIfUnchanged } from '../azure/cosmos';
 import { CampaignRecord } from './campaign.schema';
 
 // Campaigns live in `campaigns` (partition `/id`): every label write reads its campaign by id
@@ -31,26 +31,13 @@ export async function insertCampaign(record: CampaignRecord): Promise<StoredCamp
 
 /** Replaces the campaign if its ETag still matches; undefined when it changed meanwhile. */
 export async function replaceCampaignIfUnchanged(record: CampaignRecord, etag: string): Promise<StoredCampaign | undefined> {
-  try {
-    const { resource, etag: next } = await container('campaigns')
-      .item(record.id, record.id)
-      .replace(record, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return stored(resource, next);
-  } catch (error) {
-    const status = cosmosStatus(error);
-    if (status === 412 || status === 404) return undefined;
-    throw error;
-  }
+  const written = await replaceIfUnchanged(container('campaigns'), record.id, record.id, record, etag);
+  return written && stored(written.resource, written.etag);
 }
 
 export async function patchCampaign(id: string, operations: PatchOperation[]): Promise<StoredCampaign | undefined> {
-  try {
-    const { resource, etag } = await container('campaigns').item(id, id).patch(operations);
-    return stored(resource, etag);
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  const written = await patchIfExists(container('campaigns'), id, id, operations);
+  return written && stored(written.resource, written.etag);
 }
 
 export async function listCampaignRecords(

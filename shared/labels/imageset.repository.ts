@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus } from '../azure/cosmos';
+import { container, cosmosStatus, patchIfExists, replaceIfUnchanged } from '../azure/cosmos';
 import { shortHash } from './ids';
 import { ImagesetRecord } from './imageset.schema';
 
@@ -78,26 +78,13 @@ export async function deleteImageset(id: string): Promise<void> {
 
 /** Replaces the imageset if its ETag still matches; undefined when it changed (or vanished) meanwhile. */
 export async function replaceImagesetIfUnchanged(record: ImagesetRecord, etag: string): Promise<StoredImageset | undefined> {
-  try {
-    const { resource, etag: next } = await container('imagesets')
-      .item(record.id, record.id)
-      .replace(record, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return stored(resource, next);
-  } catch (error) {
-    const status = cosmosStatus(error);
-    if (status === 412 || status === 404) return undefined;
-    throw error;
-  }
+  const written = await replaceIfUnchanged(container('imagesets'), record.id, record.id, record, etag);
+  return written && stored(written.resource, written.etag);
 }
 
 export async function patchImageset(id: string, operations: PatchOperation[]): Promise<StoredImageset | undefined> {
-  try {
-    const { resource, etag } = await container('imagesets').item(id, id).patch(operations);
-    return stored(resource, etag);
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  const written = await patchIfExists(container('imagesets'), id, id, operations);
+  return written && stored(written.resource, written.etag);
 }
 
 export async function listImagesetRecords(
