@@ -25,6 +25,26 @@ require(${JSON.stringify(path.join(root, 'dist/local/functions-core.js'))}).inst
 `;
 const report = `process.stdout.write(String(Number(process.hrtime.bigint() - started) / 1e6));`;
 
+/** The app as one esbuild bundle (SDKs stay outside: the app loads them lazily on first use). */
+function bundle(): string {
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const directory = mkdtempSync(path.join(tmpdir(), 'coldstart-bundle-'));
+  const entry = path.join(directory, 'entry.js');
+  const files = (require(path.join(root, 'dist/local/devhost.js')) as typeof import('../local/devhost')).functionFiles(root);
+  writeFileSync(entry, files.map((file) => `require(${JSON.stringify(file)});`).join('\n'));
+  const outfile = path.join(directory, 'app.js');
+  buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    outfile,
+    external: ['@azure/functions-core', '@azure/cosmos', '@azure/storage-blob', '@azure/service-bus', '@azure/identity', 'jose', 'openapi3-ts', 'swagger-ui-dist'],
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
 const variants: Record<string, string> = {
   'bare @azure/functions hello-world': script(`${preamble}
 const { app } = require(${JSON.stringify(require.resolve('@azure/functions'))});
@@ -32,6 +52,9 @@ app.http('hello', { handler: async () => ({ body: 'hello' }) });
 ${report}`),
   'this app (dist/functions/*.js)': script(`${preamble}
 for (const file of require(${JSON.stringify(path.join(root, 'dist/local/devhost.js'))}).functionFiles(${JSON.stringify(root)})) require(file);
+${report}`),
+  'this app, bundled with esbuild (one file)': script(`${preamble}
+require(${JSON.stringify(bundle())});
 ${report}`),
 };
 
