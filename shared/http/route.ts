@@ -136,6 +136,11 @@ async function principalFor(definition: RouteDefinition, request: HttpRequest): 
   if (!hasAnyRole(principal, definition.access)) {
     throw errors.forbidden(`This operation needs one of the roles: ${definition.access.join(', ')}.`);
   }
+  // A key scoped to one campaign is refused on any other campaign's routes before anything else runs.
+  const campaignId = request.params.campaignId;
+  if (principal.scope && campaignId !== undefined && campaignId !== principal.scope.campaignId) {
+    throw errors.forbidden('This key is limited to another campaign.');
+  }
   return principal;
 }
 

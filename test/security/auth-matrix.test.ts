@@ -73,3 +73,41 @@ describe('every role-guarded operation', async () => {
     expect(checked).toBeGreaterThan(0);
   });
 });
+
+describe('every operation on a campaign', async () => {
+  const campaignScoped = (await operations()).filter(
+    (op) => op.path.includes('{campaignId}') && Array.isArray(op.roles) && op.roles.includes('labeller'),
+  );
+
+  async function campaignWithLabeller(title: string): Promise<{ id: string; labellerKey: string; imageId: string }> {
+    const imagesets = await call<{ items: { id: string; status: string }[] }>('GET', '/v1/imagesets?limit=100', { key: adminKey() });
+    const imageset = imagesets.body.items.find((i) => i.status === 'ready');
+    expect(imageset, 'the seeded sample imageset').toBeDefined();
+    const images = await call<{ items: { id: string }[] }>('GET', `/v1/imagesets/${imageset?.id}/images`, { key: adminKey() });
+    const campaign = await call<{ id: string }>('POST', '/v1/campaigns', {
+      key: adminKey(),
+      body: { title: `${title} ${Date.now()}`, imagesetIds: [imageset?.id], labels: ['bottle'] },
+    });
+    expect(campaign.status, campaign.text).toBe(201);
+    const labeller = await call<{ key: string }>('POST', `/v1/campaigns/${campaign.body.id}/labellers`, {
+      key: adminKey(),
+      body: { name: `labeller of ${title}` },
+    });
+    expect(labeller.status, labeller.text).toBe(201);
+    return { id: campaign.body.id, labellerKey: labeller.body.key, imageId: images.body.items[0]?.id ?? 'none' };
+  }
+
+  it('refuses a labeller of campaign A on campaign B', async () => {
+    expect(campaignScoped.length).toBeGreaterThan(0);
+    const a = await campaignWithLabeller('campaign A');
+    const b = await campaignWithLabeller('campaign B');
+    for (const op of campaignScoped) {
+      const response = await call(op.method, fillPath(op.path, { campaignId: b.id, imageId: b.imageId }), {
+        key: a.labellerKey,
+        body: op.requestBody ? {} : undefined,
+      });
+      expect([403, 404], `${op.method} ${op.path}: ${response.status}`).toContain(response.status);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+  });
+});
