@@ -112,6 +112,11 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'JOBS_MAX_DELIVERY_COUNT', value: '10' }
         // Timer schedules are app settings (`%NAME%` in the trigger), resolved by the host at start.
         { name: 'CATALOGUE_PURGE_SCHEDULE', value: '0 0 3 * * *' }
+        { name: 'CONNECTOR_OPENML_DATASETS_SCHEDULE', value: '0 5 */6 * * *' }
+        { name: 'CONNECTOR_OPENML_FLOWS_SCHEDULE', value: '0 15 */6 * * *' }
+        { name: 'CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE', value: '0 25 * * * *' }
+        { name: 'CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE', value: '0 35,50 * * * *' }
+        { name: 'CONNECTOR_ZENODO_RECORDS_SCHEDULE', value: '0 45 */6 * * *' }
         { name: 'AUTH_OIDC_ISSUER', value: oidcIssuer }
         { name: 'AUTH_OIDC_AUDIENCE', value: oidcAudience }
         { name: 'CORS_ALLOWED_ORIGINS', value: join(corsAllowedOrigins, ',') }

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * (`registerJobHandler`); the local stack refuses to start while a kind has none, and the worker
  * fails a job of such a kind instead of retrying it.
  */
-export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'inference.run', 'webhook.deliver']).meta({ id: 'JobKind' });
+export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'inference.run', 'webhook.deliver', 'connector.run']).meta({ id: 'JobKind' });
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).meta({ id: 'JobStatus' });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openApiPath } from '../../shared/openapi/openapi.service';
 import { baseUrl, call } from '../support/api';
@@ -41,6 +43,12 @@ describe('the OpenAPI document', () => {
     const registered = await registeredOperations();
     const { operations } = await documentedOperations();
     expect([...operations].filter((op) => !registered.has(op))).toEqual([]);
+  });
+
+  it('is the committed openapi.json (run `npm run openapi` after changing the API)', async () => {
+    const { document } = await documentedOperations();
+    const committed = JSON.parse(readFileSync(path.resolve(__dirname, '../../openapi.json'), 'utf8')) as unknown;
+    expect(document).toEqual(committed);
   });
 
   it('declares the roles of every operation', async () => {

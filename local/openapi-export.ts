@@ -1,0 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { openApiDocument } from '../shared/openapi/openapi.service';
+import { loadApp } from './devhost';
+
+/**
+ * `npm run openapi`: writes the OpenAPI document of the app's registered routes to `openapi.json`
+ * (keys sorted). The committed copy makes API changes visible in review; a test fails when it is stale.
+ */
+const root = path.resolve(__dirname, '..', '..');
+loadApp(root);
+writeFileSync(path.join(root, 'openapi.json'), `${JSON.stringify(openApiDocument(), null, 2)}\n`);
+console.log('wrote openapi.json');
