@@ -5,6 +5,12 @@ import { lazyRequire } from './load';
 
 let client: BlobServiceClient | undefined;
 
+/**
+ * Bounded tries (the SDK's default per-try timeout is none at all): a hung storage call fails within
+ * about 3 × 10 s and surfaces as 503 (shared/http/problem.ts).
+ */
+const BLOB_CLIENT_OPTIONS = { retryOptions: { maxTries: 3, tryTimeoutInMs: 10_000, retryDelayInMs: 500, maxRetryDelayInMs: 2_000 } };
+
 /** The one BlobServiceClient of the process, created on first use. */
 export function blobServiceClient(): BlobServiceClient {
   if (client) return client;
@@ -12,8 +18,8 @@ export function blobServiceClient(): BlobServiceClient {
   const settings = config().storage;
   client =
     settings.kind === 'connectionString'
-      ? sdk.BlobServiceClient.fromConnectionString(settings.connectionString)
-      : new sdk.BlobServiceClient(settings.endpoint, azureCredential());
+      ? sdk.BlobServiceClient.fromConnectionString(settings.connectionString, BLOB_CLIENT_OPTIONS)
+      : new sdk.BlobServiceClient(settings.endpoint, azureCredential(), BLOB_CLIENT_OPTIONS);
   return client;
 }
 

@@ -8,6 +8,12 @@ import { lazyRequire } from './load';
 
 let client: CosmosClient | undefined;
 
+/**
+ * No Cosmos call may hang a request: each HTTP try gives up after this (the SDK's default is 60 s,
+ * longer than a caller waits). A timed-out call surfaces as 503 (shared/http/problem.ts).
+ */
+export const COSMOS_REQUEST_TIMEOUT_MS = 10_000;
+
 function parseConnectionString(connectionString: string): { endpoint: string; key: string } {
   const parts = new Map(
     connectionString
@@ -32,7 +38,11 @@ export function cosmosClient(): CosmosClient {
   const { CosmosClient: Client } = lazyRequire<typeof import('@azure/cosmos')>('@azure/cosmos');
   const settings = config().cosmos;
   if (settings.kind === 'identity') {
-    client = new Client({ endpoint: settings.endpoint, aadCredentials: azureCredential() });
+    client = new Client({
+      endpoint: settings.endpoint,
+      aadCredentials: azureCredential(),
+      connectionPolicy: { requestTimeout: COSMOS_REQUEST_TIMEOUT_MS },
+    });
     return client;
   }
   const { endpoint, key } = parseConnectionString(settings.connectionString);
@@ -42,7 +52,12 @@ export function cosmosClient(): CosmosClient {
     const https = lazyRequire<typeof import('node:https')>('node:https');
     agent = new https.Agent({ rejectUnauthorized: false, keepAlive: true });
   }
-  client = new Client({ endpoint, key, agent, connectionPolicy: { enableEndpointDiscovery: false } });
+  client = new Client({
+    endpoint,
+    key,
+    agent,
+    connectionPolicy: { enableEndpointDiscovery: false, requestTimeout: COSMOS_REQUEST_TIMEOUT_MS },
+  });
   return client;
 }
 

@@ -1,4 +1,4 @@
-import { type AppError, errors, isAppError } from '../errors';
+import { AppError, errors, isAppError } from '../errors';
 
 export interface ProblemDocument {
   type: string;
@@ -10,9 +10,50 @@ export interface ProblemDocument {
   [extension: string]: unknown;
 }
 
-/** Any thrown value as the AppError the client will see: unknown errors become a bare 500. */
+/** Network failures of a dependency: the connection was refused, reset or timed out. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ESOCKETTIMEDOUT',
+  'UND_ERR_SOCKET',
+  'REQUEST_SEND_ERROR',
+  // @azure/cosmos: a try that outlived `connectionPolicy.requestTimeout`.
+  'TimeoutError',
+]);
+
+/**
+ * A dependency (Cosmos DB, Blob storage) that is down, overloaded or too slow, after the SDK's own
+ * retries: the client should retry later (503 with Retry-After), not be told our code broke (500).
+ * Duck-typed, so the SDKs stay lazily loaded.
+ */
+function dependencyUnavailable(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, statusCode, name, retryAfterInMs } = error as { code?: unknown; statusCode?: unknown; name?: unknown; retryAfterInMs?: unknown };
+  const status = typeof code === 'number' ? code : typeof statusCode === 'number' ? statusCode : undefined;
+  if (status === 429) {
+    const seconds = typeof retryAfterInMs === 'number' ? Math.max(1, retryAfterInMs / 1000) : 5;
+    return errors.unavailable('The database is busy; try again shortly.', seconds);
+  }
+  if (status === 503 || status === 408) return errors.unavailable('A service this API depends on is not available; try again shortly.', 5);
+  const timedOut = name === 'TimeoutError' || name === 'AbortError';
+  if (timedOut || (typeof code === 'string' && NETWORK_ERROR_CODES.has(code))) {
+    return errors.unavailable('A service this API depends on did not answer in time; try again shortly.', 5);
+  }
+  return undefined;
+}
+
+/** Any thrown value as the AppError the client will see: a dependency outage is 503, anything else unknown a bare 500. */
 export function toAppError(error: unknown): AppError {
-  return isAppError(error) ? error : errors.internal(error);
+  if (isAppError(error)) return error;
+  const unavailable = dependencyUnavailable(error);
+  // Keep the SDK error as the cause: the route logs it for 5xx answers.
+  if (unavailable) return new AppError({ ...unavailable, cause: error });
+  return errors.internal(error);
 }
 
 /** The one place an error becomes RFC 9457 problem+json. */

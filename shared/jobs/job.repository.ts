@@ -16,10 +16,21 @@ function stored(resource: (JobRecord & { _etag?: string }) | undefined): StoredJ
 }
 
 export async function insertJob(record: JobRecord): Promise<StoredJob> {
-  const { resource } = await container('jobs').items.create(record);
-  const created = stored(resource);
-  if (!created) throw new Error('Cosmos returned no job after create');
-  return created;
+  try {
+    const { resource } = await container('jobs').items.create(record);
+    const created = stored(resource);
+    if (!created) throw new Error('Cosmos returned no job after create');
+    return created;
+  } catch (error) {
+    // No answer (connection reset, timeout, 503) does not mean nothing was stored, and the SDK never
+    // retries a create. Look before failing: a job stored without its message would be an orphan,
+    // and the caller's retry a duplicate.
+    const status = cosmosStatus(error);
+    if (status !== undefined && status !== 408 && status !== 503) throw error;
+    const existing = await readJob(record.id).catch(() => undefined);
+    if (existing && existing.record.owner === record.owner && existing.record.createdAt === record.createdAt) return existing;
+    throw error;
+  }
 }
 
 export async function readJob(id: string): Promise<StoredJob | undefined> {

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningStack, StackOptions } from '../../local/stack';
+import { type FaultProxy, type RequestMatch, startFaultProxy } from './fault-proxy';
+
+/**
+ * Issue 9, part 3 "Faults": a private stack whose app talks to Cosmos DB and Blob storage through
+ * fault-injecting proxies (test/faults/fault-proxy.ts). Real network faults — throttling answers,
+ * reset connections, lost responses, slow answers, a service down — and what the API's callers see.
+ */
+const load = createRequire(import.meta.url);
+const dist = (file: string) => path.resolve(__dirname, '../../dist', file);
+const { startStack } = load(dist('local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
+const { resetConfig } = load(dist('shared/config.js')) as { resetConfig(): void };
+const { disposeCosmosClient } = load(dist('shared/azure/cosmos.js')) as { disposeCosmosClient(): void };
+const { disposeBlobServiceClient } = load(dist('shared/azure/blob.js')) as { disposeBlobServiceClient(): void };
+
+const IRIS = 'iris-classifier';
+const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
+
+let stack: RunningStack;
+let cosmos: FaultProxy;
+let blob: FaultProxy;
+let baseUrl = '';
+let adminKey = '';
+
+interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+async function call<T = Record<string, unknown>>(method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { 'X-API-Key': adminKey, ...options.headers };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${baseUrl}/api${route}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  const body = (response.headers.get('content-type') ?? '').includes('json') && text ? (JSON.parse(text) as T) : (text as T);
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+function expectProblem(answer: Answer<unknown>, status: number): void {
+  expect(answer.status, answer.text).toBe(status);
+  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(answer.body).toMatchObject({ status, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+}
+
+/** Cosmos REST requests on one container's documents: `POST` there is a create unless it is a query. */
+const documentsOf = (containerId: string, method: string): RequestMatch => (request) =>
+  request.method === method &&
+  new RegExp(`/colls/${containerId}/docs(/|$)`).test(request.path) &&
+  request.headers['x-ms-documentdb-isquery'] === undefined &&
+  !String(request.headers['content-type'] ?? '').startsWith('application/query+json');
+
+async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await call(`GET`, `/v1/jobs/${id}`);
+    expect(job.status, job.text).toBe(200);
+    if (['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${String(job.body.status)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  stack = await startStack({ port: 0, seed: true, verbose: process.env.DEVHOST_VERBOSE === '1' });
+  baseUrl = stack.baseUrl ?? '';
+  adminKey = stack.adminKey ?? '';
+  // The stack chose the emulators' ports; put a proxy in front of each and point the app's clients at it.
+  const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(stack.settings.COSMOS ?? '')?.[1] ?? '';
+  const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(stack.settings.STORAGE ?? '')?.[1] ?? '';
+  cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
+  blob = await startFaultProxy('http', new URL(blobEndpoint));
+  const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
+  process.env.COSMOS = (stack.settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`);
+  process.env.STORAGE = (stack.settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy);
+  resetConfig();
+  disposeCosmosClient();
+  disposeBlobServiceClient();
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([cosmos?.close(), blob?.close()]);
+}, 60_000);
+
+afterEach(() => {
+  cosmos.reset();
+  blob.reset();
+});
+
+describe('the proxies', () => {
+  it('carry the app’s traffic to both emulators', async () => {
+    cosmos.clearLog();
+    blob.clearLog();
+    const health = await call<{ checks: Record<string, { status: string }> }>('GET', '/health');
+    expect(health.status, health.text).toBe(200);
+    expect(cosmos.log.length).toBeGreaterThan(0);
+    expect(blob.log.length).toBeGreaterThan(0);
+  });
+});
+
+describe('reads and idempotent writes succeed through throttling', () => {
+  it('Blob storage answering 503 with Retry-After to the next 2 requests: the SDK retries and health stays 200', async () => {
+    blob.clearLog();
+    blob.answer(2, 503, { 'Retry-After': '1' });
+    const sut = await call<{ checks: Record<string, { status: string }> }>('GET', '/health');
+    expect(sut.status, sut.text).toBe(200);
+    expect(blob.log.filter((r) => r.outcome === 503)).toHaveLength(2);
+    expect(blob.log.filter((r) => r.outcome === 200).length).toBeGreaterThan(0);
+  });
+
+
+  it('GET answers 200 while Cosmos answers 429 with x-ms-retry-after-ms to the next 3 requests', async () => {
+    cosmos.clearLog();
+    cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50', 'x-ms-substatus': '3200' });
+    const sut = await call<{ items: unknown[] }>('GET', '/v1/api-keys?limit=5');
+    expect(sut.status, sut.text).toBe(200);
+    expect(sut.body.items.length).toBeGreaterThan(0);
+    expect(cosmos.log.filter((r) => r.outcome === 429)).toHaveLength(3);
+  });
+
+  it('GET answers 200 while every open Cosmos connection is reset and the next 2 new ones are cut on arrival', async () => {
+    await call('GET', '/v1/api-keys?limit=1'); // warm, kept-alive connections for the proxy to cut
+    cosmos.dropConnections(2);
+    const sut = await call<{ items: unknown[] }>('GET', '/v1/api-keys?limit=5');
+    expect(sut.status, sut.text).toBe(200);
+    expect(sut.body.items.length).toBeGreaterThan(0);
+  });
+
+  it('PUT with If-Match applies once through 3 throttled tries', async () => {
+    const name = `faults-${randomUUID().slice(0, 8)}`;
+    const created = await call<{ id: string }>('POST', '/v1/catalogue/platforms', { body: { name, status: 'published' } });
+    expect(created.status, created.text).toBe(201);
+    const etag = created.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    cosmos.clearLog();
+    cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50' }, (r) => r.method === 'PUT');
+    const sut = await call<{ name: string; homepage: string }>('PUT', `/v1/catalogue/platforms/${created.body.id}`, {
+      body: { name, status: 'published', homepage: 'https://throttled.example.org/' },
+      headers: { 'If-Match': etag },
+    });
+    expect(sut.status, sut.text).toBe(200);
+    expect(sut.body.homepage).toBe('https://throttled.example.org/');
+    expect(cosmos.log.filter((r) => r.method === 'PUT' && r.outcome === 429)).toHaveLength(3);
+    // The old ETag no longer matches: the replacement happened (once), and If-Match still guards it.
+    const stale = await call('PUT', `/v1/catalogue/platforms/${created.body.id}`, { body: { name, status: 'published' }, headers: { 'If-Match': etag } });
+    expectProblem(stale, 412);
+  });
+
+  it('a Cosmos 503 the SDK does not retry reaches the caller as 503 problem+json with Retry-After, not 500', async () => {
+    cosmos.answer(1, 503, {}, (r) => r.method === 'GET' && /\/colls\/catalogue\/docs\//.test(r.path));
+    const name = `faults-${randomUUID().slice(0, 8)}`;
+    const created = await call<{ id: string }>('POST', '/v1/catalogue/platforms', { body: { name, status: 'published' } });
+    expect(created.status, created.text).toBe(201);
+    const sut = await call('GET', `/v1/catalogue/platforms/${created.body.id}`);
+    expectProblem(sut, 503);
+    expect(sut.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect((await call('GET', `/v1/catalogue/platforms/${created.body.id}`)).status).toBe(200);
+  });
+});
+
+describe('non-idempotent writes are not duplicated', () => {
+  it('a job submission whose job-document create lost its response: the retry with the same Idempotency-Key gives one job', async () => {
+    const key = `"${randomUUID()}"`;
+    const submit = () => call<{ id: string; status: string }>('POST', `/v1/models/${IRIS}/jobs`, { body: { input: SETOSA }, headers: { 'Idempotency-Key': key } });
+    // The create reaches Cosmos and is stored; its answer never comes back.
+    cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
+    cosmos.clearLog();
+    const first = await submit();
+    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    // The SDK does not retry a create; the app reads the job back, finds it stored and queues it.
+    expect(first.status, first.text).toBe(202);
+    // The client, unsure, retries with the same key: the same job, replayed.
+    const second = await submit();
+    expect(second.status, second.text).toBe(202);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+    const done = await waitForJob(second.body.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const mine = await call<{ items: { id: string; createdAt: string }[] }>('GET', `/v1/models/${IRIS}/jobs?limit=100`);
+    expect(mine.status, mine.text).toBe(200);
+    const started = Date.parse(String(done.createdAt)) - 60_000;
+    const recent = mine.body.items.filter((job) => Date.parse(job.createdAt) >= started);
+    // Exactly one job exists for the request, whatever the first answer was: no orphan, no duplicate.
+    expect(recent.map((job) => job.id)).toEqual([second.body.id]);
+  });
+
+  it('an API key create that lost its response answers 503 problem+json, and the SDK did not send it twice', async () => {
+    const name = `faults-${randomUUID().slice(0, 8)}`;
+    cosmos.clearLog();
+    cosmos.dropResponses(1, documentsOf('principals', 'POST'));
+    const sut = await call('POST', '/v1/api-keys', { body: { name, roles: ['reader'] } });
+    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    expectProblem(sut, 503);
+    expect(cosmos.log.filter((r) => documentsOf('principals', 'POST')({ method: r.method, path: r.path, headers: {} }))).toHaveLength(1);
+  });
+});
+
+describe('jobs survive a worker crash', () => {
+  it('a job whose first delivery loses its Cosmos connection mid-job is redelivered and succeeds once', async () => {
+    cosmos.clearLog();
+    // The worker's first write after it started the job (PATCH) never reaches Cosmos: the delivery fails.
+    cosmos.dropRequests(1, documentsOf('jobs', 'PATCH'));
+    const submitted = await call<{ id: string }>('POST', `/v1/models/${IRIS}/jobs`, {
+      body: { input: { ...SETOSA, sepal_length: 5.0 + Math.random() / 10 } },
+    });
+    expect(submitted.status, submitted.text).toBe(202);
+    const done = await waitForJob(submitted.body.id);
+    expect(cosmos.log.filter((r) => r.outcome === 'dropped' && r.method === 'PATCH')).toHaveLength(1);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: expect.objectContaining({}) });
+  });
+});
+
+describe('no request hangs', () => {
+  it('answers 503 problem+json within 35 s while Cosmos takes 60 s to answer', async () => {
+    cosmos.delay(1_000, 60_000);
+    const started = performance.now();
+    const sut = await call('GET', '/v1/api-keys?limit=5');
+    const elapsed = performance.now() - started;
+    expectProblem(sut, 503);
+    expect(elapsed).toBeLessThan(35_000);
+    cosmos.reset();
+    expect((await call('GET', '/v1/api-keys?limit=5')).status).toBe(200);
+  }, 60_000);
+
+  it('health answers 503 naming cosmos while Cosmos refuses connections, and 200 once it is back', async () => {
+    await cosmos.down();
+    try {
+      const sut = await call<{ status: string; checks: Record<string, { status: string; error?: string }> }>('GET', '/health');
+      expect(sut.status, sut.text).toBe(503);
+      expect(sut.body.status).toBe('degraded');
+      expect(sut.body.checks.cosmos).toMatchObject({ status: 'failed', error: expect.stringMatching(/unreachable|no answer/) });
+      expect(sut.body.checks.blob?.status).toBe('ok');
+    } finally {
+      await cosmos.up();
+    }
+    expect((await call('GET', '/health')).status).toBe(200);
+  }, 30_000);
+});
