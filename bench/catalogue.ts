@@ -16,6 +16,7 @@ import { CosmosClient } from '@azure/cosmos';
 // Compiled to dist/bench/, these are dist/local/stack.js (as the tests' global setup uses) and the catalogue service.
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
 import { startStack } from '../local/stack';
+import { runBenchmarkOrStack } from './entry';
 
 const ENTRIES = 1_000;
 const CONNECTIONS = 10;
@@ -204,14 +205,4 @@ async function runBenchmark(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--stack-child')) {
-  runStack().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  runBenchmark().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+runBenchmarkOrStack({ isStackChild: process.argv.includes('--stack-child'), runStack, runBenchmark });

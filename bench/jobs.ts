@@ -18,6 +18,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startStack } from '../local/stack';
+import { runBenchmarkOrStack } from './entry';
 
 interface Ready {
   baseUrl: string;
@@ -234,14 +235,4 @@ async function runBenchmark(): Promise<void> {
   }
 }
 
-if (values['stack-child']) {
-  runStack().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  runBenchmark().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+runBenchmarkOrStack({ isStackChild: Boolean(values['stack-child']), runStack, runBenchmark });

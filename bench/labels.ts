@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { startStack } from '../local/stack';
 import { jpegImage, pngImage } from '../shared/labels/sample-images';
 import { uploadFolder } from '../shared/labels/upload/uploader';
+import { runBenchmarkOrStack } from './entry';
 
 const { values: options } = parseArgs({
   options: {
@@ -202,14 +203,4 @@ async function runBenchmark(): Promise<void> {
   }
 }
 
-if (options['stack-child']) {
-  runStack().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  runBenchmark().catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
-}
+runBenchmarkOrStack({ isStackChild: Boolean(options['stack-child']), runStack, runBenchmark });
