@@ -49,7 +49,8 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
+/** Resolves once `port` on loopback accepts connections; rejects if `child` exits or time runs out. */
+export async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);

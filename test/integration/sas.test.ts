@@ -2,7 +2,6 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/identity';
@@ -12,7 +11,7 @@ import { blobServiceClient } from '../../shared/azure/blob';
 import { accountKeySigner, resetSasSigner, type SasSigner, sasSigner, userDelegationSigner } from '../../shared/azure/sas';
 import { config } from '../../shared/config';
 import { imagesetContainer, newId } from '../../shared/labels/ids';
-import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from '../../local/emulators';
+import { AZURITE_ACCOUNT, AZURITE_KEY, freePort, waitForPort } from '../../local/emulators';
 import { pngImage } from '../support/images';
 import { useStackSettings } from '../support/stack-env';
 
@@ -128,22 +127,6 @@ function certificate(): { cert: string; key: string; trusted: boolean } {
   }
 }
 
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the OAuth Azurite did not start');
-}
-
 async function startOauthAzurite(): Promise<void> {
   const { cert, key, trusted } = certificate();
   const port = await freePort();
@@ -153,7 +136,7 @@ async function startOauthAzurite(): Promise<void> {
     [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--oauth', 'basic', '--cert', cert, '--key', key],
     { stdio: 'ignore' },
   );
-  await waitForPort(port);
+  await waitForPort(port, oauthAzurite, 'the OAuth Azurite', 15_000);
   httpsAgent = trusted ? new https.Agent({ ca: readFileSync(cert), keepAlive: true }) : new https.Agent({ rejectUnauthorized: false, keepAlive: true });
   oauthUrl = `https://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   // The SDK opens its own TLS connections: a policy hands it the agent that trusts the test certificate.
