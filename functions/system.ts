@@ -1,12 +1,18 @@
 import { app } from '@azure/functions';
-import { errors } from '../shared/errors';
 import { z } from 'zod';
+import { disposeBlobServiceClient } from '../shared/azure/blob';
+import { disposeCosmosClient } from '../shared/azure/cosmos';
+import { disposeQueueSender } from '../shared/azure/queue';
+import { resetConfig } from '../shared/config';
+import { errors } from '../shared/errors';
 import { docsAsset, docsPage } from '../shared/docs/docs.service';
 import { Health } from '../shared/health/health.schema';
 import { checkHealth } from '../shared/health/health.service';
 import { preflightHeaders } from '../shared/http/cors';
 import { raw } from '../shared/http/reply';
 import { allowedMethods, route, wrap } from '../shared/http/route';
+import { missingJobHandlers } from '../shared/jobs/job.handlers';
+import { JobKind } from '../shared/jobs/job.schema';
 import { openApiDocument } from '../shared/openapi/openapi.service';
 import { version } from '../package.json';
 
@@ -92,4 +98,22 @@ app.http('notFound', {
       throw allowed.length > 0 ? errors.methodNotAllowed(allowed) : errors.notFound('route', new URL(request.url).pathname);
     },
   }),
+});
+
+// Every job kind needs a handler, registered by the area that owns it; the host has loaded every
+// function file before it runs this, so a kind nobody handles fails the start instead of
+// dead-lettering its first message.
+app.hook.appStart(() => {
+  const unhandled = missingJobHandlers(JobKind.options);
+  if (unhandled.length > 0) throw new Error(`No handler registered for job kinds: ${unhandled.join(', ')}`);
+});
+
+// The host is shutting down (a scale-in, a restart, the development host's stop): close the clients
+// so sockets and timers do not outlive the app, and forget the parsed settings, so an app started
+// again in the same process (the development host's restart) reads them afresh.
+app.hook.appTerminate(async () => {
+  resetConfig();
+  disposeCosmosClient();
+  disposeBlobServiceClient();
+  await disposeQueueSender();
 });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { provideDevelopmentHostQueue } from '../shared/azure/queue';
-import { type Registration, installFunctionsCore, registrations, setCoreLogSink } from './functions-core';
+import { type Registration, installFunctionsCore, registrations, runHooks, setCoreLogSink } from './functions-core';
 import { parseSchedule } from './ncrontab';
 import { type CompiledRoute, byPrecedence, compileRoute, resolveRoute } from '../shared/http/route-template';
 import { type DeliveredMessage, LocalServiceBus } from './servicebus';
@@ -52,12 +52,24 @@ export function functionFiles(appRoot: string): string[] {
     .map((file) => path.join(directory, file));
 }
 
-/** Loads the app the way the worker does: provide `@azure/functions-core`, then require every entry point. */
-export function loadApp(appRoot: string): Registration[] {
+/**
+ * Loads the app the way the worker does: provide `@azure/functions-core`, then require every entry
+ * point (`package.json` `main` unless `files` says otherwise).
+ */
+export function loadApp(appRoot: string, files = functionFiles(appRoot)): Registration[] {
   installFunctionsCore();
-  for (const file of functionFiles(appRoot)) require(file);
+  for (const file of files) require(file);
   if (registrations.length === 0) throw new Error('No functions found: the app registered nothing');
   return registrations;
+}
+
+/** The compiled function files before bundling (`dist/functions/*.js`), for tools that read the app's own modules. */
+export function unbundledFunctionFiles(appRoot: string): string[] {
+  const directory = path.join(appRoot, 'dist', 'functions');
+  return readdirSync(directory)
+    .filter((file) => file.endsWith('.js'))
+    .sort()
+    .map((file) => path.join(directory, file));
 }
 
 export class DevelopmentHost {
@@ -96,7 +108,9 @@ export class DevelopmentHost {
       .sort(byPrecedence);
   }
 
+  /** Runs the app's `appStart` hooks (a throw fails the start, as it fails the worker's), then serves. */
   async start(): Promise<string> {
+    await runHooks('appStart');
     this.subscribeQueues();
     this.scheduleTimers();
     this.server = http.createServer((req, res) => void this.serve(req, res));
@@ -110,15 +124,19 @@ export class DevelopmentHost {
     return this.url;
   }
 
+  /** Stops serving and delivering, then runs the app's `appTerminate` hooks (it closes its clients there). */
   async stop(): Promise<void> {
     this.timers.forEach((timer) => clearInterval(timer));
     this.bus.stop();
     const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    this.server = undefined;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    await runHooks('appTerminate');
   }
 
   private context(registration: Registration, triggerMetadata?: Record<string, unknown>): InvocationContext {

@@ -22,6 +22,17 @@ export interface Registration {
 
 export const registrations: Registration[] = [];
 
+/** The app's lifecycle hooks (`app.hook.appStart(...)`, `app.hook.appTerminate(...)`), run by the host in order. */
+export type HookName = 'appStart' | 'appTerminate' | 'preInvocation' | 'postInvocation';
+type HookCallback = (context: { hookData: Record<string, unknown> }) => unknown;
+const hooks = new Map<HookName, HookCallback[]>();
+
+/** Runs every hook of one kind the app registered, one after another, as the worker does; a throw stops it. */
+export async function runHooks(name: HookName): Promise<void> {
+  const hookData: Record<string, unknown> = {};
+  for (const hook of hooks.get(name) ?? []) await hook({ hookData });
+}
+
 type LogLevel = 'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
 let logSink: (level: LogLevel, category: string, message: string) => void = () => {};
 
@@ -47,8 +58,11 @@ const coreApi = {
   getProgrammingModel(): undefined {
     return undefined;
   },
-  registerHook(): Disposable {
-    return new Disposable(() => {});
+  registerHook(name: HookName, callback: HookCallback): Disposable {
+    const list = hooks.get(name) ?? [];
+    list.push(callback);
+    hooks.set(name, list);
+    return new Disposable(() => list.splice(list.indexOf(callback), 1));
   },
   registerFunction(
     metadata: { name: string; bindings: Record<string, Binding> },

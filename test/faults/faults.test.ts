@@ -3,19 +3,16 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
-import { type FaultProxy, type RequestMatch, startFaultProxy } from './fault-proxy';
+import { type FaultProxy, type RequestMatch, startFaultProxy } from '../support/fault-proxy';
 
 /**
  * Issue 9, part 3 "Faults": a private stack whose app talks to Cosmos DB and Blob storage through
- * fault-injecting proxies (test/faults/fault-proxy.ts). Real network faults — throttling answers,
+ * fault-injecting proxies (test/support/fault-proxy.ts). Real network faults — throttling answers,
  * reset connections, lost responses, slow answers, a service down — and what the API's callers see.
  */
 const load = createRequire(import.meta.url);
 const dist = (file: string) => path.resolve(__dirname, '../../dist', file);
 const { startStack } = load(dist('local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
-const { resetConfig } = load(dist('shared/config.js')) as { resetConfig(): void };
-const { disposeCosmosClient } = load(dist('shared/azure/cosmos.js')) as { disposeCosmosClient(): void };
-const { disposeBlobServiceClient } = load(dist('shared/azure/blob.js')) as { disposeBlobServiceClient(): void };
 
 const IRIS = 'iris-classifier';
 const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
@@ -71,20 +68,27 @@ async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string
 }
 
 beforeAll(async () => {
-  stack = await startStack({ port: 0, seed: true, verbose: process.env.DEVHOST_VERBOSE === '1' });
+  // Once the stack has chosen the emulators' ports, a proxy goes in front of each and the app is
+  // loaded with settings that point at the proxies.
+  stack = await startStack({
+    port: 0,
+    seed: true,
+    verbose: process.env.DEVHOST_VERBOSE === '1',
+    interpose: async (settings) => {
+      const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '';
+      const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(settings.STORAGE ?? '')?.[1] ?? '';
+      cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
+      blob = await startFaultProxy('http', new URL(blobEndpoint));
+      const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
+      return {
+        ...settings,
+        COSMOS: (settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`),
+        STORAGE: (settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy),
+      };
+    },
+  });
   baseUrl = stack.baseUrl ?? '';
   adminKey = stack.adminKey ?? '';
-  // The stack chose the emulators' ports; put a proxy in front of each and point the app's clients at it.
-  const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(stack.settings.COSMOS ?? '')?.[1] ?? '';
-  const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(stack.settings.STORAGE ?? '')?.[1] ?? '';
-  cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
-  blob = await startFaultProxy('http', new URL(blobEndpoint));
-  const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
-  process.env.COSMOS = (stack.settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`);
-  process.env.STORAGE = (stack.settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy);
-  resetConfig();
-  disposeCosmosClient();
-  disposeBlobServiceClient();
 }, 120_000);
 
 afterAll(async () => {

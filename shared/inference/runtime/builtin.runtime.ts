@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { PermanentJobError } from '../../jobs/job.handler';
 import { ImageInput, ImageOutput, type Prediction } from '../model.schema';
-import { IRIS_MODEL_FILE, IrisInput, IrisOutput, type IrisParameters, predictIris } from '../models/iris.model';
+import { IrisInput, IrisOutput, type IrisParameters, predictIris } from '../models/iris.model';
 import { SALIENT_REGION_VERSION, predictSalientRegion } from '../models/salient-region.model';
 import { UnsupportedImage } from '../models/salient-region.png';
 
@@ -38,17 +36,17 @@ export type BuiltinModel = BuiltinJsonModel | BuiltinImageModel;
 
 let irisParameters: IrisParameters | undefined;
 
-/** The trained parameters, written next to the compiled model by `postbuild` (`iris.train.ts`). */
+/**
+ * The trained parameters, written next to the compiled model by the build (`iris.train.ts`). A
+ * literal `require` so that the esbuild bundle carries them inside the one deployed file.
+ */
 function iris(): IrisParameters {
   if (irisParameters) return irisParameters;
-  const file = path.join(__dirname, '..', 'models', IRIS_MODEL_FILE);
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    irisParameters = require('../models/iris.model.json') as IrisParameters;
   } catch {
     throw new PermanentJobError('The iris classifier has not been trained in this build (run `npm run build`).', 'model-unavailable');
   }
-  irisParameters = JSON.parse(text) as IrisParameters;
   return irisParameters;
 }
 

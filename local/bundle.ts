@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The last step of `npm run build`: bundles the compiled function files (`dist/functions/*.js`) and
+ * everything they import from `shared/` — with zod — into one file, `dist/main.js`, which
+ * `package.json` `main` names: the artefact the Functions host loads, here and in Azure.
+ * `npm run bench:coldstart` measured it against the unbundled files (bench/README.md).
+ *
+ * The other dependencies stay in `node_modules`: the SDKs are required on first use
+ * (`shared/azure/load.ts`), `@azure/functions` is shared with the host, and swagger-ui-dist is
+ * served from its own folder.
+ *
+ *   node dist/local/bundle.js
+ */
+const BUNDLED_DEPENDENCIES = new Set(['zod']);
+
+const root = path.resolve(__dirname, '..', '..');
+const dist = path.join(root, 'dist');
+
+function externalDependencies(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return [...Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED_DEPENDENCIES.has(name)), '@azure/functions-core'];
+}
+
+function functionFiles(): string[] {
+  return readdirSync(path.join(dist, 'functions'))
+    .filter((file) => file.endsWith('.js'))
+    .sort()
+    .map((file) => `./functions/${file}`);
+}
+
+function main(): void {
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const started = performance.now();
+  const outfile = path.join(dist, 'main.js');
+  const files = functionFiles();
+  const result = buildSync({
+    stdin: { contents: files.map((file) => `require(${JSON.stringify(file)});`).join('\n'), resolveDir: dist, sourcefile: 'entry.js' },
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    outfile,
+    external: externalDependencies(),
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+  if (result.errors.length > 0) {
+    process.exitCode = 1;
+    return;
+  }
+  const kib = statSync(outfile).size / 1024;
+  console.log(`bundled ${files.length} function files → ${path.relative(root, outfile)} (${kib.toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms)`);
+}
+
+main();

@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { functionFiles, unbundledFunctionFiles } from '../../local/devhost';
+
+/**
+ * The deployed artefact: `npm run build` bundles the app into the one file `package.json` `main`
+ * names (`local/bundle.ts`). Every e2e test runs against it through the development host; these
+ * check what those cannot see: that it is self-contained and the same app as the modules.
+ */
+const root = path.resolve(__dirname, '../..');
+const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+/** The function names a fresh process registers when it loads these files as the host does. */
+function registeredNames(files: string[]): string[] {
+  const script = `
+    const core = require(${JSON.stringify(path.join(root, 'dist/local/functions-core.js'))});
+    core.installFunctionsCore();
+    for (const file of ${JSON.stringify(files)}) require(file);
+    process.stdout.write(JSON.stringify(core.registrations.map((r) => r.name).sort()));`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as string[];
+}
+
+describe('the deployed bundle (package.json main)', () => {
+  const [bundle, ...others] = functionFiles(root);
+
+  it('is one file, built by npm run build', () => {
+    expect(others).toEqual([]);
+    expect(bundle).toBe(path.join(root, 'dist/main.js'));
+    expect(existsSync(bundle ?? '')).toBe(true);
+  });
+
+  it('requires nothing of ours: only Node built-ins and the dependencies it leaves in node_modules', () => {
+    const source = readFileSync(bundle ?? '', 'utf8');
+    const required = new Set([...source.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1] ?? ''));
+    const outside = [...required].filter((name) => !name.startsWith('node:') && !(name in pkg.dependencies) && name !== '@azure/functions-core');
+    expect(outside).toEqual([]);
+    expect(required.has('zod')).toBe(false);
+  });
+
+  it('carries the iris model trained by the build', () => {
+    const model = JSON.parse(readFileSync(path.join(root, 'dist/shared/inference/models/iris.model.json'), 'utf8')) as { version: string };
+    expect(readFileSync(bundle ?? '', 'utf8')).toContain(model.version);
+  });
+
+  it('registers exactly the functions the unbundled modules register', () => {
+    const fromBundle = registeredNames([bundle ?? '']);
+    expect(fromBundle.length).toBeGreaterThan(50);
+    expect(fromBundle).toEqual(registeredNames(unbundledFunctionFiles(root)));
+  });
+});
