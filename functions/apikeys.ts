@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ApiKey, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from '../shared/auth/auth.schema';
-import { createApiKey, getApiKey, listApiKeys, revokeApiKey } from '../shared/auth/auth.service';
+import { API_KEY_REPLAY_WINDOW_SECONDS, createApiKeyIdempotently, getApiKey, listApiKeys, revokeApiKey } from '../shared/auth/auth.service';
 import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
 import { created, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
 
 const tags = ['api-keys'];
 
@@ -12,13 +13,20 @@ route({
   method: 'POST',
   path: 'v1/api-keys',
   summary: 'Create an API key (the secret is returned once)',
+  description:
+    `\`${IDEMPOTENCY_HEADER}\` (at least 16 characters, e.g. a UUID) makes retries safe: for ${API_KEY_REPLAY_WINDOW_SECONDS / 60} minutes ` +
+    'the same caller with the same key and body gets the same key, with its secret, again (`Idempotent-Replayed: true`); ' +
+    'the same key with another body is 422; a retry while the first request is still running is 409 with Retry-After. ' +
+    'Until then the secret is kept only encrypted under a key derived from the Idempotency-Key, which is not stored.',
   tags,
   access: ['admin'],
   body: CreateApiKeyBody,
   responses: { 201: { description: 'The key, with its secret.', schema: CreatedApiKey } },
-  handle: async ({ body, principal }) => {
-    const key = await createApiKey(body, principal.id);
-    return created(key, `/api/v1/api-keys/${key.id}`);
+  handle: async ({ body, principal, request }) => {
+    const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
+    const { key, replayed } = await createApiKeyIdempotently(body, principal.id, idempotencyKey);
+    const reply = created(key, `/api/v1/api-keys/${key.id}`);
+    return replayed ? { ...reply, headers: { ...reply.headers, 'Idempotent-Replayed': 'true' } } : reply;
   },
 });
 

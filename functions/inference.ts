@@ -7,7 +7,7 @@ import { JobStatus, JobView } from '../shared/jobs/job.schema';
 import { listJobsFor } from '../shared/jobs/job.service';
 import { Grant, GrantBody, GrantParams } from '../shared/inference/grant.schema';
 import { getGrant, listGrantsOf, myGrant, putGrant, revokeGrant } from '../shared/inference/grant.service';
-import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/inference/idempotency.service';
+import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
 import { runInferenceJob } from '../shared/inference/inference.job';
 import { jobPath, submitInference } from '../shared/inference/inference.service';
 import { ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';

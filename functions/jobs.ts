@@ -87,7 +87,7 @@ app.serviceBusQueue('jobsDeadLetter', {
 app.timer('reapStuckJobs', {
   schedule: '0 */5 * * * *',
   handler: async (_timer, context) => {
-    const reaped = await reapJobs(config().jobs.stuckAfterSeconds);
-    if (reaped.failed + reaped.canceled > 0) context.info(`reaped jobs: ${JSON.stringify(reaped)}`);
+    const reaped = await reapJobs(config().jobs);
+    if (reaped.failed + reaped.canceled + reaped.requeued > 0) context.info(`reaped jobs: ${JSON.stringify(reaped)}`);
   },
 });

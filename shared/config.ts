@@ -60,6 +60,9 @@ export const settingsSchema = z.object({
   JOBS_QUEUE: z.string().trim().min(1).default('jobs'),
   JOBS_MAX_DELIVERY_COUNT: z.coerce.number().int().min(1).max(100).default(10),
   JOBS_STUCK_AFTER: duration.default(1_800),
+  // A queued job whose message was never sent (the request failed between the two writes) is re-sent
+  // by the reaper after this; sooner would mostly re-send messages that are merely waiting in the queue.
+  JOBS_REQUEUE_AFTER: duration.default(300),
   AZURE_CLIENT_ID: optionalText,
   AUTH_OIDC_ISSUER: optionalUrl,
   AUTH_OIDC_AUDIENCE: optionalText,
@@ -110,7 +113,7 @@ export interface Config {
   cors: { allowedOrigins: string[] };
   http: { maxBodyBytes: number };
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
-  jobs: { maxDeliveryCount: number; stuckAfterSeconds: number };
+  jobs: { maxDeliveryCount: number; stuckAfterSeconds: number; requeueAfterSeconds: number };
   catalogue: { deletedRetentionSeconds: number };
 }
 
@@ -180,7 +183,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
     http: { maxBodyBytes: s.MAX_BODY_BYTES },
     sas: { uploadTokenTtlSeconds: s.IMAGESET_UPLOAD_TOKEN_TTL, readTokenTtlSeconds: s.IMAGE_READ_TOKEN_TTL },
-    jobs: { maxDeliveryCount: s.JOBS_MAX_DELIVERY_COUNT, stuckAfterSeconds: s.JOBS_STUCK_AFTER },
+    jobs: {
+      maxDeliveryCount: s.JOBS_MAX_DELIVERY_COUNT,
+      stuckAfterSeconds: s.JOBS_STUCK_AFTER,
+      requeueAfterSeconds: s.JOBS_REQUEUE_AFTER,
+    },
     catalogue: { deletedRetentionSeconds: s.CATALOGUE_DELETED_RETENTION },
   };
 }

@@ -17,6 +17,7 @@ export async function insertApiKey(record: ApiKeyRecord): Promise<void> {
   await container('principals').items.create(record);
 }
 
+
 export async function listApiKeyRecords(
   limit: number,
   continuation: string | undefined,

@@ -2,6 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
+import { claimIdempotency } from '../idempotency/idempotency.service';
+import { writeMayHaveHappened } from '../azure/cosmos';
 import { findApiKey, insertApiKey, listApiKeyRecords, markRevoked } from './apikey.repository';
 import {
   ApiKey,
@@ -91,14 +93,26 @@ function toView(record: ApiKeyRecord): ApiKey {
   return ApiKey.parse(record);
 }
 
-/** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
-export async function createApiKey(body: CreateApiKeyBody, createdBy: string): Promise<CreatedApiKey> {
+/** How long a created key can be replayed by its Idempotency-Key: enough for a client's retries, short for a sealed secret. */
+export const API_KEY_REPLAY_WINDOW_SECONDS = 3_600;
+
+/**
+ * The Idempotency-Key is the only secret guarding a replayable key's sealed secret, so it must not be
+ * guessable: at least this long (a UUID is 36).
+ */
+const MIN_IDEMPOTENCY_KEY_LENGTH = 16;
+
+function assertCreatable(body: CreateApiKeyBody): void {
   if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) {
     throw errors.invalidField('/body/expiresAt', 'must be in the future');
   }
   if (body.scope && !body.roles.every((role) => role === 'labeller')) {
     throw errors.invalidField('/body/scope', 'a campaign scope is only for keys whose only role is labeller');
   }
+}
+
+/** A new key's record and its secret, not yet stored. */
+function draftApiKey(body: CreateApiKeyBody, createdBy: string): { record: ApiKeyRecord; secret: string } {
   const id = randomBytes(12).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const record: ApiKeyRecord = {
@@ -114,8 +128,81 @@ export async function createApiKey(body: CreateApiKeyBody, createdBy: string): P
     expiresAt: body.expiresAt ? new Date(body.expiresAt).toISOString() : null,
     revokedAt: null,
   };
+  return { record, secret };
+}
+
+function withSecret(record: ApiKeyRecord, secret: string): CreatedApiKey {
+  return { ...toView(record), key: `${record.id}.${secret}` };
+}
+
+/** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
+export async function createApiKey(body: CreateApiKeyBody, createdBy: string): Promise<CreatedApiKey> {
+  assertCreatable(body);
+  const { record, secret } = draftApiKey(body, createdBy);
   await insertApiKey(record);
-  return { ...toView(record), key: `${id}.${secret}` };
+  return withSecret(record, secret);
+}
+
+/**
+ * Identifies a create request for Idempotency-Key replays: every body field (the mapped type fails to
+ * compile when a field is added to the schema and not here), normalised so equivalent bodies match.
+ */
+function createFingerprint(body: CreateApiKeyBody): string {
+  const fields: { [K in keyof Required<CreateApiKeyBody>]: unknown } = {
+    name: body.name,
+    roles: [...new Set(body.roles)].sort(),
+    subject: body.subject ?? null,
+    expiresAt: body.expiresAt ? new Date(body.expiresAt).toISOString() : null,
+    scope: body.scope?.campaignId ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(['createApiKey/1', fields]), 'utf8').digest('hex');
+}
+
+export interface CreatedApiKeyResult {
+  key: CreatedApiKey;
+  /** True when an Idempotency-Key replay returned the key an earlier request created. */
+  replayed: boolean;
+}
+
+/**
+ * Creates a key, safely retryable with an `Idempotency-Key`: the same caller, key and body get the
+ * same key with its secret again for an hour (the first answer may have been lost, and the secret is
+ * shown only in that answer). The secret waits for the replay sealed under the Idempotency-Key, which
+ * is never stored (shared/idempotency). Without a key, every request creates a key.
+ */
+export async function createApiKeyIdempotently(
+  body: CreateApiKeyBody,
+  createdBy: string,
+  idempotencyKey: string | undefined,
+): Promise<CreatedApiKeyResult> {
+  if (idempotencyKey === undefined) return { key: await createApiKey(body, createdBy), replayed: false };
+  if (idempotencyKey.length < MIN_IDEMPOTENCY_KEY_LENGTH) {
+    throw errors.invalidField('/headers/idempotency-key', `must be at least ${MIN_IDEMPOTENCY_KEY_LENGTH} characters when creating an API key (use a UUID)`);
+  }
+  assertCreatable(body);
+  const { record, secret } = draftApiKey(body, createdBy);
+  const claim = await claimIdempotency({
+    principalId: createdBy,
+    key: idempotencyKey,
+    fingerprint: createFingerprint(body),
+    resourceId: record.id,
+    secret,
+    ttlSeconds: API_KEY_REPLAY_WINDOW_SECONDS,
+    find: findApiKey,
+  });
+  if (claim.kind === 'replay') {
+    if (claim.secret === undefined) throw errors.internal(new Error(`idempotency record of key ${claim.resourceId} holds no secret`));
+    return { key: withSecret(claim.resource, claim.secret), replayed: true };
+  }
+  try {
+    await insertApiKey(record);
+  } catch (error) {
+    // A create Cosmos never answered may have been stored: the claim stays, so the caller's retry
+    // replays that key instead of making a second one (or, if it was not stored, takes the claim over).
+    if (!writeMayHaveHappened(error)) await claim.release().catch(() => undefined);
+    throw error;
+  }
+  return { key: withSecret(record, secret), replayed: false };
 }
 
 export async function listApiKeys(

@@ -31,7 +31,8 @@ export const CONTAINERS = {
   principals: { id: 'principals', partitionKey: '/id' },
   // Inference results by hash of (model, version, input): point reads; items expire by TTL.
   cache: { id: 'cache', partitionKey: '/id', defaultTtl: 86_400 },
-  // Idempotency-Key records (caller + key → job): point reads; kept a day, as the IETF draft suggests.
+  // Idempotency-Key records (caller + key → what the first request created): point reads; kept a day,
+  // as the IETF draft suggests, or less where a record says (an API key's sealed secret: an hour).
   idempotency: { id: 'idempotency', partitionKey: '/id', defaultTtl: 86_400 },
   // One small document per connector (cursor, counts, errors): point reads.
   connectorState: { id: 'connectorState', partitionKey: '/id' },

@@ -1,7 +1,7 @@
 import type { Agent } from 'node:https';
 import type { Container, CosmosClient, Database, ErrorResponse, ItemDefinition, PatchOperation } from '@azure/cosmos';
 import { config } from '../config';
-import { errors } from '../errors';
+import { AppError, errors } from '../errors';
 import { CONTAINERS, type ContainerName } from './containers';
 import { azureCredential } from './credential';
 import { lazyRequire } from './load';
@@ -76,6 +76,17 @@ export function cosmosStatus(error: unknown): number | undefined {
     return typeof code === 'number' ? code : undefined;
   }
   return undefined;
+}
+
+/**
+ * Whether a failed Cosmos write may still have happened: no answer (connection reset, timeout) or a
+ * 408/503 say nothing about it, and the SDK never retries a create. Any other status, and any error
+ * of ours, means it did not.
+ */
+export function writeMayHaveHappened(error: unknown): boolean {
+  if (error instanceof AppError) return false;
+  const status = cosmosStatus(error);
+  return status === undefined || status === 408 || status === 503;
 }
 
 export interface Page<T> {

@@ -1,6 +1,6 @@
 import { config } from '../config';
 
-const EXPOSED = 'ETag, Location, Link, Retry-After, Deprecation, Sunset';
+const EXPOSED = 'ETag, Location, Link, Retry-After, Deprecation, Sunset, Idempotent-Replayed';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-API-Key';
 
 /** CORS response headers for an allowed `Origin` (CORS_ALLOWED_ORIGINS); nothing for any other. */

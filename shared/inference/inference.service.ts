@@ -1,6 +1,7 @@
 import { assertCanManage } from '../labels/access';
 import { getImagesetRecord } from '../labels/imageset.service';
 import type { Principal } from '../auth/auth.schema';
+import { writeMayHaveHappened } from '../azure/cosmos';
 import { errors } from '../errors';
 import type { JobRecord } from '../jobs/job.schema';
 import { findJob, submitJob } from '../jobs/job.service';
@@ -112,9 +113,14 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
       return { view: viewOf(job, origin), replayed: true };
     }
   }
-  let refund: Refund | undefined;
+  let refund: Refund;
   try {
     refund = await consumeCall(principal, modelId);
+  } catch (error) {
+    if (claim?.kind === 'new') await claim.release().catch(() => undefined);
+    throw error;
+  }
+  try {
     const webhook = body.webhookUrl ? { url: body.webhookUrl, secret: newWebhookSecret() } : undefined;
     const input: InferenceJobInput =
       body.imagesetId !== undefined
@@ -134,7 +140,11 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
     });
     return { view: viewOf(job, origin), replayed: false };
   } catch (error) {
-    await refund?.();
+    // A job create Cosmos never answered (and could not be read back) may be stored and will run —
+    // the reaper queues it: keep the call counted and the claim, so the caller's retry replays that
+    // job instead of making a second one.
+    if (writeMayHaveHappened(error)) throw error;
+    await refund();
     if (claim?.kind === 'new') await claim.release().catch(() => undefined);
     throw error;
   }

@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, queryPage, replaceIfUnchanged } from '../azure/cosmos';
+import { container, cosmosStatus, queryPage, replaceIfUnchanged, writeMayHaveHappened } from '../azure/cosmos';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
 
@@ -22,11 +22,9 @@ export async function insertJob(record: JobRecord): Promise<StoredJob> {
     if (!created) throw new Error('Cosmos returned no job after create');
     return created;
   } catch (error) {
-    // No answer (connection reset, timeout, 503) does not mean nothing was stored, and the SDK never
-    // retries a create. Look before failing: a job stored without its message would be an orphan,
-    // and the caller's retry a duplicate.
-    const status = cosmosStatus(error);
-    if (status !== undefined && status !== 408 && status !== 503) throw error;
+    // Look before failing when the create may have happened: a job stored without its message would
+    // be an orphan, and the caller's retry a duplicate.
+    if (!writeMayHaveHappened(error)) throw error;
     const existing = await readJob(record.id).catch(() => undefined);
     if (existing && existing.record.owner === record.owner && existing.record.createdAt === record.createdAt) return existing;
     throw error;
@@ -96,7 +94,7 @@ export async function listJobs(
 /** Jobs in `status` whose `field` is older than `before` (the reaper's query), at most `limit`. */
 export async function findJobsOlderThan(
   status: JobStatus,
-  field: 'heartbeatAt' | 'cancelAfter',
+  field: 'heartbeatAt' | 'cancelAfter' | 'createdAt',
   before: string,
   limit: number,
 ): Promise<JobRecord[]> {

@@ -115,9 +115,10 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
 }
 
 /**
- * Handles one delivery of a job message. Idempotent: a message for a job that has ended is
- * completed without running anything. Returns normally to complete the message; throws only for
- * transient failures, so Service Bus redelivers (ARCHITECTURE.md 9 and 12).
+ * Handles one delivery of a job message. Idempotent: a message for a job that has ended, or a
+ * second message for a job another message has started, is completed without running anything
+ * (only a redelivery, `deliveryCount` > 1, resumes a running job). Returns normally to complete the
+ * message; throws only for transient failures, so Service Bus redelivers (ARCHITECTURE.md 9 and 12).
  */
 export async function processJobMessage(
   body: unknown,
@@ -152,9 +153,22 @@ export async function processJobMessage(
       return;
     }
     const started = await start(stored);
-    if (!started) throw new Error(`job ${job.id} changed while starting; retrying`);
+    if (!started) {
+      // Another message for this job (a racing duplicate, the reaper's re-send) started it first, and
+      // that delivery runs it; retry only while the job is still waiting.
+      if ((await readJob(job.id))?.record.status === 'queued') throw new Error(`job ${job.id} changed while starting; retrying`);
+      log(`skipped message ${delivery.messageId}: job ${job.id} was started by another message`);
+      return;
+    }
     job = started;
   } else if (message.part === undefined) {
+    if (delivery.deliveryCount <= 1) {
+      // The first delivery of a message for a job already running is a second message for it (the
+      // reaper's re-send of a job whose message was only slow), not a redelivery after a crash: the
+      // message that started the job comes back itself if its worker fails.
+      log(`skipped message ${delivery.messageId}: job ${job.id} is already running`);
+      return;
+    }
     // A redelivery of a job that was running: count the attempt and show it is alive again.
     await patchJob(job.id, [
       { op: 'incr', path: '/attempts', value: 1 },
@@ -203,11 +217,40 @@ export async function processDeadLetter(body: unknown, deadLetterReason: string 
   });
 }
 
+export interface ReapPolicy {
+  /** A running job whose heartbeat is older than this has lost its worker. */
+  stuckAfterSeconds: number;
+  /** A queued job older than this may never have had its message sent. */
+  requeueAfterSeconds: number;
+}
+
+export interface Reaped {
+  failed: number;
+  canceled: number;
+  requeued: number;
+}
+
+/**
+ * Re-sends the message of jobs still `queued` long after they were created: the request that wrote
+ * the job may have failed before its message was sent (queue down, Cosmos gone after the write), and
+ * nothing else would ever start it. The message id is the job id, so Service Bus duplicate detection
+ * drops a re-send of a message that is only waiting in the queue, and the worker skips a message for a
+ * job that has already started (processJobMessage).
+ */
+async function requeueUnsent(requeueAfterSeconds: number): Promise<number> {
+  const cutoff = new Date(Date.now() - requeueAfterSeconds * 1000).toISOString();
+  const waiting = (await findJobsOlderThan('queued', 'createdAt', cutoff, 100)).filter((job) => job.startedAt === null);
+  for (const job of waiting) await sendJobMessage({ jobId: job.id, kind: job.kind }, job.id);
+  return waiting.length;
+}
+
 /**
  * The reaper: jobs `running` longer than `stuckAfterSeconds` (their worker died without a
- * redelivery) end `failed`; queued jobs past their deadline end `canceled`.
+ * redelivery) end `failed`; queued jobs past their deadline end `canceled`; queued jobs older than
+ * `requeueAfterSeconds` get their message again.
  */
-export async function reapJobs(stuckAfterSeconds: number): Promise<{ failed: number; canceled: number }> {
+export async function reapJobs(policy: ReapPolicy): Promise<Reaped> {
+  const { stuckAfterSeconds, requeueAfterSeconds } = policy;
   const cutoff = new Date(Date.now() - stuckAfterSeconds * 1000).toISOString();
   const stuck = await findJobsOlderThan('running', 'heartbeatAt', cutoff, 100);
   for (const job of stuck) {
@@ -217,5 +260,7 @@ export async function reapJobs(stuckAfterSeconds: number): Promise<{ failed: num
   for (const job of late) {
     await finish(job, { status: 'canceled', error: { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' } });
   }
-  return { failed: stuck.length, canceled: late.length };
+  // After the cancellations: a job whose deadline passed is not worth a message.
+  const requeued = await requeueUnsent(requeueAfterSeconds);
+  return { failed: stuck.length, canceled: late.length, requeued };
 }

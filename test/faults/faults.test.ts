@@ -56,6 +56,21 @@ const documentsOf = (containerId: string, method: string): RequestMatch => (requ
   request.headers['x-ms-documentdb-isquery'] === undefined &&
   !String(request.headers['content-type'] ?? '').startsWith('application/query+json');
 
+type KeyPage = { items: { id: string; name: string }[]; nextCursor: string | null };
+
+/** The ids of every stored API key with this name, paging through the whole list. */
+async function keyIdsNamed(name: string): Promise<string[]> {
+  const ids: string[] = [];
+  let route: string | undefined = '/v1/api-keys?limit=100';
+  while (route) {
+    const page: Answer<KeyPage> = await call<KeyPage>('GET', route);
+    expect(page.status, page.text).toBe(200);
+    ids.push(...page.body.items.filter((item) => item.name === name).map((item) => item.id));
+    route = page.body.nextCursor ? `/v1/api-keys?limit=100&cursor=${encodeURIComponent(page.body.nextCursor)}` : undefined;
+  }
+  return ids;
+}
+
 async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -206,6 +221,45 @@ describe('non-idempotent writes are not duplicated', () => {
     expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
     expectProblem(sut, 503);
     expect(cosmos.log.filter((r) => documentsOf('principals', 'POST')({ method: r.method, path: r.path, headers: {} }))).toHaveLength(1);
+  });
+
+  it('an API key create that lost its response: the retry with the same Idempotency-Key gives one key, and its secret works', async () => {
+    const name = `faults-${randomUUID().slice(0, 8)}`;
+    const key = `"${randomUUID()}"`;
+    const create = () => call<{ id: string; key: string }>('POST', '/v1/api-keys', { body: { name, roles: ['reader'] }, headers: { 'Idempotency-Key': key } });
+    // The key document reaches Cosmos and is stored; its answer never comes back.
+    cosmos.clearLog();
+    cosmos.dropResponses(1, documentsOf('principals', 'POST'));
+    const first = await create();
+    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    // The app cannot know whether the key was stored: it says so (503) and keeps the claim.
+    expectProblem(first, 503);
+    // The client, unsure, retries with the same key: the stored key, with the secret that only the
+    // lost answer carried.
+    const second = await create();
+    expect(second.status, second.text).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(await keyIdsNamed(name)).toEqual([second.body.id]);
+    const asTheKey = await call('GET', '/v1/jobs?limit=1', { headers: { 'X-API-Key': second.body.key } });
+    expect(asTheKey.status, asTheKey.text).toBe(200);
+  });
+
+  it('an API key create retried while the first is still being stored: 409 with Retry-After, then the same key', async () => {
+    const name = `faults-${randomUUID().slice(0, 8)}`;
+    const key = `"${randomUUID()}"`;
+    const create = () => call<{ id: string; key: string }>('POST', '/v1/api-keys', { body: { name, roles: ['reader'] }, headers: { 'Idempotency-Key': key } });
+    cosmos.delay(1, 2_000, documentsOf('principals', 'POST'));
+    const first = create();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const meanwhile = await create();
+    expectProblem(meanwhile, 409);
+    expect(meanwhile.headers.get('retry-after')).toMatch(/^\d+$/);
+    const created = await first;
+    expect(created.status, created.text).toBe(201);
+    const sut = await create();
+    expect(sut.status, sut.text).toBe(201);
+    expect(sut.body).toEqual(created.body);
+    expect(await keyIdsNamed(name)).toEqual([created.body.id]);
   });
 });
 

@@ -65,6 +65,12 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...local, IMAGE_READ_TOKEN_TTL: '45' }).sas.readTokenTtlSeconds).toBe(45);
   });
 
+  it('re-sends the message of a job still queued after 5 minutes unless JOBS_REQUEUE_AFTER says otherwise', () => {
+    expect(parseConfig(local).jobs.requeueAfterSeconds).toBe(300);
+    expect(parseConfig({ ...local, JOBS_REQUEUE_AFTER: '15m' }).jobs.requeueAfterSeconds).toBe(900);
+    expect(problemsOf({ ...local, JOBS_REQUEUE_AFTER: 'soon' })[0]).toMatch(/^JOBS_REQUEUE_AFTER/);
+  });
+
   it('refuses an OIDC issuer without an audience', () => {
     expect(problemsOf({ ...local, AUTH_OIDC_ISSUER: 'https://issuer.example' })[0]).toMatch(/AUTH_OIDC_AUDIENCE/);
   });

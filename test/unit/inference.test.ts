@@ -3,7 +3,7 @@ import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, cacheKeyOf } from '../../shared/inference/cache.service';
-import { parseIdempotencyKey } from '../../shared/inference/idempotency.service';
+import { parseIdempotencyKey } from '../../shared/idempotency/idempotency.service';
 import { deadlineOf } from '../../shared/inference/inference.service';
 import { periodsOf } from '../../shared/inference/grant.service';
 import { type ModelSnapshot, SubmitJobBody } from '../../shared/inference/model.schema';

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { AppError, errors } from '../errors';
+import {
+  deleteIdempotencyRecord,
+  insertIdempotencyRecord,
+  readIdempotencyRecord,
+  replaceIdempotencyRecord,
+} from './idempotency.repository';
+import type { IdempotencyRecord } from './idempotency.schema';
+import { seal, type SealContext, unseal } from './idempotency.seal';
+
+/**
+ * `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header) for any create: the same key with the
+ * same request returns what the first request created; the same key with a different request is 422;
+ * a key whose first request is still being processed is 409 with Retry-After. Keys are scoped to their
+ * caller (caller B's key "abc" is not caller A's) and forgotten after the record's TTL.
+ */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** A claim whose resource never appeared (the process died between claim and create) is taken over after this. */
+const ABANDONED_AFTER_MS = 60_000;
+
+/** The key from the header: a structured-field string (`"8e03…"`) or, leniently, a bare token. */
+export function parseIdempotencyKey(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(trimmed);
+  const key = quoted ? (quoted[1] ?? '').replace(/\\(.)/g, '$1') : trimmed;
+  if (key.length < 1 || key.length > 255 || !/^[\x20-\x7e]+$/.test(key)) {
+    throw errors.invalidField('/headers/idempotency-key', 'must be 1–255 printable ASCII characters (a quoted string, e.g. "3f6c…")');
+  }
+  return key;
+}
+
+export interface ClaimRequest<T> {
+  principalId: string;
+  key: string;
+  /** Identifies the request (operation and body): a replay must match it. */
+  fingerprint: string;
+  /** The id the new resource will be created with. */
+  resourceId: string;
+  /** Something a replay must give back that must not be stored readable (a created key's secret): kept sealed. */
+  secret?: string;
+  /** Seconds the record is kept; default: the container's (a day). */
+  ttlSeconds?: number;
+  /** The resource a claim names, once its first request has created it. */
+  find(resourceId: string): Promise<T | undefined>;
+}
+
+export type Claim<T> =
+  | { kind: 'new'; release(): Promise<void> }
+  | { kind: 'replay'; resourceId: string; resource: T; secret: string | undefined };
+
+/** The record id: the key is never stored, only this digest of it with its caller. */
+function recordIdOf(principalId: string, key: string): string {
+  return createHash('sha256').update(`${principalId}\n${key}`, 'utf8').digest('hex');
+}
+
+/** 409 for a duplicate that arrived while the first request is still at work: it usually ends within a second. */
+function stillInProgress(): AppError {
+  const conflict = errors.conflict(`A request with this ${IDEMPOTENCY_HEADER} is still being processed; retry in a moment.`);
+  return new AppError({ ...conflict, headers: { 'Retry-After': '1' } });
+}
+
+/** 422 for a key sent again with another request, naming the header as validation errors name fields. */
+function keyReused(): AppError {
+  const detail = `The ${IDEMPOTENCY_HEADER} was already used for a different request; use a new key for a new request.`;
+  return new AppError({ ...errors.unprocessable(detail), errors: [{ pointer: '/headers/idempotency-key', message: 'was already used for a different request' }] });
+}
+
+function newRecord<T>(id: string, request: ClaimRequest<T>): IdempotencyRecord {
+  const context: SealContext = { principalId: request.principalId, key: request.key, resourceId: request.resourceId };
+  return {
+    id,
+    docType: 'idempotencyKey',
+    principalId: request.principalId,
+    fingerprint: request.fingerprint,
+    resourceId: request.resourceId,
+    ...(request.secret === undefined ? {} : { sealed: seal(request.secret, context) }),
+    createdAt: new Date().toISOString(),
+    ...(request.ttlSeconds === undefined ? {} : { ttl: request.ttlSeconds }),
+  };
+}
+
+function openSecret(record: IdempotencyRecord, key: string): string | undefined {
+  if (!record.sealed) return undefined;
+  try {
+    return unseal(record.sealed, { principalId: record.principalId, key, resourceId: record.resourceId });
+  } catch (error) {
+    // Only a record altered in the database fails here: the record id already matched caller and key.
+    throw errors.internal(error);
+  }
+}
+
+/**
+ * Claims `request.key` for this request, or finds the request that claimed it first. On `new`, create
+ * the resource with `request.resourceId` and `release()` the claim if that definitely failed; on
+ * `replay`, answer with `resource` (and the unsealed `secret`) as the first request did.
+ *
+ * @example const claim = await claimIdempotency({ principalId, key, fingerprint, resourceId: id, find: findJob })
+ */
+export async function claimIdempotency<T>(request: ClaimRequest<T>): Promise<Claim<T>> {
+  const id = recordIdOf(request.principalId, request.key);
+  const claimed: Claim<T> = { kind: 'new', release: () => deleteIdempotencyRecord(id) };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await insertIdempotencyRecord(newRecord(id, request))) return claimed;
+    const existing = await readIdempotencyRecord(id);
+    if (!existing) continue;
+    const { record } = existing;
+    if (record.fingerprint !== request.fingerprint) throw keyReused();
+    const resource = await request.find(record.resourceId);
+    if (resource !== undefined) {
+      return { kind: 'replay', resourceId: record.resourceId, resource, secret: openSecret(record, request.key) };
+    }
+    if (Date.now() - Date.parse(record.createdAt) < ABANDONED_AFTER_MS) throw stillInProgress();
+    if (await replaceIdempotencyRecord(newRecord(id, request), existing.etag)) return claimed;
+  }
+  throw stillInProgress();
+}
