@@ -89,6 +89,8 @@ beforeAll(async () => {
     port: 0,
     seed: true,
     verbose: process.env.DEVHOST_VERBOSE === '1',
+    // The reaper (run on demand below) re-sends any job still queued a second after its creation.
+    settings: { JOBS_REQUEUE_AFTER: '1s' },
     interpose: async (settings) => {
       const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '';
       const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(settings.STORAGE ?? '')?.[1] ?? '';
@@ -211,6 +213,29 @@ describe('non-idempotent writes are not duplicated', () => {
     const recent = mine.body.items.filter((job) => Date.parse(job.createdAt) >= started);
     // Exactly one job exists for the request, whatever the first answer was: no orphan, no duplicate.
     expect(recent.map((job) => job.id)).toEqual([second.body.id]);
+  });
+
+  it('a job stored while Cosmos then went away: 503, the retry replays the one job, and the reaper queues it', async () => {
+    const key = `"${randomUUID()}"`;
+    const submit = () => call<{ id: string; status: string }>('POST', `/v1/models/${IRIS}/jobs`, { body: { input: SETOSA }, headers: { 'Idempotency-Key': key } });
+    // The job document is stored but its answer is lost, and the read-back finds Cosmos failing too:
+    // the app cannot know, so it neither queues the job nor releases the Idempotency-Key.
+    cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
+    cosmos.answer(5, 503, {}, documentsOf('jobs', 'GET'));
+    const first = await submit();
+    expectProblem(first, 503);
+    cosmos.reset();
+    const second = await submit();
+    expect(second.status, second.text).toBe(202);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.body.status).toBe('queued');
+    // Nothing sent its message; the reaper does, once the job has waited JOBS_REQUEUE_AFTER.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const reaper = await fetch(`${baseUrl}/admin/functions/reapStuckJobs`, { method: 'POST' });
+    expect(reaper.status).toBe(202);
+    expect(await waitForJob(second.body.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const third = await submit();
+    expect(third.body.id).toBe(second.body.id);
   });
 
   it('an API key create that lost its response answers 503 problem+json, and the SDK did not send it twice', async () => {
