@@ -31,11 +31,14 @@ interface Queue {
   deadLettered: DeliveredMessage[];
   inFlight: number;
   completed: number;
+  sent: number;
   consumer: Consumer | undefined;
   recentIds: Map<string, number>;
 }
 
 export interface QueueStats {
+  /** Messages ever enqueued (duplicates dropped by duplicate detection not counted): only ever rises. */
+  sent: number;
   active: number;
   inFlight: number;
   completed: number;
@@ -61,7 +64,7 @@ export class LocalServiceBus implements QueueSender {
     const key = name.toLowerCase();
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = { active: [], deadLettered: [], inFlight: 0, completed: 0, consumer: undefined, recentIds: new Map() };
+      queue = { active: [], deadLettered: [], inFlight: 0, completed: 0, sent: 0, consumer: undefined, recentIds: new Map() };
       this.queues.set(key, queue);
     }
     return queue;
@@ -74,6 +77,7 @@ export class LocalServiceBus implements QueueSender {
     for (const [id, at] of queue.recentIds) if (now - at > this.duplicateDetectionWindowMs) queue.recentIds.delete(id);
     if (queue.recentIds.has(message.messageId)) return;
     queue.recentIds.set(message.messageId, now);
+    queue.sent += 1;
     queue.active.push({
       messageId: message.messageId,
       body: structuredClone(message.body),
@@ -100,6 +104,7 @@ export class LocalServiceBus implements QueueSender {
     const queue = this.queue(name);
     const dead = this.queue(`${name}${DEAD_LETTER_SUFFIX}`);
     return {
+      sent: queue.sent,
       active: queue.active.length,
       inFlight: queue.inFlight,
       completed: queue.completed,

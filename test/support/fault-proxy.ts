@@ -24,6 +24,8 @@ export type RequestMatch = (request: { method: string; path: string; headers: ht
 export interface SeenRequest {
   method: string;
   path: string;
+  /** A Cosmos DB query: a `POST` that reads (`x-ms-documentdb-isquery`, or a query+json body such as a query plan request). */
+  isQuery: boolean;
   /** What the client was given: a status, or `dropped` / `dropped-after-forward`. */
   outcome: number | 'dropped' | 'dropped-after-forward';
 }
@@ -64,6 +66,11 @@ export interface FaultProxy {
 }
 
 const everything: RequestMatch = () => true;
+
+/** Whether a Cosmos DB REST request is a query: the SDK marks queries by header or by content type. */
+export function isCosmosQuery(headers: http.IncomingHttpHeaders): boolean {
+  return headers['x-ms-documentdb-isquery'] !== undefined || String(headers['content-type'] ?? '').startsWith('application/query+json');
+}
 
 /** The certificate the embedded Cosmos DB server serves (self-signed, for loopback). */
 function cosmosServerCertificate(): { cert: Buffer; key: Buffer } {
@@ -115,7 +122,7 @@ export async function startFaultProxy(mode: ProxyMode, target: URL): Promise<Fau
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const method = request.method ?? 'GET';
     const requestPath = request.url ?? '/';
-    const seen: SeenRequest = { method, path: requestPath, outcome: 'dropped' };
+    const seen: SeenRequest = { method, path: requestPath, isQuery: isCosmosQuery(request.headers), outcome: 'dropped' };
     log.push(seen);
     const fault = takeFault(method, requestPath, request.headers);
     if (fault?.apply === 'drop') {
