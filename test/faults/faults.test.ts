@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
-import { type FaultProxy, type RequestMatch, startFaultProxy } from '../support/fault-proxy';
+import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
 
 /**
  * Issue 9, part 3 "Faults": a private stack whose app talks to Cosmos DB and Blob storage through
@@ -92,16 +92,9 @@ beforeAll(async () => {
     // The reaper (run on demand below) re-sends any job still queued a second after its creation.
     settings: { JOBS_REQUEUE_AFTER: '1s' },
     interpose: async (settings) => {
-      const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '';
-      const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(settings.STORAGE ?? '')?.[1] ?? '';
-      cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
-      blob = await startFaultProxy('http', new URL(blobEndpoint));
-      const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
-      return {
-        ...settings,
-        COSMOS: (settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`),
-        STORAGE: (settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy),
-      };
+      const proxied = await proxyEmulators(settings);
+      ({ cosmos, blob } = proxied);
+      return proxied.settings;
     },
   });
   baseUrl = stack.baseUrl ?? '';

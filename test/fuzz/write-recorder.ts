@@ -1,4 +1,4 @@
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/fault-proxy';
+import { type FaultProxy, proxyEmulators, type SeenRequest } from '../support/fault-proxy';
 
 /**
  * Records what the app stores: a forwarding proxy (test/support/fault-proxy.ts, no faults set) in
@@ -81,17 +81,9 @@ export function createWriteRecorder(): WriteRecorder {
 
   return {
     async interpose(settings) {
-      const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '';
-      const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(settings.STORAGE ?? '')?.[1] ?? '';
-      if (!cosmosEndpoint || !blobEndpoint) throw new Error('COSMOS or STORAGE names no endpoint to put the recorder in front of');
-      cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
-      blob = await startFaultProxy('http', new URL(blobEndpoint));
-      const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
-      return {
-        ...settings,
-        COSMOS: (settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`),
-        STORAGE: (settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy),
-      };
+      const proxied = await proxyEmulators(settings);
+      ({ cosmos, blob } = proxied);
+      return proxied.settings;
     },
     watchQueue(url, name) {
       hostUrl = url;

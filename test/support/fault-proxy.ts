@@ -210,3 +210,25 @@ export async function startFaultProxy(mode: ProxyMode, target: URL): Promise<Fau
     },
   };
 }
+
+/**
+ * For `StackOptions.interpose`: a proxy in front of the Cosmos DB server and one in front of Azurite,
+ * and the settings that route the app (and the stack's seeders) through them.
+ */
+export async function proxyEmulators(settings: Record<string, string>): Promise<{ cosmos: FaultProxy; blob: FaultProxy; settings: Record<string, string> }> {
+  const cosmosEndpoint = /AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '';
+  const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(settings.STORAGE ?? '')?.[1] ?? '';
+  if (!cosmosEndpoint || !blobEndpoint) throw new Error('COSMOS or STORAGE names no endpoint to put a proxy in front of');
+  const cosmos = await startFaultProxy('https', new URL(cosmosEndpoint));
+  const blob = await startFaultProxy('http', new URL(blobEndpoint));
+  const blobThroughProxy = new URL(new URL(blobEndpoint).pathname, blob.origin).toString();
+  return {
+    cosmos,
+    blob,
+    settings: {
+      ...settings,
+      COSMOS: (settings.COSMOS ?? '').replace(cosmosEndpoint, `${cosmos.origin}/`),
+      STORAGE: (settings.STORAGE ?? '').replace(blobEndpoint, blobThroughProxy),
+    },
+  };
+}
