@@ -1,6 +1,5 @@
 import { app } from '@azure/functions';
 import {
-  ConnectorJobInput,
   ConnectorParams,
   ConnectorView,
   CONNECTOR_NAMES,
@@ -8,11 +7,11 @@ import {
   RunAccepted,
   RunRequest,
 } from '../shared/catalogue/connectors/connector.schema';
+import { runConnectorJob } from '../shared/catalogue/connectors/connector.job';
 import { CONNECTORS, connectorStatus, listConnectors, parseConnectorName, runConnector } from '../shared/catalogue/connectors/connector.service';
 import { z } from 'zod';
 import { accepted, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
-import { PermanentJobError } from '../shared/jobs/job.handler';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
 import { submitJob } from '../shared/jobs/job.service';
 
@@ -59,17 +58,7 @@ route({
   },
 });
 
-registerJobHandler('connector.run', async (context) => {
-  const input = ConnectorJobInput.safeParse(context.job.input);
-  if (!input.success) throw new PermanentJobError('The job input does not name a connector.');
-  const { connector, maxPages, restart } = input.data;
-  // Progress is checkpointed in the connector's own state after every page, so a redelivery resumes there.
-  const report = await runConnector(connector, { trigger: 'job', maxPages, restart });
-  context.log(`connector ${connector}: ${report.outcome} ${JSON.stringify(report.stats)}`);
-  // The run keeps its progress in the connector state; the job just says how this run ended.
-  if (report.outcome === 'failed') throw new PermanentJobError(report.error ?? 'The run failed; the next run resumes.', 'connector-failed');
-  return { kind: 'done', result: report };
-});
+registerJobHandler('connector.run', runConnectorJob);
 
 const timerName = (name: ConnectorName) => `connector${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 

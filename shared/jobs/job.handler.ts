@@ -10,9 +10,15 @@ export interface JobContext {
   isLastDelivery: boolean;
   /** The checkpoint saved by an earlier delivery, to resume from. */
   state: unknown;
-  /** Saves a checkpoint: a redelivery after a crash resumes from here. */
+  /**
+   * Saves a checkpoint: a redelivery after a crash resumes from here. Throws a `canceled`
+   * PermanentJobError (after saving) once the job's owner has asked to cancel it.
+   */
   saveState(state: unknown): Promise<void>;
-  /** Records progress (shown to callers polling the job). */
+  /**
+   * Records progress (shown to callers polling the job). Throws a `canceled` PermanentJobError once
+   * the job's owner has asked to cancel it: long handlers stop at their next report.
+   */
   progress(done: number, total: number): Promise<void>;
   /** Sends another message for this job (fan-out into batches). */
   enqueuePart(part: unknown): Promise<void>;

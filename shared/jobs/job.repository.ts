@@ -47,8 +47,10 @@ export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Pr
   return written && stored(written.resource as JobRecord & { _etag?: string });
 }
 
-export async function patchJob(id: string, operations: PatchOperation[]): Promise<void> {
-  await container('jobs').item(id, id).patch(operations);
+/** Applies `operations` to the job and answers it as it is now (undefined if Cosmos returned nothing). */
+export async function patchJob(id: string, operations: PatchOperation[]): Promise<JobRecord | undefined> {
+  const { resource } = await container('jobs').item(id, id).patch<JobRecord>(operations);
+  return resource;
 }
 
 export interface JobFilters {

@@ -84,6 +84,17 @@ async function completePart(jobId: string, partId: string, result: unknown, unit
   throw new Error(`job ${jobId} kept changing while part ${partId} was recorded; retrying`);
 }
 
+/**
+ * A running job stops where its handler next reports progress or saves a checkpoint once its owner
+ * has asked to cancel it: the write that records either answers the job as it is now, so cancelling
+ * costs no extra read, and a handler needs no code of its own to honour it.
+ */
+function stopIfCancelRequested(current: JobRecord | undefined): void {
+  if (current?.cancelRequested) {
+    throw new PermanentJobError('Canceled while it was running; what it had done by then is kept.', 'canceled');
+  }
+}
+
 function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog): JobContext {
   return {
     job,
@@ -92,17 +103,20 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
     isLastDelivery: delivery.deliveryCount >= delivery.maxDeliveryCount,
     state: job.state,
     async saveState(state) {
-      await patchJob(job.id, [
+      const current = await patchJob(job.id, [
         { op: 'set', path: '/state', value: state },
         { op: 'set', path: '/heartbeatAt', value: now() },
       ]);
       job.state = state;
+      stopIfCancelRequested(current);
     },
     async progress(done, total) {
-      await patchJob(job.id, [
-        { op: 'set', path: '/progress', value: { done, total } },
-        { op: 'set', path: '/heartbeatAt', value: now() },
-      ]);
+      stopIfCancelRequested(
+        await patchJob(job.id, [
+          { op: 'set', path: '/progress', value: { done, total } },
+          { op: 'set', path: '/heartbeatAt', value: now() },
+        ]),
+      );
     },
     async enqueuePart(nextPart) {
       // Deterministic message ids make a re-sent part a duplicate that Service Bus drops.

@@ -143,6 +143,28 @@ describe('the Hugging Face connectors', () => {
     expect(await entryOf(instance, '621ffdc136468d709f17a1c4')).toMatchObject({ modelType: 'object-detection', framework: ['transformers'] });
   });
 
+  it('stops after the page its caller says stop at (a canceled job), and the next run resumes from the page after', async () => {
+    const instance = connector('huggingface-models');
+    const page2 = '/models?limit=2&full=true&cursor=p2';
+    const page3 = '/models?limit=2&full=true&cursor=p3';
+    sut.route('/models?limit=2&full=true', { body: fixture('huggingface', 'models-page-1.json'), headers: { Link: `<{{base}}${page2}>; rel="next"` } });
+    sut.route(page2, { body: fixture('huggingface', 'models-page-2.json'), headers: { Link: `<{{base}}${page3}>; rel="next"` } });
+    sut.route(page3, { body: fixture('huggingface', 'models-page-3.json') });
+    const seen: [number, number][] = [];
+    const stopped = await syncConnector(instance, {
+      maxPages: 10,
+      afterPage: async (pages, budget) => {
+        seen.push([pages, budget]);
+        return pages === 1 ? 'stop' : 'continue';
+      },
+    });
+    expect(seen).toEqual([[1, 10]]);
+    expect(stopped).toMatchObject({ outcome: 'budget-exhausted', stats: { pages: 1, created: 2 } });
+    const resumed = await syncConnector(instance, { maxPages: 10 });
+    expect(resumed).toMatchObject({ outcome: 'pass-completed', stats: { pages: 2, created: 4 } });
+    expect(await countOf(instance)).toBe(6);
+  });
+
   it('lets one run at a time hold a connector', async () => {
     const instance = connector('huggingface-models');
     sut.route('/models?limit=2&full=true', { body: fixture('huggingface', 'models-page-1.json') });

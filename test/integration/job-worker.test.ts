@@ -174,6 +174,38 @@ describe('processJobMessage', () => {
     expect((await readJob(job.id))?.record.status).toBe('canceled');
   });
 
+  it('stops a running job at its next progress report once its owner cancels it, and ends it canceled', async () => {
+    const job = await submitted();
+    const reported: number[] = [];
+    await deliver(job.id, async (context) => {
+      for (let done = 1; done <= 5; done++) {
+        await context.progress(done, 5);
+        reported.push(done);
+        if (done === 2) await cancelJob(job.id, { id: job.owner, kind: 'apiKey', roles: ['reader'] });
+      }
+      return { kind: 'done', result: 'finished anyway' };
+    });
+    // Reports 1 and 2 went through; the report after the cancel threw, so the loop ran no further.
+    expect(reported).toEqual([1, 2]);
+    const stored = (await readJob(job.id))?.record;
+    expect(stored).toMatchObject({ status: 'canceled', progress: { done: 3, total: 5 }, error: { code: 'canceled' } });
+    expect(stored?.result).toBeUndefined();
+  });
+
+  it('stops a running job at its next checkpoint once it is canceled, keeping the checkpoint', async () => {
+    const job = await submitted();
+    let steps = 0;
+    await deliver(job.id, async (context) => {
+      await cancelJob(job.id, { id: job.owner, kind: 'apiKey', roles: ['reader'] });
+      steps++;
+      await context.saveState({ at: 1 });
+      steps++;
+      return { kind: 'done' };
+    });
+    expect(steps).toBe(1);
+    expect((await readJob(job.id))?.record).toMatchObject({ status: 'canceled', state: { at: 1 } });
+  });
+
   it('cancels a job whose Cancel-After deadline passed before it started', async () => {
     const job = await submitted(new Date(Date.now() - 1_000));
     let runs = 0;

@@ -128,6 +128,11 @@ export interface RunOptions {
   timeBudgetMs?: number;
   /** Abandon the pass under way and start again from the first page. */
   restart?: boolean;
+  /**
+   * Called after each page is checkpointed, with the pages fetched so far and the page budget (a job
+   * shows them as progress); answering `stop` ends the run there, to be resumed by the next one.
+   */
+  afterPage?: (pages: number, maxPages: number) => Promise<'continue' | 'stop'>;
 }
 
 /** Removals above this share of the last pass are refused (a platform answering half-empty must not empty the catalogue). */
@@ -369,6 +374,7 @@ export async function syncConnector(instance: ConnectorInstance, options: RunOpt
         errors: [...runErrors, ...doc.errors].slice(0, KEPT_ERRORS),
       });
       runErrors.length = 0;
+      if ((await options.afterPage?.(pagesThisRun, maxPages)) === 'stop') break;
     }
 
     if (stored.doc.phase === 'sweep') {
