@@ -85,7 +85,7 @@ app.serviceBusQueue('jobsDeadLetter', {
 });
 
 app.timer('reapStuckJobs', {
-  schedule: '0 */5 * * * *',
+  schedule: '%JOBS_REAPER_SCHEDULE%',
   handler: async (_timer, context) => {
     const reaped = await reapJobs(config().jobs);
     if (reaped.failed + reaped.canceled + reaped.requeued > 0) context.info(`reaped jobs: ${JSON.stringify(reaped)}`);

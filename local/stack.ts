@@ -62,6 +62,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SERVICEBUS: 'UseDevelopmentHost=true',
       // Trigger bindings name these as %SETTING%; the host resolves them from the environment.
       JOBS_QUEUE: process.env.JOBS_QUEUE ?? 'jobs',
+      JOBS_REAPER_SCHEDULE: process.env.JOBS_REAPER_SCHEDULE ?? '0 */5 * * * *',
       CATALOGUE_PURGE_SCHEDULE: process.env.CATALOGUE_PURGE_SCHEDULE ?? '0 0 3 * * *',
       CONNECTOR_OPENML_DATASETS_SCHEDULE: process.env.CONNECTOR_OPENML_DATASETS_SCHEDULE ?? '0 5 4 * * *',
       CONNECTOR_OPENML_FLOWS_SCHEDULE: process.env.CONNECTOR_OPENML_FLOWS_SCHEDULE ?? '0 15 4 * * *',

@@ -15,6 +15,7 @@ export const REQUIRED_AZURE_SETTINGS = [
   'SERVICEBUS__clientId',
   'JOBS_QUEUE',
   'JOBS_MAX_DELIVERY_COUNT',
+  'JOBS_REAPER_SCHEDULE',
   'CATALOGUE_PURGE_SCHEDULE',
   'CONNECTOR_OPENML_DATASETS_SCHEDULE',
   'CONNECTOR_OPENML_FLOWS_SCHEDULE',
@@ -63,6 +64,7 @@ export const settingsSchema = z.object({
   // A queued job whose message was never sent (the request failed between the two writes) is re-sent
   // by the reaper after this; sooner would mostly re-send messages that are merely waiting in the queue.
   JOBS_REQUEUE_AFTER: duration.default(300),
+  JOBS_REAPER_SCHEDULE: z.string().trim().min(1).default('0 */5 * * * *'),
   AZURE_CLIENT_ID: optionalText,
   AUTH_OIDC_ISSUER: optionalUrl,
   AUTH_OIDC_AUDIENCE: optionalText,

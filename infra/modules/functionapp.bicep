@@ -111,6 +111,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         // Must equal the queue's maxDeliveryCount: the worker records a failure on the last delivery.
         { name: 'JOBS_MAX_DELIVERY_COUNT', value: '10' }
         // Timer schedules are app settings (`%NAME%` in the trigger), resolved by the host at start.
+        { name: 'JOBS_REAPER_SCHEDULE', value: '0 */5 * * * *' }
         { name: 'CATALOGUE_PURGE_SCHEDULE', value: '0 0 3 * * *' }
         { name: 'CONNECTOR_OPENML_DATASETS_SCHEDULE', value: '0 5 */6 * * *' }
         { name: 'CONNECTOR_OPENML_FLOWS_SCHEDULE', value: '0 15 */6 * * *' }
