@@ -1,5 +1,5 @@
 import { container, cosmosStatus } from '../azure/cosmos';
-import { type IdempotencyRecord, StoredIdempotencyRecord } from './idempotency.schema';
+import { IdempotencyRecord } from './idempotency.schema';
 
 // Idempotency-Key records in the `idempotency` container (partition `/id`, TTL on): the id is a
 // digest of (caller, key), so claiming a key is one create that fails with 409 when it is taken.
@@ -17,7 +17,7 @@ export async function insertIdempotencyRecord(record: IdempotencyRecord): Promis
 export async function readIdempotencyRecord(id: string): Promise<{ record: IdempotencyRecord; etag: string } | undefined> {
   try {
     const { resource } = await container('idempotency').item(id, id).read<{ _etag?: string }>();
-    return resource ? { record: StoredIdempotencyRecord.parse(resource), etag: resource._etag ?? '' } : undefined;
+    return resource ? { record: IdempotencyRecord.parse(resource), etag: resource._etag ?? '' } : undefined;
   } catch (error) {
     if (cosmosStatus(error) === 404) return undefined;
     throw error;

@@ -31,12 +31,3 @@ export const IdempotencyRecord = z.object({
   ttl: z.number().int().positive().optional(),
 });
 export type IdempotencyRecord = z.infer<typeof IdempotencyRecord>;
-
-/**
- * The stored form. Claims made before this area moved out of `inference` named the resource `jobId`;
- * they expire a day after the move, and this mapping can go with them.
- */
-export const StoredIdempotencyRecord = z.preprocess((value) => {
-  if (typeof value !== 'object' || value === null || 'resourceId' in value || !('jobId' in value)) return value;
-  return { ...value, resourceId: (value as { jobId: unknown }).jobId };
-}, IdempotencyRecord);
