@@ -7,7 +7,7 @@ import { imageIdFor, ImagesetId, imagesetContainer } from './ids';
 import { type ByteSource, readImageHeader } from './image-header';
 import { imageTotals, insertImage } from './image.repository';
 import type { ImageRecord } from './image.schema';
-import { patchImageset, readImageset } from './imageset.repository';
+import { patchImageset, readImageset, replaceImagesetIfUnchanged } from './imageset.repository';
 import { type FinalizeReport, SkippedBlob } from './imageset.schema';
 
 /**
@@ -171,16 +171,32 @@ async function finalize(imagesetId: string, pageSize: number, initial: FinalizeS
   return { imagesetId, ...(await markReady(imagesetId, state)) };
 }
 
+/**
+ * A finalize canceled while it ran gives the imageset back to its owner: `open` again, so uploads can
+ * go on; the images it registered stay registered, and the next finalize registers the rest. Only if
+ * the imageset is still finalizing under this job (a newer finalize owns it otherwise).
+ */
+async function reopenAfterCancel(imagesetId: string, jobId: string): Promise<void> {
+  const stored = await readImageset(imagesetId);
+  if (!stored || stored.record.status !== 'finalizing' || stored.record.finalizeJobId !== jobId) return;
+  await replaceImagesetIfUnchanged({ ...stored.record, status: 'open', updatedAt: new Date().toISOString() }, stored.etag);
+}
+
 /** The job handler (kind `imageset.finalize`). */
 export const finalizeImagesetJob: JobHandler = async (context: JobContext) => {
   const input = FinalizeInput.safeParse(context.job.input);
   if (!input.success) throw new PermanentJobError('The job input is not `{ imagesetId }`.');
   const saved = FinalizeState.safeParse(context.state);
-  const result = await finalize(input.data.imagesetId, input.data.pageSize, saved.success ? saved.data : undefined, {
-    saveState: (state) => context.saveState(state),
-    progress: (done, total) => context.progress(done, total),
-  });
-  return { kind: 'done', result };
+  try {
+    const result = await finalize(input.data.imagesetId, input.data.pageSize, saved.success ? saved.data : undefined, {
+      saveState: (state) => context.saveState(state),
+      progress: (done, total) => context.progress(done, total),
+    });
+    return { kind: 'done', result };
+  } catch (error) {
+    if (error instanceof PermanentJobError && error.code === 'canceled') await reopenAfterCancel(input.data.imagesetId, context.job.id);
+    throw error;
+  }
 };
 
 /** Registers an imageset's blobs in this process, without a job (the local seed). */

@@ -56,7 +56,7 @@ function jobFor(imagesetId: string, pageSize?: number): JobRecord {
 function delivery(
   job: JobRecord,
   store: { state: unknown },
-  options: { failProgressAt?: number; failSaveStateCall?: number } = {},
+  options: { failProgressAt?: number; failSaveStateCall?: number; cancelAtProgress?: number } = {},
 ): JobContext & { progressCalls: number[] } {
   let saves = 0;
   const progressCalls: number[] = [];
@@ -75,6 +75,8 @@ function delivery(
     async progress(done) {
       progressCalls.push(done);
       if (options.failProgressAt !== undefined && done >= options.failProgressAt) throw new Error(`worker died after ${done} images`);
+      // What the worker's progress report throws once the job's owner has asked to cancel it.
+      if (options.cancelAtProgress !== undefined && done >= options.cancelAtProgress) throw new PermanentJobError('Canceled while it was running.', 'canceled');
     },
     async enqueuePart() {},
     async completePart() {
@@ -179,6 +181,24 @@ describe('finalizeImagesetJob', () => {
     expect(again).toMatchObject({ kind: 'done', result: { registered: 50 } });
     expect(await getImagesetRecord(imagesetId)).toEqual(before);
     expect(await registered(imagesetId)).toHaveLength(50);
+  });
+
+  it('gives a finalize canceled half way back to its owner: open again, the images so far registered, the next finalize does the rest', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const { jobId } = await finalizeImageset(owner, imagesetId);
+    const job = { ...jobFor(imagesetId, 10), id: jobId };
+    const store: { state: unknown } = { state: undefined };
+    await expect(finalizeImagesetJob(delivery(job, store, { cancelAtProgress: 20 }))).rejects.toMatchObject({ code: 'canceled' });
+    const reopened = await getImagesetRecord(imagesetId);
+    expect(reopened.status).toBe('open');
+    const soFar = (await registered(imagesetId)).length;
+    expect(soFar).toBeGreaterThanOrEqual(20);
+    expect(soFar).toBeLessThan(images.length);
+    const again = await finalizeImageset(owner, imagesetId);
+    expect(again.jobId).not.toBe(jobId);
+    await finalizeImagesetJob(delivery({ ...jobFor(imagesetId, 10), id: again.jobId }, { state: undefined }));
+    expect((await getImagesetRecord(imagesetId)).status).toBe('ready');
+    expect(new Set((await registered(imagesetId)).map((image) => image.blobName)).size).toBe(images.length);
   });
 
   it('fails permanently for an imageset that does not exist', async () => {
