@@ -6,6 +6,12 @@ import { startStack } from './stack';
  * `npm start`: the whole platform on this machine with nothing but Node.js.
  * `npm run emulators`: Azurite and the Cosmos DB server alone, for `func start`.
  */
+// A promise the app forgot to await must not take the whole local platform down with it (Node's
+// default); it is a bug all the same, so say so loudly. The tests keep Node's default and fail on it.
+process.on('unhandledRejection', (reason) => {
+  console.error('[error] unhandled promise rejection (a bug in the app; the platform keeps running):', reason);
+});
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {

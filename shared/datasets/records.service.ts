@@ -603,6 +603,9 @@ export async function browseRecords(
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_ROWS) throw errors.invalidField('/query/_size', `is a whole number from 1 to ${MAX_PAGE_ROWS}`);
   const selected = controls.get('_col')?.flatMap((value) => value.split(',')).filter(Boolean);
   const stream = flag(controls, '_stream');
+  // Read before any query starts: a bad flag thrown while a page is being fetched would leave that
+  // fetch's rejection unobserved.
+  const wantsCount = flag(controls, '_count');
   if (stream && format === 'json') throw errors.invalidField('/query/_stream', 'streams CSV or NDJSON (set _format or Accept); JSON comes a page at a time');
   const cursor = single(controls, '_next');
   const pointer = (field: string) => `/query/${field === 'select' ? '_col' : field === 'orderBy' ? (sortDesc !== undefined ? '_sort_desc' : '_sort') : field}`;
@@ -632,7 +635,7 @@ export async function browseRecords(
 
   const [page, count, facets] = await Promise.all([
     collectPage(datasetId, planned, size, cursor, '/query/_next'),
-    flag(controls, '_count') ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
+    wantsCount ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
     Promise.all(
       facetColumns.map(async (column, index) => {
         const counted = await mapLimit(facetValues[index] ?? [], QUERY_CONCURRENCY, async (value) => ({

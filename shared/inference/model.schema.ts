@@ -23,6 +23,8 @@ export const WebhookUrl = z
   .url({ protocol: /^https?$/ })
   .max(2048)
   .superRefine((text, ctx) => {
+    // zod runs this even when the URL check above failed (and has said so): nothing more to check.
+    if (!URL.canParse(text)) return;
     const url = new URL(text);
     if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials' });
     if (forbiddenHost(url.hostname)) ctx.addIssue({ code: 'custom', message: 'must not point at a link-local or metadata address' });

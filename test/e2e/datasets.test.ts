@@ -319,6 +319,14 @@ describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {
     expectProblem(await call('GET', `${IRIS}/records?_shape=array`), 400);
     expectProblem(await call('GET', `${IRIS}/records`, { headers: { Accept: 'image/png' } }), 406);
   });
+
+  it('refuses a bad cursor together with a bad _count with one 400, and keeps serving (found by the fuzzer: it took the host down)', async () => {
+    expect(expectProblem(await call('GET', `${IRIS}/records?_next=abc&_count=maybe`), 400).errors).toEqual([{ pointer: '/query/_count', message: 'is true or false' }]);
+    // The cursor's refusal, already under way when _count was refused, was left unobserved and the
+    // unhandled rejection ended the process; the same host must still answer.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await call('GET', `${IRIS}/records?_size=1`)).status).toBe(200);
+  });
 });
 
 describe('hosted datasets: schema, ingest and delete', () => {

@@ -65,6 +65,11 @@ describe('POST /api/v1/models/{id}/jobs', () => {
     expectProblem(await submit(IRIS, alice, { input: KNOWN_ROWS[0].input }, { 'Cancel-After': '-5s' }), 400);
     expectProblem(await submit(IRIS, alice, { input: KNOWN_ROWS[0].input, webhookUrl: 'http://example.com/hook' }), 400);
     expectProblem(await submit(IRIS, alice, { input: KNOWN_ROWS[0].input, webhookUrl: 'https://169.254.169.254/latest' }), 400);
+    // Found by the fuzzer: a webhookUrl that is no URL at all was a 500.
+    for (const webhookUrl of ['not a url', 'NaN', '😀🔥', 'x'.repeat(2_049)]) {
+      const problem = expectProblem(await submit(IRIS, alice, { input: KNOWN_ROWS[0].input, webhookUrl }), 400);
+      expect(problem.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer: '/body/webhookUrl' })]));
+    }
   });
 
   it('answers 404 for a model that does not exist and 422 for a catalogued model without a runtime', async () => {
