@@ -140,6 +140,21 @@ function labelView(stored: StoredLabel, imageId: string, imagesetId: string, cam
   return { ...stored, imageId, imagesetId, campaignId };
 }
 
+/** The labels of one image in one campaign, as stored: one document, written whole. */
+function annotationRecord(image: ImageRecord, campaignId: string, labels: StoredLabel[], by: string, at = new Date().toISOString()): AnnotationRecord {
+  return {
+    id: annotationId(campaignId, image.id),
+    docType: 'annotation',
+    imagesetId: image.imagesetId,
+    imageId: image.id,
+    campaignId,
+    labels,
+    labelCount: labels.length,
+    updatedAt: at,
+    updatedBy: by,
+  };
+}
+
 function annotationView(record: AnnotationRecord): ImageLabels {
   return {
     imageId: record.imageId,
@@ -207,18 +222,7 @@ export async function putImageLabels(
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     assertIfMatch(ifMatch, existing?.etag);
-    const record: AnnotationRecord = {
-      id: annotationId(campaignId, imageId),
-      docType: 'annotation',
-      imagesetId: image.imagesetId,
-      imageId,
-      campaignId,
-      labels: built.labels,
-      labelCount: built.labels.length,
-      updatedAt: new Date().toISOString(),
-      updatedBy: principal.id,
-    };
-    const written = await writeAnnotation(record, existing?.etag ?? null);
+    const written = await writeAnnotation(annotationRecord(image, campaignId, built.labels, principal.id), existing?.etag ?? null);
     if (written) {
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
       return { labels: annotationView(written.record), etag: written.etag };
@@ -245,20 +249,7 @@ export async function addImageLabel(
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     const labels = [...(existing?.record.labels ?? []), label];
     if (labels.length > MAX_LABELS_PER_IMAGE) throw errors.conflict(`An image has at most ${MAX_LABELS_PER_IMAGE} labels in a campaign.`);
-    const written = await writeAnnotation(
-      {
-        id: annotationId(campaignId, imageId),
-        docType: 'annotation',
-        imagesetId: image.imagesetId,
-        imageId,
-        campaignId,
-        labels,
-        labelCount: labels.length,
-        updatedAt: new Date().toISOString(),
-        updatedBy: principal.id,
-      },
-      existing?.etag ?? null,
-    );
+    const written = await writeAnnotation(annotationRecord(image, campaignId, labels, principal.id), existing?.etag ?? null);
     if (written) {
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
       return { label: labelView(label, imageId, image.imagesetId, campaignId), etag: written.etag };
@@ -328,17 +319,7 @@ export async function bulkPutLabels(principal: Principal, campaignId: string, in
       (i) => `/body/labels/${group[i]?.index ?? 0}`,
     );
     problems.push(...built.problems);
-    records.push({
-      id: annotationId(campaignId, imageId),
-      docType: 'annotation',
-      imagesetId: image.imagesetId,
-      imageId,
-      campaignId,
-      labels: built.labels,
-      labelCount: built.labels.length,
-      updatedAt: now,
-      updatedBy: principal.id,
-    });
+    records.push(annotationRecord(image, campaignId, built.labels, principal.id, now));
   }
   throwIfAny(problems);
   const failed = await upsertAnnotations(records);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { generateImages, pngImage } from '../support/images';
+import type { Image } from '../../shared/labels/image.schema';
 
 interface UploadToken {
   url: string;
@@ -21,18 +22,6 @@ interface Imageset {
   uploadToken?: UploadToken;
 }
 
-interface Image {
-  id: string;
-  imagesetId: string;
-  blobName: string;
-  size: number;
-  width: number;
-  height: number;
-  md5: string;
-  contentType: string;
-  url: string;
-  urlExpiresAt: string;
-}
 
 const unique = () => `set ${Math.random().toString(36).slice(2, 10)}`;
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTar } from '../../shared/labels/tar';
 import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 import { type GeneratedImage, generateImages, writeImageFolder } from '../support/images';
+import type { Image } from '../../shared/labels/image.schema';
 
 /**
  * The whole label store over HTTP: an imageset uploaded with the CLI, finalized by a job, labelled in
@@ -19,15 +20,6 @@ const CLI = path.resolve(__dirname, '../../bin/upload.js');
 const VOCABULARY = ['bottle', 'net', 'cap'];
 const TRANSLATIONS = { fles: 'bottle', Netz: 'net', dop: 'cap' };
 
-interface Image {
-  id: string;
-  imagesetId: string;
-  blobName: string;
-  size: number;
-  width: number;
-  height: number;
-  md5: string;
-}
 
 interface Label {
   id: string;
