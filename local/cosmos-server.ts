@@ -6,11 +6,14 @@ import { createHttpsServer } from '@vercel/cosmosdb-server';
  * compete with the development host's event loop. Prints `READY <port>` once it listens on loopback.
  *
  * Keep-alive on: by default the server answers `Connection: close`, so every SDK request paid a TLS
- * handshake (400 sequential point reads: ~2,400–2,900 ms without, ~550 ms with). The server's
- * `Keep-Alive: timeout=5` hint makes Node's agent drop idle sockets before the server does.
+ * handshake (400 sequential point reads: ~2,400–2,900 ms without, ~550 ms with). The server says
+ * `Connection: keep-alive` with no timeout hint, so Node's agent keeps idle sockets until the server
+ * closes them; a server that closed them after Node's default 5 s would race a client that picks an
+ * idle socket in the same instant (read ECONNRESET). The client alone closes idle connections.
  */
 const requested = Number(process.argv[2] ?? 0);
 const server = createHttpsServer({ keepAlive: true });
+server.keepAliveTimeout = 0;
 server.listen(requested, '127.0.0.1', () => {
   process.stdout.write(`READY ${(server.address() as AddressInfo).port}\n`);
 });

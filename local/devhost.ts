@@ -33,6 +33,13 @@ export interface DevelopmentHostOptions {
 type Log = (level: string, message: string) => void;
 
 const MAX_REQUEST_BYTES = 100 * 1024 * 1024; // the Azure Functions host's request size limit
+/**
+ * Kestrel's default keep-alive timeout, which the Functions host keeps. Kestrel sends no `Keep-Alive`
+ * hint, so clients close idle connections on their own, shorter clocks (undici: 4 s); Node's server
+ * would otherwise advertise `timeout=N` and then close at exactly N, a deadline a client with coarse
+ * timers and a busy event loop overshoots — and then writes its next request into a closed socket.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 130_000;
 
 function resolveSetting(value: unknown): string {
   // Binding settings may name an app setting as %NAME%, resolved from the environment.
@@ -114,7 +121,7 @@ export class DevelopmentHost {
     this.subscribeQueues();
     this.scheduleTimers();
     this.server = http.createServer((req, res) => void this.serve(req, res));
-    this.server.keepAliveTimeout = 5_000;
+    this.server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject);
       this.server?.listen(this.options.port, '127.0.0.1', () => resolve());
@@ -211,6 +218,8 @@ export class DevelopmentHost {
   }
 
   private async serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Saying `keep-alive` ourselves keeps Node from adding its `Keep-Alive: timeout=` hint (see above).
+    if (keepsAlive(req)) res.setHeader('Connection', 'keep-alive');
     try {
       const url = new URL(req.url ?? '/', this.url);
       if (url.pathname.startsWith('/admin/')) return await this.serveAdmin(req, res, url);
@@ -220,6 +229,11 @@ export class DevelopmentHost {
       const match = below === undefined ? undefined : resolveRoute(this.routes, req.method ?? 'GET', below);
       if (!match || 'methodMismatch' in match) {
         res.writeHead(404).end();
+        return;
+      }
+      if (Number(req.headers['content-length'] ?? 0) > MAX_REQUEST_BYTES) {
+        // Declared too large: refuse before reading, and close, as Kestrel does.
+        res.writeHead(413, { Connection: 'close' }).end();
         return;
       }
       const body = await readRequest(req);
@@ -291,14 +305,24 @@ function headersOf(req: http.IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** Whether Node keeps this connection open after the answer: HTTP/1.1 unless `close`, HTTP/1.0 only if asked. */
+function keepsAlive(req: http.IncomingMessage): boolean {
+  const connection = String(req.headers.connection ?? '').toLowerCase();
+  if (/\bclose\b/.test(connection)) return false;
+  return req.httpVersion === '1.1' || /\bkeep-alive\b/.test(connection);
+}
+
+/**
+ * The request body, or undefined once it passes the limit. A body past the limit is still read to
+ * its end and dropped: leaving from the middle of it would destroy the socket under the client.
+ */
 async function readRequest(req: http.IncomingMessage): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks);
 }
 

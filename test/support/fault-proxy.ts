@@ -148,7 +148,8 @@ export async function startFaultProxy(mode: ProxyMode, target: URL): Promise<Fau
   };
 
   const server = mode === 'https' ? https.createServer(cosmosServerCertificate(), handle) : http.createServer(handle);
-  server.keepAliveTimeout = 30_000;
+  // Never close an idle connection under a client that may be reusing it: the client closes them.
+  server.keepAliveTimeout = 0;
   const onConnection = (socket: Socket) => {
     if (dropNextConnections > 0) {
       dropNextConnections -= 1;

@@ -57,7 +57,8 @@ export async function startReplayServer(): Promise<ReplayServer> {
     response.writeHead(answer.status ?? 200, headers);
     response.end(answer.body === undefined ? '' : fill(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)));
   });
-  server.keepAliveTimeout = 5_000;
+  // Never close an idle connection under a client that may be reusing it (and send no timeout hint): the client closes them.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
