@@ -3,12 +3,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { HttpRequest, HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
+import { HttpResponse, type HttpResponseInit, InvocationContext } from '@azure/functions';
 import { provideDevelopmentHostQueue } from '../shared/azure/queue';
 import { type Registration, installFunctionsCore, registrations, runHooks, setCoreLogSink } from './functions-core';
 import { parseSchedule } from './ncrontab';
 import { type CompiledRoute, byPrecedence, compileRoute, resolveRoute } from '../shared/http/route-template';
 import { type DeliveredMessage, LocalServiceBus } from './servicebus';
+import { MAX_REQUEST_BYTES, isLocalToolRequest, keepsAlive, streamedRequest } from './devhost-request';
 
 /**
  * The development host: serves the app's own registrations (HTTP, Service Bus queue, timer triggers)
@@ -32,7 +33,6 @@ export interface DevelopmentHostOptions {
 
 type Log = (level: string, message: string) => void;
 
-const MAX_REQUEST_BYTES = 100 * 1024 * 1024; // the Azure Functions host's request size limit
 /**
  * Kestrel's default keep-alive timeout, which the Functions host keeps. Kestrel sends no `Keep-Alive`
  * hint, so clients close idle connections on their own, shorter clocks (undici: 4 s); Node's server
@@ -236,23 +236,20 @@ export class DevelopmentHost {
         res.writeHead(413, { Connection: 'close' }).end();
         return;
       }
-      const body = await readRequest(req);
-      if (body === undefined) {
+      const streamed = streamedRequest(req, url, match.params);
+      const started = performance.now();
+      let result: HttpResponseInit | HttpResponse | undefined;
+      try {
+        result = (await match.route.target.handler(streamed.request, this.context(match.route.target))) as typeof result;
+      } catch (error) {
+        if (!streamed.tooLarge()) throw error;
+      } finally {
+        streamed.discardRest();
+      }
+      if (streamed.tooLarge()) {
         res.writeHead(413).end();
         return;
       }
-      const request = new HttpRequest({
-        method: req.method ?? 'GET',
-        url: url.toString(),
-        headers: headersOf(req),
-        params: match.params,
-        body: { bytes: body },
-      });
-      const started = performance.now();
-      const result = (await match.route.target.handler(request, this.context(match.route.target))) as
-        | HttpResponseInit
-        | HttpResponse
-        | undefined;
       const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? {});
       const payload = Buffer.from(await response.arrayBuffer());
       const headers: Record<string, string> = {};
@@ -274,6 +271,7 @@ export class DevelopmentHost {
     const json = (status: number, value: unknown): void => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
     };
+    if (!isLocalToolRequest(req, Number(url.port))) return json(403, { error: 'The admin API answers this machine\'s own tools only.' });
     const functionMatch = /^\/admin\/functions\/([^/]+)$/.exec(url.pathname);
     if (functionMatch && req.method === 'POST') {
       const registration = this.functions.find((f) => f.name === decodeURIComponent(functionMatch[1] ?? ''));
@@ -296,33 +294,3 @@ export class DevelopmentHost {
     json(404, {});
   }
 }
-
-function headersOf(req: http.IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
-/** Whether Node keeps this connection open after the answer: HTTP/1.1 unless `close`, HTTP/1.0 only if asked. */
-function keepsAlive(req: http.IncomingMessage): boolean {
-  const connection = String(req.headers.connection ?? '').toLowerCase();
-  if (/\bclose\b/.test(connection)) return false;
-  return req.httpVersion === '1.1' || /\bkeep-alive\b/.test(connection);
-}
-
-/**
- * The request body, or undefined once it passes the limit. A body past the limit is still read to
- * its end and dropped: leaving from the middle of it would destroy the socket under the client.
- */
-async function readRequest(req: http.IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(chunk as Buffer);
-  }
-  return size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks);
-}
-

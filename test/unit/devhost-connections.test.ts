@@ -1,8 +1,8 @@
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevelopmentHost } from '../../local/devhost';
 import { installFunctionsCore, registrations } from '../../local/functions-core';
+import { RawConnection, rawGet } from '../support/raw-http';
 
 // `@azure/functions` finds the host's core API on its first registration: provide it first.
 installFunctionsCore();
@@ -14,89 +14,7 @@ const LIMIT = 100 * 1024 * 1024; // the Functions host's request size limit
 /**
  * A client holds a kept-alive connection and reuses it; the development host must never close one
  * under it (the cause of "read ECONNRESET" in CI) and must answer an oversized body cleanly.
- * These tests speak HTTP/1.1 on a raw socket so that nothing between them and the host pools,
- * retries or hides a reset.
  */
-interface RawAnswer {
-  head: string;
-  status: number;
-  headers: Record<string, string>;
-}
-
-class RawConnection {
-  private buffered = Buffer.alloc(0);
-  private closed = false;
-  private error: Error | undefined;
-  private wake: () => void = () => undefined;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.wake();
-    });
-    socket.on('end', () => {
-      this.closed = true;
-      this.wake();
-    });
-    socket.on('error', (error) => {
-      this.error = error;
-      this.wake();
-    });
-  }
-
-  static open(url: string): Promise<RawConnection> {
-    const { port } = new URL(url);
-    return new Promise((resolve, reject) => {
-      const socket = net.connect(Number(port), '127.0.0.1', () => resolve(new RawConnection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  write(data: string | Buffer): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.write(data, (error) => (error ? reject(error) : resolve())));
-  }
-
-  /** The next response's head, and its body skipped (by its Content-Length, or to its last chunk). */
-  async answer(): Promise<RawAnswer> {
-    for (;;) {
-      const end = this.buffered.indexOf('\r\n\r\n');
-      if (end >= 0) {
-        const head = this.buffered.subarray(0, end).toString('latin1');
-        const headers = Object.fromEntries(
-          head
-            .split('\r\n')
-            .slice(1)
-            .map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-        );
-        const bodyEnd = headers['transfer-encoding'] === 'chunked'
-          ? this.buffered.indexOf('0\r\n\r\n', end + 4) + 5
-          : end + 4 + Number(headers['content-length'] ?? 0);
-        if (bodyEnd > end && this.buffered.length >= bodyEnd) {
-          this.buffered = this.buffered.subarray(bodyEnd);
-          return { head, status: Number(head.split(' ')[1]), headers };
-        }
-      }
-      if (this.error) throw new Error(`the connection failed before a full answer: ${this.error.message}`);
-      if (this.closed) throw new Error('the host closed the connection before a full answer');
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  /** Resolves once the host has closed its side in order (FIN), rejects on a reset. */
-  async ended(): Promise<void> {
-    while (!this.closed) {
-      if (this.error) throw new Error(`the connection was reset instead of closed: ${this.error.message}`);
-      await new Promise<void>((resolve) => (this.wake = resolve));
-    }
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-const get = (target: string) => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
-
 let host: DevelopmentHost;
 let url = '';
 
@@ -106,6 +24,12 @@ beforeAll(async () => {
     methods: ['POST'],
     authLevel: 'anonymous',
     handler: async (request) => ({ body: String((await request.arrayBuffer()).byteLength) }),
+  });
+  app.http('refuseFirst', {
+    route: 'refuse-first',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: async () => ({ status: 401 }),
   });
   host = new DevelopmentHost([...registrations], { appRoot: root, port: 0, verbose: false });
   url = await host.start();
@@ -118,7 +42,7 @@ afterAll(async () => {
 describe('the development host keeps its connections the way clients expect', () => {
   it('advertises no keep-alive timeout, so a pool never trusts a deadline the host then beats', async () => {
     const connection = await RawConnection.open(url);
-    await connection.write(get('/admin/functions'));
+    await connection.write(rawGet(url, '/admin/functions'));
     const answer = await connection.answer();
     connection.close();
     expect(answer.status).toBe(200);
@@ -128,10 +52,10 @@ describe('the development host keeps its connections the way clients expect', ()
 
   it('answers a request on a connection that sat idle longer than a client pool keeps one (undici: 4 s)', async () => {
     const connection = await RawConnection.open(url);
-    await connection.write(get('/admin/functions'));
+    await connection.write(rawGet(url, '/admin/functions'));
     expect((await connection.answer()).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
-    await connection.write(get('/admin/functions'));
+    await connection.write(rawGet(url, '/admin/functions'));
     expect((await connection.answer()).status).toBe(200);
     connection.close();
   }, 20_000);
@@ -157,4 +81,48 @@ describe('the development host keeps its connections the way clients expect', ()
     expect((await connection.answer()).status).toBe(200);
     connection.close();
   }, 30_000);
+});
+
+describe('the development host hands the body over as it arrives, as the host does with HTTP streams', () => {
+  it('lets a handler that refuses before reading answer before the body has arrived', async () => {
+    const connection = await RawConnection.open(url);
+    await connection.write(`POST /api/refuse-first HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${50 * 1024 * 1024}\r\n\r\n`);
+    await connection.write(Buffer.alloc(1024, 120));
+    expect((await connection.answer()).status).toBe(401);
+    connection.close();
+  });
+
+  it('drops a body the handler never read, so the connection serves the next request', async () => {
+    const connection = await RawConnection.open(url);
+    const body = Buffer.alloc(256 * 1024, 120);
+    await connection.write(`POST /api/refuse-first HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await connection.write(body);
+    expect((await connection.answer()).status).toBe(401);
+    await connection.write(`POST /api/echo-size HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc`);
+    expect((await connection.answer()).status).toBe(200);
+    connection.close();
+  });
+});
+
+describe('the development host admin API', () => {
+  const post = (target: string, headers: string) => `POST ${target} HTTP/1.1\r\n${headers}Content-Length: 0\r\n\r\n`;
+  const ask = async (request: string) => {
+    const connection = await RawConnection.open(url);
+    await connection.write(request);
+    const answer = await connection.answer();
+    connection.close();
+    return answer.status;
+  };
+
+  it('answers a caller on this machine that names this host and sends no Origin', async () => {
+    expect(await ask(post('/admin/functions/noSuchTimer', `Host: ${new URL(url).host}\r\n`))).toBe(404);
+  });
+
+  it('refuses a request a web page sent (a foreign Origin), so no site can fire a timer', async () => {
+    expect(await ask(post('/admin/functions/noSuchTimer', `Host: ${new URL(url).host}\r\nOrigin: https://attacker.example\r\n`))).toBe(403);
+  });
+
+  it('refuses a request for another host name (DNS rebinding)', async () => {
+    expect(await ask(post('/admin/functions/noSuchTimer', `Host: attacker.example:${new URL(url).port}\r\n`))).toBe(403);
+  });
 });
