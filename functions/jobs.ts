@@ -72,6 +72,13 @@ function deliveryOf(context: InvocationContext) {
   };
 }
 
+/** Service Bus keeps a dead-lettered message's reason among its application properties (`DeadLetterReason`). */
+function deadLetterReasonOf(context: InvocationContext): string {
+  const properties = context.triggerMetadata?.applicationProperties;
+  const reason = typeof properties === 'object' && properties !== null ? (properties as Record<string, unknown>).deadLetterReason : undefined;
+  return typeof reason === 'string' ? reason : '';
+}
+
 app.serviceBusQueue('jobsWorker', {
   connection: 'SERVICEBUS',
   queueName: '%JOBS_QUEUE%',
@@ -81,7 +88,7 @@ app.serviceBusQueue('jobsWorker', {
 app.serviceBusQueue('jobsDeadLetter', {
   connection: 'SERVICEBUS',
   queueName: '%JOBS_QUEUE%/$deadletterqueue',
-  handler: (message, context) => processDeadLetter(message, String(context.triggerMetadata?.deadLetterReason ?? '')),
+  handler: (message, context) => processDeadLetter(message, deadLetterReasonOf(context)),
 });
 
 app.timer('reapStuckJobs', {

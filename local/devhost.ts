@@ -8,7 +8,7 @@ import { provideDevelopmentHostQueue } from '../shared/azure/queue';
 import { type Registration, installFunctionsCore, registrations, runHooks, setCoreLogSink } from './functions-core';
 import { parseSchedule } from './ncrontab';
 import { type CompiledRoute, byPrecedence, compileRoute, resolveRoute } from '../shared/http/route-template';
-import { type DeliveredMessage, LocalServiceBus } from './servicebus';
+import { DEAD_LETTER_SUFFIX, type DeliveredMessage, LocalServiceBus } from './servicebus';
 import { MAX_REQUEST_BYTES, isLocalToolRequest, keepsAlive, streamedRequest } from './devhost-request';
 
 /**
@@ -44,6 +44,37 @@ const KEEP_ALIVE_TIMEOUT_MS = 130_000;
 function resolveSetting(value: unknown): string {
   // Binding settings may name an app setting as %NAME%, resolved from the environment.
   return String(value ?? '').replace(/%([^%]+)%/g, (_, name: string) => process.env[name] ?? '');
+}
+
+/** The queue's default message time-to-live (infra/modules/servicebus.bicep: P7D). */
+const MESSAGE_TIME_TO_LIVE_MS = 7 * 24 * 3600_000;
+
+/**
+ * `context.triggerMetadata` as Azure's Service Bus extension (5.x) gives it to the Node.js worker,
+ * which camel-cases every key: the message's system properties at the top, what the sender and
+ * Service Bus set in `applicationProperties` (and its older name `userProperties`) — where a
+ * dead-lettered message carries `DeadLetterReason` and `DeadLetterErrorDescription` — and, for a
+ * message read from a dead-letter queue, `deadLetterSource`.
+ */
+function serviceBusTriggerMetadata(message: DeliveredMessage, queueName: string): Record<string, unknown> {
+  const applicationProperties: Record<string, string> = {};
+  if (message.deadLetterReason !== undefined) applicationProperties.deadLetterReason = message.deadLetterReason;
+  if (message.deadLetterErrorDescription !== undefined) applicationProperties.deadLetterErrorDescription = message.deadLetterErrorDescription;
+  const deadLetterSource = queueName.endsWith(DEAD_LETTER_SUFFIX) ? queueName.slice(0, -DEAD_LETTER_SUFFIX.length) : undefined;
+  return {
+    messageId: message.messageId,
+    contentType: message.contentType,
+    deliveryCount: message.deliveryCount,
+    enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
+    expiresAtUtc: new Date(message.enqueuedTimeUtc.getTime() + MESSAGE_TIME_TO_LIVE_MS).toISOString(),
+    sequenceNumber: message.sequenceNumber,
+    lockToken: randomUUID(),
+    label: message.subject,
+    subject: message.subject,
+    applicationProperties,
+    userProperties: applicationProperties,
+    ...(deadLetterSource ? { deadLetterSource } : {}),
+  };
 }
 
 /** The compiled function files `package.json` `main` names (a path or a `dir/*.js` glob), as the host loads them. */
@@ -170,17 +201,7 @@ export class DevelopmentHost {
   }
 
   private async deliver(registration: Registration, message: DeliveredMessage): Promise<void> {
-    const metadata = {
-      messageId: message.messageId,
-      deliveryCount: message.deliveryCount,
-      enqueuedTimeUtc: message.enqueuedTimeUtc.toISOString(),
-      sequenceNumber: message.sequenceNumber,
-      contentType: message.contentType,
-      subject: message.subject,
-      deadLetterReason: message.deadLetterReason,
-      deadLetterErrorDescription: message.deadLetterErrorDescription,
-      maxDeliveryCount: this.options.maxDeliveryCount ?? 10,
-    };
+    const metadata = serviceBusTriggerMetadata(message, resolveSetting(registration.trigger.queueName));
     try {
       await registration.handler(message.body, this.context(registration, metadata));
     } catch (error) {
