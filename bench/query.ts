@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
 import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
 import { queryRecordPage } from '../shared/datasets/records.repository';
@@ -8,7 +7,7 @@ import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem, recordStats } fro
 import { statsInMemory } from '../shared/datasets/records.stats';
 import { compileFilter } from '../shared/query/filter.compiler';
 import type { Filter } from '../shared/query/filter.schema';
-import { COSMOS_EMULATOR_KEY } from '../local/emulators';
+import { startCosmos } from '../local/emulators';
 import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
 import { resetConfig } from '../shared/config';
 
@@ -18,13 +17,10 @@ import { resetConfig } from '../shared/config';
  * 100,000-row dataset, in the same run: wall time and bytes moved between the function and
  * Cosmos DB (counted on the client's sockets, TLS included).
  *
- *   npm run bench:query [-- --rows 100000 --repeat 3 --page 5000 --stock]
+ *   npm run bench:query [-- --rows 200000 --repeat 3 --page 5000]
  *
- * The embedded Cosmos DB server evaluates `FROM c` by copying its result array once per document
- * (`[...$, {c}]` in @zeit/cosmosdb-query's generated code): O(n²) in the documents of the container,
- * ~0.1 s at 10,000 documents, ~21 s at 20,000, so a query over 100,000 would take tens of minutes.
- * This script therefore runs its own copy of that server in a child process with that one expression
- * made linear (`($.push({c}), $)`, same result); `--stock` runs it unchanged (use `--rows 10000`).
+ * Runs against the embedded Cosmos DB server as `npm start` builds it: its query executor made
+ * linear by `patches/@zeit+cosmosdb-query+0.7.2.patch` (applied by `npm install`/`npm ci`).
  */
 const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -34,8 +30,7 @@ const ROWS = argument('rows', 100_000);
 const REPEAT = argument('repeat', 3);
 /** Rows per page when the function fetches rows (~0.5 MB pages; real Cosmos DB caps a page at 4 MB). */
 const PAGE = argument('page', 5000);
-const STOCK = process.argv.includes('--stock');
-const DATASET = 'bench-query-iris-100k';
+const DATASET = `bench-query-iris-${ROWS}`;
 const METRICS: Metric[] = ['count', 'mean', 'min', 'max', 'sum', 'stddev'];
 const NUMERIC = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
 const SPECIES = ['setosa', 'versicolor', 'virginica'] as const;
@@ -158,57 +153,21 @@ async function measure<T>(run: () => Promise<T>): Promise<{ ms: number; bytes: n
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 
-/** The child process: the Cosmos DB–compatible server, linear `FROM` unless `--stock`. */
-async function serveCosmos(): Promise<void> {
-  if (!STOCK) {
-    const { default: query } = require('@zeit/cosmosdb-query') as { default: (sql: string) => object };
-    const prototype = Object.getPrototypeOf(query('SELECT * FROM c')) as object;
-    const getter = Object.getOwnPropertyDescriptor(prototype, 'code')?.get;
-    if (!getter) throw new Error('@zeit/cosmosdb-query changed: no `code` getter to patch');
-    Object.defineProperty(prototype, 'code', {
-      get(this: object) {
-        return (getter.call(this) as string).replace(/\[\.\.\.\$, (\{[^{}]*\})\]/g, '($.push($1), $)');
-      },
-    });
-  }
-  const { createHttpsServer } = require('@vercel/cosmosdb-server') as typeof import('@vercel/cosmosdb-server');
-  const server = createHttpsServer();
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`READY ${(server.address() as AddressInfo).port}\n`));
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.resume();
-}
-
-async function startCosmosChild(): Promise<{ connectionString: string; stop(): void }> {
-  const child = spawn(process.execPath, [__filename, '--serve-cosmos', ...(STOCK ? ['--stock'] : [])], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    child.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with ${code}`)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-  });
-  return {
-    connectionString: `AccountEndpoint=https://127.0.0.1:${port}/;AccountKey=${COSMOS_EMULATOR_KEY};`,
-    stop: () => child.kill(),
-  };
-}
-
 async function main(): Promise<void> {
-  const cosmos = await startCosmosChild();
+  // The Cosmos DB server exactly as `npm start` runs it (patched by patch-package at install).
+  const cosmos = await startCosmos({});
   Object.assign(process.env, { COSMOS: cosmos.connectionString, COSMOS_ALLOW_SELF_SIGNED: 'true', STORAGE: 'UseDevelopmentStorage=true', SERVICEBUS: 'UseDevelopmentHost=true' });
   resetConfig();
   try {
     await ensureDatabase();
-    await upsertEntryAsSystem('datasets', { id: DATASET, name: 'Benchmark: 100,000 iris-like rows', status: 'published' });
+    await upsertEntryAsSystem('datasets', { id: DATASET, name: `Benchmark: ${ROWS.toLocaleString('en')} iris-like rows`, status: 'published' });
     await putSchemaAsSystem(DATASET, {
       columns: [...NUMERIC.map((name) => ({ name, type: 'number' as const })), { name: 'species', type: 'string' as const, values: [...SPECIES] }],
       label: 'species',
     });
     const ingest = await measure(() => ingestAsSystem(DATASET, syntheticCsv(ROWS), 'csv', 'fail'));
     console.log(
-      `${STOCK ? 'stock' : 'linear-FROM'} emulator: ingested ${ingest.result.inserted} rows in ${(ingest.ms / 1000).toFixed(1)} s ` +
+      `embedded server: ingested ${ingest.result.inserted} rows in ${(ingest.ms / 1000).toFixed(1)} s ` +
         `(${kb(ingest.bytes)} KiB moved); ${await hostedRecordCount(DATASET)} stored\n`,
     );
 
@@ -238,11 +197,11 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(row);
   } finally {
     disposeCosmosClient();
-    cosmos.stop();
+    await cosmos.stop();
   }
 }
 
-(process.argv.includes('--serve-cosmos') ? serveCosmos() : main()).catch((error: unknown) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

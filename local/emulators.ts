@@ -71,7 +71,7 @@ export async function waitForPort(port: number, child: ChildProcess, name: strin
 /** Azurite's blob service on loopback; in memory, or persisted under `dataDir/azurite`. */
 export async function startAzurite(options: { port?: number; dataDir?: string }): Promise<Emulator> {
   const port = options.port || (await freePort());
-  const main = require.resolve('azurite/dist/src/blob/main.js');
+  const main = path.join(__dirname, 'azurite-server.js');
   const storage = options.dataDir
     ? ['--location', ensureDirectory(path.join(options.dataDir, 'azurite'))]
     : ['--inMemoryPersistence'];
@@ -92,25 +92,32 @@ export async function startAzurite(options: { port?: number; dataDir?: string })
   };
 }
 
-/** The Cosmos DB–compatible server (`@vercel/cosmosdb-server`) on loopback, over HTTPS. */
-export async function startCosmos(options: { port?: number }): Promise<Emulator> {
+/**
+ * The Cosmos DB–compatible server (`@vercel/cosmosdb-server`) on loopback, over HTTPS; in memory, or
+ * journaled under `dataDir/cosmos` (`cosmos-journal.ts`). `documents`: how many it loaded from there.
+ */
+export async function startCosmos(options: { port?: number; dataDir?: string }): Promise<Emulator & { documents: number }> {
   const script = path.join(__dirname, 'cosmos-server.js');
-  const child = track(spawn(process.execPath, [script, String(options.port ?? 0)], { stdio: ['pipe', 'pipe', 'inherit'] }));
-  const port = await new Promise<number>((resolve, reject) => {
+  const folder = options.dataDir ? [ensureDirectory(path.join(options.dataDir, 'cosmos'))] : [];
+  const child = track(spawn(process.execPath, [script, String(options.port ?? 0), ...folder], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  // Loading a large data folder takes a while (a million documents: about a minute on two cores).
+  const timeoutMs = options.dataDir ? 600_000 : 30_000;
+  const [port, documents] = await new Promise<[number, number]>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error('the Cosmos DB server did not start within 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`the Cosmos DB server did not start within ${timeoutMs / 1000} s`)), timeoutMs);
     child.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with code ${code}`)));
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /READY (\d+)/.exec(output);
+      const match = /READY (\d+) (\d+)/.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(Number(match[1]));
+        resolve([Number(match[1]), Number(match[2])]);
       }
     });
   });
   return {
     port,
+    documents,
     connectionString: `AccountEndpoint=https://127.0.0.1:${port}/;AccountKey=${COSMOS_EMULATOR_KEY};`,
     stop: () => stopChild(child),
   };

@@ -1,3 +1,5 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import { disposeBlobServiceClient } from '../shared/azure/blob';
 import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
@@ -5,7 +7,7 @@ import { config, resetConfig } from '../shared/config';
 import { DevelopmentHost, loadApp } from './devhost';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
 import { createLocalAdminKey, seedAll } from './seed';
-import { loadSnapshot, saveSnapshot } from './snapshot';
+import { loadSnapshot } from './snapshot';
 
 export interface StackOptions {
   /** Development host port; 0 picks a free one. */
@@ -43,17 +45,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = options.log ?? (() => {});
   const emulators: Emulator[] = [];
   let host: DevelopmentHost | undefined;
+  // The host first (it finishes what it has in hand), then the clients, then the emulators. Nothing
+  // is saved here: with `--data` every acknowledged write is on disk already.
   const stop = async () => {
     await host?.stop();
-    if (options.dataDir && !options.emulatorsOnly) {
-      log(`saved ${await saveSnapshot(options.dataDir)} documents to ${options.dataDir}`);
-    }
     disposeCosmosClient();
     disposeBlobServiceClient();
     await Promise.all(emulators.map((emulator) => emulator.stop()));
   };
   try {
-    const [blob, cosmos] = await Promise.all([startAzurite({ dataDir: options.dataDir }), startCosmos({})]);
+    const [blob, cosmos] = await Promise.all([startAzurite({ dataDir: options.dataDir }), startCosmos({ dataDir: options.dataDir })]);
     emulators.push(blob, cosmos);
     const direct: Record<string, string> = {
       COSMOS: cosmos.connectionString,
@@ -76,7 +77,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     resetConfig();
     config();
     await ensureDatabase();
-    if (options.dataDir) log(`loaded ${await loadSnapshot(options.dataDir)} documents from ${options.dataDir}`);
+    if (options.dataDir) {
+      log(`data folder ${path.resolve(options.dataDir)}: loaded ${cosmos.documents} documents`);
+      // Folders written before the journal kept a snapshot saved at a clean stop: import it once.
+      const legacy = path.join(options.dataDir, 'cosmos.json');
+      if (existsSync(legacy)) {
+        log(`imported ${await loadSnapshot(options.dataDir)} documents from ${legacy}`);
+        await rename(legacy, `${legacy}.imported`);
+      }
+    }
     if (options.emulatorsOnly) {
       return { baseUrl: undefined, adminKey: undefined, settings, host: undefined, stop };
     }
@@ -86,7 +95,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const functions = loadApp(APP_ROOT);
     host = new DevelopmentHost(functions, { appRoot: APP_ROOT, port: options.port, verbose: options.verbose });
     const baseUrl = await host.start();
-    if (options.seed) await seedAll(log);
+    // Seed a data folder once: what the user deleted from the samples stays deleted.
+    const seeded = options.dataDir ? path.join(options.dataDir, 'seeded') : undefined;
+    if (options.seed && !(seeded && existsSync(seeded))) {
+      await seedAll(log);
+      if (seeded) writeFileSync(seeded, `${new Date().toISOString()}\n`);
+    }
     const adminKey = await createLocalAdminKey();
     return { baseUrl, adminKey, settings, host, stop };
   } catch (error) {
