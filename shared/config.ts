@@ -74,7 +74,9 @@ export const settingsSchema = z.object({
   CORS_ALLOWED_ORIGINS: commaList,
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   SAS_SIGNER: z.enum(['accountKey', 'userDelegation']).optional(),
-  IMAGESET_UPLOAD_TOKEN_TTL: duration.default(7 * 86_400),
+  // An hour, renewable while the imageset is open (POST …/upload-token): a leaked token is worth
+  // little for long, and after finalize it reaches nothing that is served (finalize.job.ts).
+  IMAGESET_UPLOAD_TOKEN_TTL: duration.default(3_600),
   IMAGE_READ_TOKEN_TTL: duration.default(900),
   CATALOGUE_PURGE_SCHEDULE: z.string().trim().min(1).default('0 0 3 * * *'),
   CATALOGUE_DELETED_RETENTION: duration.default(30 * 86_400),

@@ -30,6 +30,15 @@ export function assertCanManage(principal: Principal, resource: { owner: string 
   throw errors.forbidden(`Only the ${what}'s owner or an admin can change it.`);
 }
 
+/**
+ * Putting an imageset in a campaign: its owner or an admin. A campaign's labels show on its images
+ * for everyone, so a campaign over somebody else's imageset would write on their images.
+ */
+export function assertCanUseImageset(principal: Principal, imageset: { id: string; owner: string }): void {
+  if (isAdmin(principal) || imageset.owner === principal.id) return;
+  throw errors.forbidden(`Imageset '${imageset.id}' is not yours: a campaign may only use its creator's imagesets (or an admin's choice).`);
+}
+
 /** Reading a campaign: unscoped readers, or a labeller key scoped to exactly this campaign. */
 export function assertCanReadCampaign(principal: Principal, campaign: { id: string }): void {
   if (canReadAll(principal)) return;

@@ -7,8 +7,9 @@ const ratio = (value: number, size: number) => Number(Math.min(1, Math.max(0, va
  * line per image with `image_url` (`azureml://datastores/<datastore>/paths/<blob>`), `image_details`
  * and `label` boxes normalised to 0…1 (`topX`, `topY`, `bottomX`, `bottomY`).
  *
- * Each imageset is its own blob container, and an Azure ML datastore maps one container: register a
- * datastore per imageset named `imageset_<imagesetId>` (the default here), or pass names.
+ * An imageset's registered images live in their own blob container (`imageset-<id>-registered`, the
+ * copies finalize made), and an Azure ML datastore maps one container: register a datastore over it
+ * per imageset named `imageset_<imagesetId>` (the default here), or pass names.
  */
 export function azureMlExport(dataset: ExportDataset, datastoreFor = (imagesetId: string) => `imageset_${imagesetId}`): string {
   const boxes = boxesByImage(dataset);

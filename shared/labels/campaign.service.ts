@@ -2,7 +2,7 @@ import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { AppError, errors, type FieldError } from '../errors';
 import { decodeCursor } from '../http/pagination';
-import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertIfMatch } from './access';
+import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
 import {
   insertCampaign,
   listCampaignRecords,
@@ -51,12 +51,14 @@ function validateVocabulary(labels: string[], translations: Record<string, strin
   if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
 }
 
-async function validateImagesets(imagesetIds: string[]): Promise<void> {
+/** The imagesets exist (400 naming the field otherwise), and those newly added are the caller's (403). */
+async function validateImagesets(principal: Principal, imagesetIds: string[], alreadyUsed: string[] = []): Promise<void> {
   const problems: FieldError[] = [];
   await Promise.all(
     imagesetIds.map(async (id, index) => {
       try {
-        await getImagesetRecord(id);
+        const imageset = await getImagesetRecord(id);
+        if (!alreadyUsed.includes(id)) assertCanUseImageset(principal, imageset);
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 404) throw error;
         problems.push({ pointer: `/body/imagesetIds/${index}`, message: `no imageset with id '${id}'` });
@@ -79,7 +81,7 @@ export async function campaignProgress(record: CampaignRecord): Promise<Progress
 
 export async function createCampaign(principal: Principal, body: CreateCampaignBody): Promise<{ campaign: Campaign; etag: string }> {
   validateVocabulary(body.labels, body.labelTranslations, '/body/labelTranslations');
-  await validateImagesets(body.imagesetIds);
+  await validateImagesets(principal, body.imagesetIds);
   const now = new Date().toISOString();
   const stored = await insertCampaign({
     id: newId(),
@@ -139,7 +141,7 @@ export async function patchCampaignFields(
   const labels = body.labels ?? record.labels;
   const labelTranslations = body.labelTranslations ?? record.labelTranslations;
   validateVocabulary(labels, labelTranslations, '/body/labelTranslations');
-  if (body.imagesetIds) await validateImagesets(body.imagesetIds);
+  if (body.imagesetIds) await validateImagesets(principal, body.imagesetIds, record.imagesetIds);
   const next: CampaignRecord = {
     ...record,
     title: body.title ?? record.title,

@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { BlobItem, ContainerClient } from '@azure/storage-blob';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobClient, BlobItem, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { blobServiceClient } from '../azure/blob';
 import { type JobContext, type JobHandler, PermanentJobError } from '../jobs/job.handler';
-import { imageIdFor, ImagesetId, imagesetContainer } from './ids';
-import { type ByteSource, readImageHeader } from './image-header';
-import { imageTotals, insertImage } from './image.repository';
+import { blobNameProblem } from './blob-name';
+import { imageIdFor, ImagesetId, imagesetContainer, registeredImagesContainer } from './ids';
+import { type ByteSource, type ImageInfo, readImageHeader } from './image-header';
+import { imageExists, imageTotals, insertImage } from './image.repository';
 import type { ImageRecord } from './image.schema';
-import { patchImageset, readImageset, replaceImagesetIfUnchanged } from './imageset.repository';
+import { patchImageset, readImageset } from './imageset.repository';
 import { type FinalizeReport, SkippedBlob } from './imageset.schema';
+import { reopenAfterFailedFinalize } from './imageset.service';
 
 /**
  * The `imageset.finalize` job: registers every blob of an imageset's container as an image, then
@@ -40,6 +44,10 @@ type FinalizeState = z.infer<typeof FinalizeState>;
 /** Blobs handled concurrently, and between two checkpoints. */
 const BATCH_SIZE = 10;
 const REPORTED_SKIPS = 100;
+/** Block size of the copy into the registered container (two blocks in flight). */
+const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Blobs up to this size are copied through memory in one read and one write. */
+const WHOLE_READ_BYTES = 4 * 1024 * 1024;
 
 async function toBuffer(stream: NodeJS.ReadableStream | undefined): Promise<Buffer> {
   if (!stream) return Buffer.alloc(0);
@@ -48,53 +56,135 @@ async function toBuffer(stream: NodeJS.ReadableStream | undefined): Promise<Buff
   return Buffer.concat(chunks);
 }
 
-/** Ranged reads of one blob: header sniffing reads a few KB, never the whole image. */
-function blobSource(containerClient: ContainerClient, blob: BlobItem): ByteSource {
-  const client = containerClient.getBlobClient(blob.name);
-  return {
-    size: blob.properties.contentLength ?? 0,
-    read: async (offset, length) => toBuffer((await client.download(offset, length)).readableStreamBody),
-  };
+function bufferSource(bytes: Buffer): ByteSource {
+  return { size: bytes.length, read: async (offset, length) => bytes.subarray(offset, offset + length) };
 }
 
-async function md5Of(containerClient: ContainerClient, blob: BlobItem): Promise<string> {
-  if (blob.properties.contentMD5 && blob.properties.contentMD5.length === 16) {
-    return Buffer.from(blob.properties.contentMD5).toString('base64');
-  }
-  // Blobs committed from blocks without x-ms-blob-content-md5 have no MD5: compute it once, streaming.
+/** Ranged reads of one blob: header sniffing reads a few KB, never the whole image. */
+function blobSource(client: BlobClient, size: number): ByteSource {
+  return { size, read: async (offset, length) => toBuffer((await client.download(offset, length)).readableStreamBody) };
+}
+
+/** Streams a blob into another through this process, hashing what is written: the MD5 is the copy's. */
+async function copyOut(from: BlobClient, to: BlockBlobClient): Promise<{ md5: string; size: number }> {
+  const body = (await from.download()).readableStreamBody;
+  if (!body) throw new Error(`Reading blob '${from.name}' gave no body.`);
   const hash = createHash('md5');
-  const body = (await containerClient.getBlobClient(blob.name).download()).readableStreamBody;
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  await Promise.all([pipeline(body, hashing), to.uploadStream(hashing, COPY_BUFFER_BYTES, 2, { conditions: WRITE_ONCE })]);
+  return { md5: hash.digest('base64'), size };
+}
+
+/**
+ * Copies are written once (If-None-Match: *): a racing delivery of the same batch cannot replace
+ * the bytes another one registered. A copy left by a delivery that crashed before registering it is
+ * described as it is.
+ */
+const WRITE_ONCE = { ifNoneMatch: '*' };
+
+function alreadyCopied(error: unknown): boolean {
+  const status = (error as { statusCode?: number } | null)?.statusCode;
+  return status === 409 || status === 412;
+}
+
+async function describeCopy(copy: BlockBlobClient): Promise<Copied> {
+  const size = (await copy.getProperties()).contentLength ?? 0;
+  const header = size > 0 ? await readImageHeader(blobSource(copy, size)) : undefined;
+  if (!header) return { kind: 'skipped', reason: NOT_AN_IMAGE };
+  const hash = createHash('md5');
+  const body = (await copy.download()).readableStreamBody;
   if (body) for await (const chunk of body) hash.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return hash.digest('base64');
+  return { kind: 'copied', header, md5: hash.digest('base64'), size };
 }
 
 type Registration = { kind: 'registered' } | { kind: 'skipped'; reason: string };
+type Copied = { kind: 'copied'; header: ImageInfo; md5: string; size: number } | { kind: 'skipped'; reason: string };
 
-/** Registers one blob as an image, or says why it is not one. */
+const NOT_AN_IMAGE = 'not a PNG, JPEG, GIF, WebP or BMP image (unrecognised header)';
+
+/** Most images: one read, sniffed in memory, one write whose MD5 the service checks. */
+async function copySmall(upload: BlobClient, copy: BlockBlobClient): Promise<Copied> {
+  const bytes = await toBuffer((await upload.download()).readableStreamBody);
+  const header = bytes.length > 0 ? await readImageHeader(bufferSource(bytes)) : undefined;
+  if (!header) return { kind: 'skipped', reason: bytes.length > 0 ? NOT_AN_IMAGE : 'empty blob' };
+  const digest = createHash('md5').update(bytes).digest();
+  try {
+    await copy.uploadData(bytes, { blobHTTPHeaders: { blobContentType: header.mime, blobContentMD5: digest }, conditions: WRITE_ONCE });
+  } catch (error) {
+    if (alreadyCopied(error)) return describeCopy(copy);
+    throw error;
+  }
+  return { kind: 'copied', header, md5: digest.toString('base64'), size: bytes.length };
+}
+
+/** Large blobs: sniffed with a ranged read first (no copy of what is not an image), then streamed. */
+async function copyLarge(upload: BlobClient, copy: BlockBlobClient, listedSize: number): Promise<Copied> {
+  if (!(await readImageHeader(blobSource(upload, listedSize)))) return { kind: 'skipped', reason: NOT_AN_IMAGE };
+  let copied: { md5: string; size: number };
+  try {
+    copied = await copyOut(upload, copy);
+  } catch (error) {
+    if (alreadyCopied(error)) return describeCopy(copy);
+    throw error;
+  }
+  const { md5, size } = copied;
+  const header = size > 0 ? await readImageHeader(blobSource(copy, size)) : undefined;
+  if (!header) {
+    // Rewritten between the sniff and the copy: the copy is what counts, and it is no image.
+    await copy.deleteIfExists();
+    return { kind: 'skipped', reason: NOT_AN_IMAGE };
+  }
+  await copy.setHTTPHeaders({ blobContentType: header.mime, blobContentMD5: Buffer.from(md5, 'base64') });
+  return { kind: 'copied', header, md5, size };
+}
+
+/**
+ * Registers one blob as an image, or says why it is not one.
+ *
+ * The upload is copied into the registered container (`registeredImagesContainer`), out of the
+ * upload token's reach, and size, MD5 and header are read from that copy: what is recorded is what
+ * is served, whatever the upload container holds later. An image registered before (an earlier
+ * delivery, or a finalize before the imageset was reopened) is never copied again.
+ */
 export async function registerBlob(
   imagesetId: string,
-  containerClient: ContainerClient,
+  uploads: ContainerClient,
+  registered: ContainerClient,
   blob: BlobItem,
 ): Promise<Registration> {
-  const size = blob.properties.contentLength ?? 0;
-  if (size === 0) return { kind: 'skipped', reason: 'empty blob' };
-  const header = await readImageHeader(blobSource(containerClient, blob));
-  if (!header) return { kind: 'skipped', reason: 'not a PNG, JPEG, GIF, WebP or BMP image (unrecognised header)' };
+  const problem = blobNameProblem(blob.name);
+  if (problem) return { kind: 'skipped', reason: problem };
+  const listedSize = blob.properties.contentLength ?? 0;
+  if (listedSize === 0) return { kind: 'skipped', reason: 'empty blob' };
+  const id = imageIdFor(imagesetId, blob.name);
+  if (await imageExists(imagesetId, id)) return { kind: 'registered' };
+  const upload = uploads.getBlobClient(blob.name);
+  const copy = registered.getBlockBlobClient(blob.name);
+  const copied = listedSize <= WHOLE_READ_BYTES ? await copySmall(upload, copy) : await copyLarge(upload, copy, listedSize);
+  if (copied.kind === 'skipped') return copied;
+  const { header, md5, size } = copied;
   const record: ImageRecord = {
-    id: imageIdFor(imagesetId, blob.name),
+    id,
     docType: 'image',
     imagesetId,
     blobName: blob.name,
     size,
     contentType: header.mime,
-    md5: await md5Of(containerClient, blob),
+    md5,
     format: header.format,
     width: header.width,
     height: header.height,
     ...(header.channels ? { channels: header.channels } : {}),
     registeredAt: new Date().toISOString(),
   };
-  await insertImage(record); // false = registered by an earlier delivery: exactly once either way
+  await insertImage(record); // false = registered by a racing delivery of the same batch: same bytes or earlier ones
   return { kind: 'registered' };
 }
 
@@ -114,6 +204,9 @@ interface Hooks {
 async function registerAll(imagesetId: string, pageSize: number, initial: FinalizeState | undefined, hooks: Hooks): Promise<FinalizeState> {
   const containerClient = blobServiceClient().getContainerClient(imagesetContainer(imagesetId));
   if (!(await containerClient.exists())) throw new PermanentJobError(`The imageset's container is gone.`, 'not-found');
+  // Created with the imageset; created here too for imagesets that are older than the copy.
+  const registered = blobServiceClient().getContainerClient(registeredImagesContainer(imagesetId));
+  await registered.createIfNotExists();
   let state = initial;
   if (!state) {
     state = { total: await countBlobs(containerClient), done: 0, skipped: [], skippedCount: 0 };
@@ -126,7 +219,7 @@ async function registerAll(imagesetId: string, pageSize: number, initial: Finali
     const blobs: BlobItem[] = page ? page.segment.blobItems.filter((blob: BlobItem) => after === undefined || blob.name > after) : [];
     for (let start = 0; start < blobs.length; start += BATCH_SIZE) {
       const batch = blobs.slice(start, start + BATCH_SIZE);
-      const outcomes = await Promise.all(batch.map((blob) => registerBlob(imagesetId, containerClient, blob)));
+      const outcomes = await Promise.all(batch.map((blob) => registerBlob(imagesetId, containerClient, registered, blob)));
       const skipped = outcomes.flatMap((outcome, i) => (outcome.kind === 'skipped' ? [{ blobName: batch[i]?.name ?? '', reason: outcome.reason }] : []));
       state = {
         ...state,
@@ -156,6 +249,7 @@ async function markReady(imagesetId: string, state: FinalizeState): Promise<Fina
     { op: 'set', path: '/imageCount', value: totals.count },
     { op: 'set', path: '/totalBytes', value: totals.bytes },
     { op: 'set', path: '/finalizeReport', value: report },
+    { op: 'set', path: '/finalizeFailure', value: null },
   ]);
   return report;
 }
@@ -171,17 +265,6 @@ async function finalize(imagesetId: string, pageSize: number, initial: FinalizeS
   return { imagesetId, ...(await markReady(imagesetId, state)) };
 }
 
-/**
- * A finalize canceled while it ran gives the imageset back to its owner: `open` again, so uploads can
- * go on; the images it registered stay registered, and the next finalize registers the rest. Only if
- * the imageset is still finalizing under this job (a newer finalize owns it otherwise).
- */
-async function reopenAfterCancel(imagesetId: string, jobId: string): Promise<void> {
-  const stored = await readImageset(imagesetId);
-  if (!stored || stored.record.status !== 'finalizing' || stored.record.finalizeJobId !== jobId) return;
-  await replaceImagesetIfUnchanged({ ...stored.record, status: 'open', updatedAt: new Date().toISOString() }, stored.etag);
-}
-
 /** The job handler (kind `imageset.finalize`). */
 export const finalizeImagesetJob: JobHandler = async (context: JobContext) => {
   const input = FinalizeInput.safeParse(context.job.input);
@@ -194,7 +277,15 @@ export const finalizeImagesetJob: JobHandler = async (context: JobContext) => {
     });
     return { kind: 'done', result };
   } catch (error) {
-    if (error instanceof PermanentJobError && error.code === 'canceled') await reopenAfterCancel(input.data.imagesetId, context.job.id);
+    // Redeliveries follow a transient failure; the job ends after a permanent one or the last delivery.
+    if (error instanceof PermanentJobError || context.isLastDelivery) {
+      const failure =
+        error instanceof PermanentJobError
+          ? { code: error.code, message: error.message }
+          : { code: 'failed', message: `Finalize failed on its last delivery: ${error instanceof Error ? error.message : String(error)}` };
+      // If this write fails too, the next upload-token or finalize request reopens it (imageset.service).
+      await reopenAfterFailedFinalize(input.data.imagesetId, context.job.id, failure).catch(() => false);
+    }
     throw error;
   }
 };

@@ -35,6 +35,16 @@ export function imagesetContainer(imagesetId: string): string {
   return `imageset-${imagesetId}`;
 }
 
+/**
+ * Where finalize copies each registered image: a container the imageset's upload token does not
+ * reach. A container SAS cannot be revoked one by one (a user delegation SAS only with every key of
+ * its delegation, an account-key SAS only with the key), so what is served after finalize must live
+ * outside its scope: a token still in its lifetime can write the upload container, never this one.
+ */
+export function registeredImagesContainer(imagesetId: string): string {
+  return `imageset-${imagesetId}-registered`;
+}
+
 export function imageIdFor(imagesetId: string, blobName: string): string {
   return `${imagesetId}~${createHash('sha256').update(blobName, 'utf8').digest('hex').slice(0, 20)}`;
 }

@@ -4,15 +4,18 @@ import { config } from '../config';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
 import { assertCanReadAll } from './access';
-import { imagesetContainer, imagesetOfImage } from './ids';
+import { imagesetOfImage, registeredImagesContainer } from './ids';
 import { listImageRecords, readImage } from './image.repository';
 import { Image, type ImageRecord } from './image.schema';
 import { getImagesetRecord } from './imageset.service';
 
-/** The public view of an image: its record plus a short-lived read-only SAS URL (IMAGE_READ_TOKEN_TTL). */
+/**
+ * The public view of an image: its record plus a short-lived read-only SAS URL (IMAGE_READ_TOKEN_TTL)
+ * of the copy finalize made, which no upload token reaches: the bytes served are the bytes registered.
+ */
 export async function toImageView(record: ImageRecord): Promise<Image> {
   const { url, expiresOn } = await sasSigner().readUrl(
-    imagesetContainer(record.imagesetId),
+    registeredImagesContainer(record.imagesetId),
     record.blobName,
     config().sas.readTokenTtlSeconds,
   );

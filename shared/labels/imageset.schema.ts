@@ -31,6 +31,19 @@ export const FinalizeReport = z
   .meta({ id: 'FinalizeReport' });
 export type FinalizeReport = z.infer<typeof FinalizeReport>;
 
+export const FinalizeFailure = z
+  .object({
+    jobId: z.string(),
+    code: z.string().describe('`failed`, `dead-lettered`, `stuck`, `canceled`, `not-found`…'),
+    message: z.string(),
+    failedAt: z.iso.datetime(),
+  })
+  .meta({
+    id: 'FinalizeFailure',
+    description: 'Why the last finalize did not finish. The imageset went back to `open`: upload, then finalize again.',
+  });
+export type FinalizeFailure = z.infer<typeof FinalizeFailure>;
+
 /** The stored imageset (container `imagesets`, partition `/id`). */
 export const ImagesetRecord = z.object({
   id: ImagesetId,
@@ -46,6 +59,8 @@ export const ImagesetRecord = z.object({
   imageCount: z.number().int().min(0).nullable(),
   totalBytes: z.number().int().min(0).nullable(),
   finalizeReport: FinalizeReport.nullable(),
+  // Documents written before this field have none: null.
+  finalizeFailure: FinalizeFailure.nullable().default(null),
 });
 export type ImagesetRecord = z.infer<typeof ImagesetRecord>;
 

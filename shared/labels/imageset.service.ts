@@ -4,9 +4,9 @@ import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
-import { getJobFor, isTerminal, submitJob } from '../jobs/job.service';
+import { findJob, getJobFor, isTerminal, submitJob } from '../jobs/job.service';
 import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
-import { imagesetContainer, newId } from './ids';
+import { imagesetContainer, newId, registeredImagesContainer } from './ids';
 import {
   claimTitle,
   deleteImageset,
@@ -40,6 +40,35 @@ export async function findImageset(id: string): Promise<StoredImageset> {
   return found;
 }
 
+/**
+ * A finalize that ends without `ready` — canceled, failed for good, or failing on its last delivery —
+ * gives the imageset back to its owner: `open` again with the reason, so uploads can go on and a new
+ * finalize can start; the images it registered stay registered and the next finalize does the rest.
+ * Only if the imageset is still finalizing under this job (a newer finalize owns it otherwise).
+ */
+export async function reopenAfterFailedFinalize(imagesetId: string, jobId: string, failure: { code: string; message: string }): Promise<boolean> {
+  const stored = await readImageset(imagesetId);
+  if (!stored || stored.record.status !== 'finalizing' || stored.record.finalizeJobId !== jobId) return false;
+  const now = new Date().toISOString();
+  const finalizeFailure = { jobId, code: failure.code, message: failure.message.slice(0, 500), failedAt: now };
+  return (await replaceImagesetIfUnchanged({ ...stored.record, status: 'open', updatedAt: now, finalizeFailure }, stored.etag)) !== undefined;
+}
+
+/**
+ * An imageset still `finalizing` under a job that ended without success — dead-lettered, reaped as
+ * stuck, canceled before it started, or a job whose own reopen failed — is reopened here, on the next
+ * read or request, with the job's reason: no imageset stays `finalizing` with no way out.
+ */
+async function settleEndedFinalize(current: StoredImageset): Promise<StoredImageset> {
+  const { record } = current;
+  if (record.status !== 'finalizing' || !record.finalizeJobId) return current;
+  const job = await findJob(record.finalizeJobId);
+  if (job && (!isTerminal(job.status) || job.status === 'succeeded')) return current;
+  const failure = job?.error ?? { code: 'gone', message: 'The finalize job no longer exists.' };
+  if (!(await reopenAfterFailedFinalize(record.id, record.finalizeJobId, failure))) return current;
+  return findImageset(record.id);
+}
+
 /** The imageset record or 404 (other areas of the label store use this, never the repository). */
 export async function getImagesetRecord(id: string): Promise<ImagesetRecord> {
   return (await findImageset(id)).record;
@@ -70,11 +99,15 @@ export async function createImageset(
   if (!(await claimTitle(body.title, id))) {
     throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
   }
-  const containerClient = blobServiceClient().getContainerClient(imagesetContainer(id));
-  let containerCreated = false;
+  // Uploads go to one container; finalize copies the registered images into the other, out of the
+  // upload token's reach.
+  const containers = [imagesetContainer(id), registeredImagesContainer(id)].map((name) => blobServiceClient().getContainerClient(name));
+  let containersCreated = 0;
   try {
-    await containerClient.create();
-    containerCreated = true;
+    for (const containerClient of containers) {
+      await containerClient.create();
+      containersCreated++;
+    }
     const now = new Date().toISOString();
     const stored = await insertImageset({
       id,
@@ -90,6 +123,7 @@ export async function createImageset(
       imageCount: null,
       totalBytes: null,
       finalizeReport: null,
+      finalizeFailure: null,
     });
     try {
       return { imageset: toImagesetView(stored.record), uploadToken: await issueUploadToken(id), etag: stored.etag };
@@ -98,7 +132,7 @@ export async function createImageset(
       throw error;
     }
   } catch (error) {
-    if (containerCreated) await containerClient.deleteIfExists().catch(() => undefined);
+    for (const containerClient of containers.slice(0, containersCreated)) await containerClient.deleteIfExists().catch(() => undefined);
     await releaseTitle(body.title).catch(() => undefined);
     throw error;
   }
@@ -116,7 +150,7 @@ export async function listImagesets(
 
 export async function getImageset(principal: Principal, id: string): Promise<{ imageset: Imageset; etag: string }> {
   assertCanReadAll(principal);
-  const { record, etag } = await findImageset(id);
+  const { record, etag } = await settleEndedFinalize(await findImageset(id));
   return { imageset: toImagesetView(record), etag };
 }
 
@@ -151,8 +185,9 @@ export async function patchImagesetFields(
 
 /** A fresh upload token, only while the imageset is open: after finalising there are no more uploads. */
 export async function newUploadToken(principal: Principal, id: string): Promise<UploadToken> {
-  const { record } = await findImageset(id);
-  assertCanManage(principal, record, 'imageset');
+  const found = await findImageset(id);
+  assertCanManage(principal, found.record, 'imageset');
+  const { record } = await settleEndedFinalize(found);
   if (record.status !== 'open') {
     throw errors.conflict(`The imageset is '${record.status}'; upload tokens are only issued while it is 'open'.`, {
       status: record.status,
@@ -176,8 +211,9 @@ async function jobStatus(jobId: string, principal: Principal) {
  * Asking again while it finalizes returns the running job; if that job failed, a new one starts.
  */
 export async function finalizeImageset(principal: Principal, id: string): Promise<{ jobId: string; imageset: Imageset }> {
-  const current = await findImageset(id);
-  assertCanManage(principal, current.record, 'imageset');
+  const found = await findImageset(id);
+  assertCanManage(principal, found.record, 'imageset');
+  const current = await settleEndedFinalize(found);
   const { record } = current;
   if (record.status === 'ready') {
     throw errors.conflict("The imageset is already 'ready'.", { status: record.status });

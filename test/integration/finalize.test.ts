@@ -6,8 +6,9 @@ import { resetSasSigner } from '../../shared/azure/sas';
 import type { Principal } from '../../shared/auth/auth.schema';
 import { type JobContext, PermanentJobError } from '../../shared/jobs/job.handler';
 import type { JobRecord } from '../../shared/jobs/job.schema';
+import { processDeadLetter } from '../../shared/jobs/job.worker';
 import { finalizeImagesetJob } from '../../shared/labels/finalize.job';
-import { imagesetContainer, newId } from '../../shared/labels/ids';
+import { imagesetContainer, newId, registeredImagesContainer } from '../../shared/labels/ids';
 import { listImageRecords } from '../../shared/labels/image.repository';
 import type { ImageRecord } from '../../shared/labels/image.schema';
 import { createImageset, finalizeImageset, getImagesetRecord, newUploadToken } from '../../shared/labels/imageset.service';
@@ -56,7 +57,7 @@ function jobFor(imagesetId: string, pageSize?: number): JobRecord {
 function delivery(
   job: JobRecord,
   store: { state: unknown },
-  options: { failProgressAt?: number; failSaveStateCall?: number; cancelAtProgress?: number } = {},
+  options: { failProgressAt?: number; failSaveStateCall?: number; cancelAtProgress?: number; lastDelivery?: boolean } = {},
 ): JobContext & { progressCalls: number[] } {
   let saves = 0;
   const progressCalls: number[] = [];
@@ -64,7 +65,7 @@ function delivery(
     job,
     part: undefined,
     deliveryCount: 1,
-    isLastDelivery: false,
+    isLastDelivery: options.lastDelivery ?? false,
     state: store.state,
     progressCalls,
     async saveState(state) {
@@ -199,6 +200,45 @@ describe('finalizeImagesetJob', () => {
     await finalizeImagesetJob(delivery({ ...jobFor(imagesetId, 10), id: again.jobId }, { state: undefined }));
     expect((await getImagesetRecord(imagesetId)).status).toBe('ready');
     expect(new Set((await registered(imagesetId)).map((image) => image.blobName)).size).toBe(images.length);
+  });
+
+  it('gives a finalize that fails on its last delivery back to its owner: open with the reason, a new token, a new finalize', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const { jobId } = await finalizeImageset(owner, imagesetId);
+    const job = { ...jobFor(imagesetId, 10), id: jobId };
+    await expect(finalizeImagesetJob(delivery(job, { state: undefined }, { failProgressAt: 10, lastDelivery: true }))).rejects.toThrow(/worker died/);
+    const reopened = await getImagesetRecord(imagesetId);
+    expect(reopened.status).toBe('open');
+    expect(reopened.finalizeFailure).toMatchObject({ jobId, code: 'failed', message: expect.stringMatching(/worker died/) });
+    await expect(newUploadToken(owner, imagesetId)).resolves.toMatchObject({ permissions: 'cw' });
+
+    const again = await finalizeImageset(owner, imagesetId);
+    expect(again.jobId).not.toBe(jobId);
+    await finalizeImagesetJob(delivery({ ...jobFor(imagesetId), id: again.jobId }, { state: undefined }));
+    expect(await getImagesetRecord(imagesetId)).toMatchObject({ status: 'ready', imageCount: images.length, finalizeFailure: null });
+  });
+
+  it('reopens an imageset whose finalize job was dead-lettered, with the reason, on the next request', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const { jobId } = await finalizeImageset(owner, imagesetId);
+    // The handler never saw its end: the message went to the dead-letter queue.
+    await processDeadLetter({ jobId, kind: 'imageset.finalize' }, 'MaxDeliveryCountExceeded');
+    await expect(newUploadToken(owner, imagesetId)).resolves.toMatchObject({ permissions: 'cw' });
+    expect(await getImagesetRecord(imagesetId)).toMatchObject({
+      status: 'open',
+      finalizeFailure: { jobId, code: 'dead-lettered', message: expect.stringMatching(/MaxDeliveryCountExceeded/) },
+    });
+  });
+
+  it('registers a copy left by a delivery that crashed before registering it, never writing over it', async () => {
+    const imagesetId = await imagesetWithUploads();
+    const [first] = images;
+    // What the crashed delivery copied; the upload has been rewritten since.
+    const copied = images[2]!.bytes;
+    await blobServiceClient().getContainerClient(registeredImagesContainer(imagesetId)).getBlockBlobClient(first!.blobName).uploadData(copied);
+    await finalizeImagesetJob(delivery(jobFor(imagesetId), { state: undefined }));
+    const sut = (await registered(imagesetId)).find((image) => image.blobName === first!.blobName);
+    expect(sut).toMatchObject({ md5: createHash('md5').update(copied).digest('base64'), width: images[2]!.width, height: images[2]!.height });
   });
 
   it('fails permanently for an imageset that does not exist', async () => {

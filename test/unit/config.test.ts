@@ -31,7 +31,7 @@ describe('parseConfig', () => {
     expect(sut.cosmos).toMatchObject({ kind: 'connectionString', database: 'mlassets' });
     expect(sut.storage).toMatchObject({ kind: 'connectionString', sasSigner: 'accountKey' });
     expect(sut.serviceBus).toEqual({ kind: 'developmentHost', queue: 'jobs' });
-    expect(sut.sas.uploadTokenTtlSeconds).toBe(7 * 86_400);
+    expect(sut.sas.uploadTokenTtlSeconds).toBe(3_600);
     expect(sut.http.maxBodyBytes).toBe(1_048_576);
     expect(sut.auth.oidc).toBeUndefined();
   });
