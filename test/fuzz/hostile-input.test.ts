@@ -220,6 +220,12 @@ afterAll(async () => {
   await receiver?.close();
 }, 60_000);
 
+/**
+ * A safety net, not a measure: 1,000 requests take seconds on a quiet machine and minutes on one
+ * whose two cores are shared with other work. What is asserted is the answers, never the time.
+ */
+const FUZZ_TIMEOUT_MS = 600_000;
+
 describe('the write recorder', () => {
   const createImageset = operation('POST', '/api/v1/imagesets');
   const submitJob = operation('POST', '/api/v1/models/{id}/jobs');
@@ -286,7 +292,7 @@ describe('hostile input', () => {
       }
       expect(bad.slice(0, 3), 'answers that are 5xx, or errors that are not problem+json').toEqual([]);
       expect(stored.slice(0, 3), 'refused requests that stored something').toEqual([]);
-    });
+    }, FUZZ_TIMEOUT_MS);
   }
 });
 
@@ -430,7 +436,7 @@ describe('near-valid input', () => {
         logRun(op, run, { milliseconds: Date.now() - started, discovery, samples: samples.length });
         expect(run.bad.slice(0, 3), 'answers that are 5xx, or errors that are not problem+json').toEqual([]);
         expect(run.stored.slice(0, 3), 'refused requests that stored something').toEqual([]);
-      }, 180_000);
+      }, FUZZ_TIMEOUT_MS);
     }
   }
 });
