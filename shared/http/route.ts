@@ -72,11 +72,19 @@ export interface RouteDefinition<
 
 /** Every route registered in this process, in registration order: the OpenAPI document is built from it. */
 export const registeredRoutes: RouteDefinition[] = [];
+let streamsEnabled = false;
 
-// HTTP streams: the host hands a request over with its body still arriving, so the caller is
-// authenticated, and a body over its limit refused, before it is read. Without them the host reads
-// up to 100 MB of anyone's body before the app sees the request.
-app.setup({ enableHttpStream: true });
+/**
+ * HTTP streams: the host hands a request over with its body still arriving, so the caller is
+ * authenticated, and a body over its limit refused, before it is read. Without them the host reads
+ * up to 100 MB of anyone's body before the app sees the request. Set with the first registration,
+ * not at import: `app.setup` looks for the host, which tools load only before registering.
+ */
+function enableHttpStreams(): void {
+  if (streamsEnabled) return;
+  streamsEnabled = true;
+  app.setup({ enableHttpStream: true });
+}
 
 const JSON_TYPES = ['application/json'];
 
@@ -233,6 +241,7 @@ export function route<P extends Schema, Q extends Schema, B extends Schema, cons
 ): void {
   const erased = definition as unknown as RouteDefinition;
   registeredRoutes.push(erased);
+  enableHttpStreams();
   app.http(definition.name, {
     methods: [definition.method],
     route: definition.path,
