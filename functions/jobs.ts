@@ -35,6 +35,7 @@ route({
   method: 'GET',
   path: 'v1/jobs',
   summary: 'Your jobs, newest first (admins: `all=true` for everyone’s)',
+  description: 'The jobs you submitted. Webhook deliveries, which the platform runs after a job ends, are listed only with `kind=webhook.deliver`.',
   tags,
   access: ['reader', 'labeller'],
   query: z.strictObject({

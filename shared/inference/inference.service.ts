@@ -16,9 +16,28 @@ import { newWebhookSecret } from './webhook.service';
 const MAX_DEADLINE_MS = 7 * 86_400_000;
 
 /**
+ * An ISO 8601 duration in days, hours, minutes and seconds (`PT1H`, `P1DT2H`, `PT0.5S`), in ms, or
+ * undefined. Years and months have no fixed length, so they are not durations a deadline can use.
+ */
+function isoDurationMs(text: string): number | undefined {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (!match || text === 'P' || text.endsWith('T')) return undefined;
+  const [, d, h, m, s] = match;
+  return ((Number(d ?? 0) * 24 + Number(h ?? 0)) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000;
+}
+
+/** `90s`, `5m`, `1h30m`, `2h`, `500ms` in ms, or undefined. */
+function shortDurationMs(text: string): number | undefined {
+  const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const [, h, m, s, ms] = match;
+  return (Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
+}
+
+/**
  * `Cancel-After` (header or `cancelAfter` field): `90s`, `5m`, `1h30m`, `2h`, `500ms`, a bare number
- * of seconds, or an ISO 8601 instant. 400 naming `pointer` for anything else or a deadline that is
- * not in the next 7 days.
+ * of seconds, an ISO 8601 duration (`PT1H`) or an ISO 8601 instant. 400 naming `pointer` for
+ * anything else or a deadline that is not in the next 7 days.
  */
 export function deadlineOf(text: string, pointer: string, now = Date.now()): Date {
   const trimmed = text.trim();
@@ -28,10 +47,11 @@ export function deadlineOf(text: string, pointer: string, now = Date.now()): Dat
   } else if (/^\d+(\.\d+)?$/.test(trimmed)) {
     at = now + Number(trimmed) * 1000;
   } else {
-    const match = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(trimmed);
-    if (!match || trimmed === '') throw errors.invalidField(pointer, 'must be a duration (90s, 5m, 1h30m) or an ISO 8601 instant');
-    const [, h, m, s, ms] = match;
-    at = now + (Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0)) * 1000 + Number(ms ?? 0);
+    const ms = trimmed.startsWith('P') ? isoDurationMs(trimmed) : shortDurationMs(trimmed);
+    if (ms === undefined) {
+      throw errors.invalidField(pointer, 'must be a duration (90s, 5m, 1h30m, or ISO 8601 such as PT1H) or an ISO 8601 instant');
+    }
+    at = now + ms;
   }
   if (!Number.isFinite(at)) throw errors.invalidField(pointer, 'is not a valid instant');
   if (at <= now) throw errors.invalidField(pointer, 'must be in the future');

@@ -57,6 +57,8 @@ export interface JobFilters {
   owner?: string;
   status?: JobStatus;
   kind?: string;
+  /** Kinds left out (when no `kind` is asked for). */
+  exceptKinds?: readonly string[];
   label?: { name: string; value: string };
 }
 
@@ -79,6 +81,10 @@ export async function listJobs(
     conditions.push('c.kind = @kind');
     parameters.push({ name: '@kind', value: filters.kind });
   }
+  (filters.exceptKinds ?? []).forEach((kind, index) => {
+    conditions.push(`c.kind != @except${index}`);
+    parameters.push({ name: `@except${index}`, value: kind });
+  });
   if (filters.label) {
     // Label names are checked against a fixed pattern by the schema; values are parameters.
     if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidField('/query/label', 'bad label name');

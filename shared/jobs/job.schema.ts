@@ -6,6 +6,8 @@ import { z } from 'zod';
  * fails a job of such a kind instead of retrying it.
  */
 export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'inference.run', 'webhook.deliver', 'connector.run']).meta({ id: 'JobKind' });
+/** Jobs the platform starts after one of the caller's (a webhook delivery): listed only when asked for by kind. */
+export const FOLLOW_UP_JOB_KINDS: readonly JobKind[] = ['webhook.deliver'];
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'canceled']).meta({ id: 'JobStatus' });

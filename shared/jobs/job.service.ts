@@ -7,7 +7,7 @@ import { config } from '../config';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
 import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
-import { type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
+import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 
 export interface SubmitJob {
   kind: JobKind;
@@ -94,7 +94,10 @@ export async function listJobsFor(
   cursor: string | undefined,
 ): Promise<{ items: JobView[]; continuation: string | undefined }> {
   const { all, ...rest } = filters;
-  const scoped: JobFilters = all && isAdmin(principal) ? rest : { ...rest, owner: principal.id };
+  // What the caller submitted, as Replicate lists predictions: the platform's own follow-up jobs
+  // (webhook deliveries) only when asked for by kind.
+  const visible: JobFilters = rest.kind ? rest : { ...rest, exceptKinds: FOLLOW_UP_JOB_KINDS };
+  const scoped: JobFilters = all && isAdmin(principal) ? visible : { ...visible, owner: principal.id };
   const page = await listJobs(scoped, limit, decodeCursor(cursor, filters));
   return { items: page.items.map(toJobView), continuation: page.continuation };
 }

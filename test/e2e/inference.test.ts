@@ -264,6 +264,12 @@ describe('webhooks', () => {
     // The delivery is a job of its own, visible to the owner.
     const delivery = await waitForJob(`${sut.id}.webhook`, alice, 10_000, { mayNotExistYet: true });
     expect(delivery).toMatchObject({ kind: 'webhook.deliver', status: 'succeeded', result: { attempts: 1, status: 204 } });
+    // Listed only when asked for: the caller's list is what they submitted (Replicate lists predictions).
+    const listed = await call<{ items: JobBody[] }>('GET', '/v1/jobs?limit=100', { key: alice });
+    expect(listed.body.items.map((j) => j.id)).toContain(sut.id);
+    expect(listed.body.items.map((j) => j.kind)).not.toContain('webhook.deliver');
+    const deliveries = await call<{ items: JobBody[] }>('GET', '/v1/jobs?kind=webhook.deliver&limit=100', { key: alice });
+    expect(deliveries.body.items.map((j) => j.id)).toContain(`${sut.id}.webhook`);
     // The secret is not shown again.
     const again = await call('GET', `/v1/jobs/${sut.id}`, { key: alice });
     expect(again.text).not.toContain(String(sut.webhookSecret));

@@ -159,11 +159,17 @@ describe('Cancel-After', () => {
     ['1m30s', 90_000],
     ['600', 600_000],
     ['2025-06-01T13:00:00Z', 3_600_000],
+    ['PT1H', 3_600_000],
+    ['PT1H30M', 5_400_000],
+    ['PT90S', 90_000],
+    ['PT0.5S', 500],
+    ['P1D', 86_400_000],
+    ['P1DT2H', 93_600_000],
   ])('reads %s', (text, ms) => {
     expect(deadlineOf(text, '/x', now).getTime() - now).toBe(ms);
   });
 
-  it.each(['soon', '', '-5s', '0', '8d', '2025-05-01T00:00:00Z', '2025-07-01T00:00:00Z', '5 m'])('refuses %s', (text) => {
+  it.each(['soon', '', '-5s', '0', '8d', '2025-05-01T00:00:00Z', '2025-07-01T00:00:00Z', '5 m', 'P', 'PT', 'P1M', 'P1Y', 'P8D', 'PT1H-5M'])('refuses %s', (text) => {
     expect(() => deadlineOf(text, '/headers/cancel-after', now)).toThrow();
   });
 });
