@@ -117,13 +117,13 @@ export class OutboundClient {
     const headers = toHeaders(answer.headers);
     if (call.maxBytes === 0) {
       // Nothing in the body is wanted: close it rather than let the target stream into us.
-      answer.body.destroy();
+      discard(answer.body);
       return { status: answer.statusCode, headers, body: Buffer.alloc(0) };
     }
     try {
       return { status: answer.statusCode, headers, body: await readCapped(answer.body, call.maxBytes, headers) };
     } catch (error) {
-      answer.body.destroy();
+      discard(answer.body);
       throw failure(error);
     }
   }
@@ -131,6 +131,15 @@ export class OutboundClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/**
+ * Closes an answer's body unread. undici's body emits an AbortError when destroyed before its end;
+ * unheard, that would be an uncaught exception that takes the whole host down.
+ */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }
 
 function refused(hostname: string, reason: string): OutboundError {
