@@ -59,7 +59,7 @@ const LATENCY_MS = Number(values.latency);
 // ----------------------------------------------------------------------------------------------
 
 async function runStack(): Promise<void> {
-  const stack = await startStack({ port: 0, seed: true, verbose: false });
+  const stack = await startStack({ port: 0, seed: true, verbose: false, settings: { MODEL_SECRET_BENCH: 'bench-key' } });
   const ready: Ready = { baseUrl: stack.baseUrl ?? '', adminKey: stack.adminKey ?? '' };
   process.send?.(ready);
   process.on('disconnect', () => {
@@ -205,7 +205,7 @@ async function runBenchmark(): Promise<void> {
       name: 'bench remote scorer',
       version: '1',
       status: 'published',
-      runtime: { kind: 'http', url: scorer.url, auth: { kind: 'key', secretSetting: 'JOBS_QUEUE' } },
+      runtime: { kind: 'http', url: scorer.url, auth: { kind: 'key', secretSetting: 'MODEL_SECRET_BENCH' } },
     });
     if (model.status !== 201) throw new Error(`model: ${model.status}`);
     // Warm up: JIT, connection pools, the iris parameters, the container caches.

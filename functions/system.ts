@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import { z } from 'zod';
 import { disposeBlobServiceClient } from '../shared/azure/blob';
+import { disposeOutboundClient } from '../shared/outbound/outbound.client';
 import { disposeCosmosClient } from '../shared/azure/cosmos';
 import { disposeQueueSender } from '../shared/azure/queue';
 import { resetConfig } from '../shared/config';
@@ -116,4 +117,5 @@ app.hook.appTerminate(async () => {
   disposeCosmosClient();
   disposeBlobServiceClient();
   await disposeQueueSender();
+  await disposeOutboundClient();
 });

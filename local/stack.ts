@@ -70,6 +70,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE: process.env.CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE ?? '0 25 4 * * *',
       CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE: process.env.CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE ?? '0 35 4 * * *',
       CONNECTOR_ZENODO_RECORDS_SCHEDULE: process.env.CONNECTOR_ZENODO_RECORDS_SCHEDULE ?? '0 45 4 * * *',
+      // Local receivers, models and replay servers listen on loopback; an explicit value still wins.
+      OUTBOUND_ALLOW_PRIVATE_NETWORKS: process.env.OUTBOUND_ALLOW_PRIVATE_NETWORKS ?? 'true',
       ...options.settings,
     };
     const settings = options.interpose ? await options.interpose(direct) : direct;

@@ -94,6 +94,11 @@ export const settingsSchema = z.object({
   CONNECTOR_RUN_BUDGET: duration.default(240),
   CONNECTOR_REQUEST_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   CONNECTOR_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(5),
+  // Outbound calls (shared/outbound): true lets webhooks, models and connectors reach loopback and
+  // private networks — development only (the local stack sets it unless the environment does).
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: booleanText.default(false),
+  // Entra ID token scopes an `http` model may ask for (empty: no model may use `auth.kind: entra`).
+  MODEL_ENTRA_SCOPES_ALLOWED: commaList,
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -119,6 +124,8 @@ export interface Config {
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
   jobs: { maxDeliveryCount: number; stuckAfterSeconds: number; requeueAfterSeconds: number };
   catalogue: { deletedRetentionSeconds: number };
+  outbound: { allowPrivateNetworks: boolean };
+  models: { entraScopesAllowed: string[] };
 }
 
 export class ConfigError extends Error {
@@ -193,6 +200,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       requeueAfterSeconds: s.JOBS_REQUEUE_AFTER,
     },
     catalogue: { deletedRetentionSeconds: s.CATALOGUE_DELETED_RETENTION },
+    outbound: { allowPrivateNetworks: s.OUTBOUND_ALLOW_PRIVATE_NETWORKS },
+    models: { entraScopesAllowed: s.MODEL_ENTRA_SCOPES_ALLOWED },
   };
 }
 

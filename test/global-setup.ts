@@ -35,6 +35,8 @@ export async function setup(project: TestProject): Promise<void> {
       AUTH_OIDC_ISSUER: jwks.issuer,
       AUTH_OIDC_AUDIENCE: jwks.audience,
       CORS_ALLOWED_ORIGINS: 'https://labeller.example',
+      // The key `http` test models send (test/e2e/inference-support.ts): only MODEL_SECRET_* settings may be.
+      MODEL_SECRET_E2E: 'e2e-model-key',
     },
   });
   project.provide('baseUrl', stack.baseUrl ?? '');

@@ -3,6 +3,8 @@ import { EntryId } from '../catalogue/catalogue.schema';
 import { ModelRuntime } from '../catalogue/types/model.schema';
 import { JobStatus } from '../jobs/job.schema';
 import { ImageId, ImagesetId } from '../labels/ids';
+import { config } from '../config';
+import { refusedUrl } from '../outbound/outbound.policy';
 
 /**
  * Inference jobs: what callers send and get back, what a job document carries, and the shapes a
@@ -13,12 +15,11 @@ export const ModelParams = z.strictObject({ id: EntryId });
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Hosts a webhook must never reach: cloud metadata and link-local addresses. */
-function forbiddenHost(hostname: string): boolean {
-  return /^169\.254\./.test(hostname) || /^\[fe80:/i.test(hostname) || hostname === 'metadata.google.internal' || /^0\./.test(hostname);
-}
-
-/** `https://…`, or `http://` on loopback (development); never link-local or metadata addresses. */
+/**
+ * `https://…`, or `http://` on loopback (development). An IP-literal host the outbound policy
+ * refuses (private, loopback, metadata, … unless OUTBOUND_ALLOW_PRIVATE_NETWORKS) is refused here
+ * already; names are resolved and checked when the webhook is sent (shared/outbound).
+ */
 export const WebhookUrl = z
   .url({ protocol: /^https?$/ })
   .max(2048)
@@ -27,7 +28,8 @@ export const WebhookUrl = z
     if (!URL.canParse(text)) return;
     const url = new URL(text);
     if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not carry credentials' });
-    if (forbiddenHost(url.hostname)) ctx.addIssue({ code: 'custom', message: 'must not point at a link-local or metadata address' });
+    const refusal = refusedUrl(text, { allowPrivateNetworks: config().outbound.allowPrivateNetworks });
+    if (refusal) ctx.addIssue({ code: 'custom', message: `must be a public address: the host ${refusal}` });
     if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
       ctx.addIssue({ code: 'custom', message: 'must be https (plain http only on loopback, for development)' });
     }

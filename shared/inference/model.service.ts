@@ -1,3 +1,4 @@
+import { BlobClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { getEntry, type ModelEntry } from '../catalogue/catalogue.service';
@@ -149,20 +150,31 @@ export async function runModel(snapshot: ModelSnapshot, input: unknown): Promise
 
 const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 
-/** The image's bytes through its read SAS URL, as a remote model would fetch them. */
+/**
+ * The image's bytes through its read SAS URL, as a remote model would fetch them. Through the Blob
+ * SDK, not the outbound client: the URL is minted by the job for the platform's own storage (never
+ * given by a caller), which in Azure may sit behind a private endpoint the outbound policy refuses.
+ * At most MAX_IMAGE_BYTES + 1 bytes are asked for (a range), so a larger blob is never read whole.
+ */
 async function downloadImage(image: ImageInput): Promise<Buffer> {
-  let response: Response;
+  const chunks: Buffer[] = [];
+  let total = 0;
   try {
-    response = await fetch(image.imageUrl, { signal: AbortSignal.timeout(60_000) });
+    const download = await new BlobClient(image.imageUrl).download(0, MAX_IMAGE_BYTES + 1, { abortSignal: AbortSignal.timeout(60_000) });
+    for await (const chunk of download.readableStreamBody ?? []) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      total += bytes.length;
+      chunks.push(bytes);
+    }
   } catch (error) {
-    throw new TransientModelError(`The image could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const status = (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status < 500 && status !== 408 && status !== 429) {
+      throw new PermanentJobError(`The image could not be read (HTTP ${status}).`, 'unsupported-image');
+    }
+    throw new TransientModelError(`The image could not be read${typeof status === 'number' ? ` (HTTP ${status})` : ''}.`, { cause: error });
   }
-  if (response.status >= 500 || response.status === 429) throw new TransientModelError(`Reading the image failed (HTTP ${response.status}).`);
-  if (!response.ok) throw new PermanentJobError(`The image could not be read (HTTP ${response.status}).`, 'unsupported-image');
-  if (Number(response.headers.get('content-length') ?? '0') > MAX_IMAGE_BYTES) {
-    throw new PermanentJobError(`The image is larger than ${MAX_IMAGE_BYTES} bytes.`, 'unsupported-image');
-  }
-  return Buffer.from(await response.arrayBuffer());
+  if (total > MAX_IMAGE_BYTES) throw new PermanentJobError(`The image is larger than ${MAX_IMAGE_BYTES} bytes.`, 'unsupported-image');
+  return Buffer.concat(chunks, total);
 }
 
 /** Runs an image model on one image (in the worker): its predicted boxes, clamped to the image. */

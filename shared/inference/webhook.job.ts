@@ -72,11 +72,17 @@ export async function deliverWebhookJob(context: JobContext): Promise<JobOutcome
   const payload = { type: `job.${target.status}`, timestamp: new Date().toISOString(), data: await presentJob(target) };
   const attempt = await postWebhook(url, secret, `msg_${target.id}`, payload);
   await context.progress(part.attempt, WEBHOOK_MAX_ATTEMPTS);
-  if (attempt.ok) return { kind: 'done', result: { targetJobId, attempts: part.attempt, status: attempt.status } };
-  context.log(`webhook for job ${targetJobId}: attempt ${part.attempt} failed (${attempt.reason})`);
+  if (attempt.delivered) return { kind: 'done', result: { targetJobId, delivered: true, attempts: part.attempt, status: attempt.status } };
+  // What the owner reads: delivered or not, and a status code only from a target the policy allowed.
+  const answered = attempt.status === undefined ? 'no answer' : `HTTP ${attempt.status}`;
+  context.log(`webhook for job ${targetJobId}: attempt ${part.attempt} not delivered (${attempt.refused ? 'refused by the outbound policy' : answered})`);
+  if (attempt.refused) {
+    // The policy will refuse the same target on every attempt: no point in scheduling five more.
+    throw new PermanentJobError('Not delivered: the outbound policy does not allow calls to the webhook URL’s address.', 'webhook-refused');
+  }
   const delay = WEBHOOK_RETRY_DELAYS_S[part.attempt - 1];
   if (delay === undefined) {
-    throw new PermanentJobError(`The receiver did not accept the webhook in ${WEBHOOK_MAX_ATTEMPTS} attempts; the last: ${attempt.reason}.`, 'webhook-failed');
+    throw new PermanentJobError(`Not delivered in ${WEBHOOK_MAX_ATTEMPTS} attempts; the last got ${answered}.`, 'webhook-failed');
   }
   await schedule(context.job, { attempt: part.attempt + 1, waits: 0 }, delay);
   return { kind: 'pending' };

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { OutboundError, outboundClient } from '../outbound/outbound.client';
 
 /**
  * Webhooks in the Standard Webhooks style (standardwebhooks.com): every call carries `webhook-id`
@@ -42,10 +43,16 @@ export function verifyWebhook(secret: string, headers: { id: string; timestamp: 
   });
 }
 
+/**
+ * One attempt as the webhook's owner may see it: delivered or not, and the receiver's status code only
+ * when the target passed the outbound policy — never why a connection failed (that would make the
+ * platform a port scanner of whatever the URL names). `refused`: the policy refuses the target, so
+ * trying again cannot help.
+ */
 export interface WebhookAttempt {
-  ok: boolean;
+  delivered: boolean;
   status?: number;
-  reason: string;
+  refused: boolean;
 }
 
 /** One delivery attempt; never throws (a refused or unreachable receiver is an outcome, retried by schedule). */
@@ -53,8 +60,9 @@ export async function postWebhook(url: string, secret: string, id: string, paylo
   const body = JSON.stringify(payload);
   const timestamp = Math.floor(Date.now() / 1000);
   try {
-    const response = await fetch(url, {
+    const response = await outboundClient().send({
       method: 'POST',
+      url,
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': 'ml-asset-platform-webhooks/1',
@@ -63,12 +71,12 @@ export async function postWebhook(url: string, secret: string, id: string, paylo
         'webhook-signature': signWebhook(secret, id, timestamp, body),
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      // The status is the whole answer: the receiver's body is never read.
+      maxBytes: 0,
     });
-    await response.arrayBuffer().catch(() => undefined);
-    return { ok: response.status >= 200 && response.status < 300, status: response.status, reason: `HTTP ${response.status}` };
+    return { delivered: response.status >= 200 && response.status < 300, status: response.status, refused: false };
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    return { delivered: false, refused: error instanceof OutboundError && error.kind === 'refused' };
   }
 }

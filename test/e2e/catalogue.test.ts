@@ -145,7 +145,7 @@ describe('POST /api/v1/catalogue/{type}', () => {
   });
 
   it('lets only admins point a model at an http runtime (the platform sends credentials there)', async () => {
-    const runtime = { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', header: 'api-key', secretSetting: 'MODEL_KEY' } };
+    const runtime = { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', header: 'api-key', secretSetting: 'MODEL_SECRET_SCORING' } };
     expectProblem(await call('POST', '/v1/catalogue/models', { key: alice, body: { name: 'Remote model', runtime } }), 403);
     const { entry } = await create(adminKey(), { name: 'Remote model', runtime, inputSchema: { type: 'object' } }, 'models');
     expect(entry.runtime).toEqual(runtime);

@@ -146,13 +146,12 @@ export async function startServer(respond: (call: Call, index: number) => Answer
 }
 
 /**
- * The app setting whose value an `http` test model sends as its key: `MODEL_KEY_E2E` when the test
- * stack sets it, otherwise a setting every stack has (the scoring servers here accept any key).
+ * The app setting whose value an `http` test model sends as its key (the global setup sets it; only
+ * `MODEL_SECRET_*` settings may hold a model's key).
  */
 export function keySetting(): { name: string; value: string } {
-  const settings = inject('settings');
-  const name = settings.MODEL_KEY_E2E ? 'MODEL_KEY_E2E' : 'JOBS_QUEUE';
-  return { name, value: settings[name] ?? '' };
+  const name = 'MODEL_SECRET_E2E';
+  return { name, value: inject('settings')[name] ?? '' };
 }
 
 let modelCounter = 0;

@@ -79,15 +79,17 @@ describe('catalogue types', () => {
     expect(datasetType.input.safeParse({ name: 'x', platform: 'openml', platformResourceIdentifier: '61' }).success).toBe(true);
   });
 
-  it('accepts a model runtime of either kind, and refuses a key in place of a setting name', () => {
+  it('accepts a model runtime of either kind, and refuses a key in place of a setting name or a setting not named MODEL_SECRET_*', () => {
     const ok = [
       { kind: 'builtin', name: 'iris-classifier' },
-      { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', secretSetting: 'SCORING_KEY' } },
-      { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'entra', scope: 'https://ml.azure.com/.default' } },
+      { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', secretSetting: 'MODEL_SECRET_SCORING' } },
     ];
     for (const runtime of ok) expect(modelType.input.safeParse({ name: 'm', runtime }).success, JSON.stringify(runtime)).toBe(true);
-    const leaked = { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', secretSetting: 'sk-live 123' } };
-    expect(modelType.input.safeParse({ name: 'm', runtime: leaked }).success).toBe(false);
+    for (const secretSetting of ['sk-live 123', 'COSMOS', 'SCORING_KEY', 'MODEL_SECRET_']) {
+      const runtime = { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', secretSetting } };
+      expect(modelType.input.safeParse({ name: 'm', runtime }).success, secretSetting).toBe(false);
+    }
+    // Entra ID scopes depend on a setting: test/e2e/outbound-policy.test.ts covers them over HTTP.
   });
 
   it('passes the dataset hosting object through without looking inside', () => {

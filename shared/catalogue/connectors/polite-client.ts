@@ -1,7 +1,11 @@
+import { OutboundError, outboundClient } from '../../outbound/outbound.client';
+
 /**
  * The HTTP client every connector fetches through: one request at a time per connector, at least
  * `minIntervalMs` apart (the platforms' fair-use rules), and retries with exponential backoff on
- * 429/5xx and network failures, waiting what `Retry-After` says when the platform says it.
+ * 429/5xx and network failures, waiting what `Retry-After` says when the platform says it. Requests
+ * go through the platform's outbound client (shared/outbound): its address policy, no redirects
+ * followed (a 3xx is returned for the connector to judge), and a cap on the page's bytes.
  */
 
 export interface PoliteClientOptions {
@@ -34,6 +38,8 @@ export class ConnectorFetchError extends Error {
 
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 const USER_AGENT = 'ml-asset-platform-connector/0.1 (+catalogue synchronisation)';
+/** A page of a platform's listing is a few hundred KiB; far more is no page the connector can use. */
+export const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 10.2.3); undefined if absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
@@ -72,28 +78,34 @@ export class PoliteClient {
       let status: number | undefined;
       let wait: number | undefined;
       try {
-        const response = await fetch(url, {
+        const response = await outboundClient().send({
+          method: 'GET',
+          url,
           headers: { Accept: 'application/json', 'User-Agent': USER_AGENT },
-          signal: AbortSignal.timeout(timeoutMs),
-          redirect: 'follow',
+          timeoutMs,
+          // A retryable answer's body is read too (bounded) so its connection can be reused.
+          maxBytes: MAX_PAGE_BYTES,
         });
         status = response.status;
         if (!RETRYABLE.has(status)) {
-          const text = await response.text();
+          const text = response.body.toString('utf8');
           let body: unknown = undefined;
           if (text) {
             try {
               body = JSON.parse(text);
             } catch {
-              if (response.ok) throw new ConnectorFetchError(`${url} answered ${status} with a body that is not JSON`, status);
+              if (status >= 200 && status < 300) throw new ConnectorFetchError(`${url} answered ${status} with a body that is not JSON`, status);
             }
           }
           return { status, headers: response.headers, body };
         }
-        await response.body?.cancel();
         wait = retryAfterMs(response.headers.get('retry-after'));
       } catch (error) {
         if (error instanceof ConnectorFetchError) throw error;
+        // Another try would be refused or as large again: the run stops here.
+        if (error instanceof OutboundError && (error.kind === 'refused' || error.kind === 'too-large')) {
+          throw new ConnectorFetchError(`${url}: ${error.message}`, undefined);
+        }
         // Network failure or timeout: as retryable as a 503.
       }
       if (attempt >= maxRetries) {
