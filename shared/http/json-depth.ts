@@ -30,15 +30,3 @@ export function nestsDeeperThan(text: string, maxDepth: number): boolean {
   }
   return false;
 }
-
-/** How deeply an already-parsed value nests (iterative, so it cannot overflow itself); stops counting past `maxDepth`. */
-export function valueNestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    if (item.value === null || typeof item.value !== 'object') continue;
-    const depth = item.depth + 1;
-    if (depth > maxDepth) return true;
-    for (const inner of Object.values(item.value)) stack.push({ value: inner, depth });
-  }
-  return false;
-}

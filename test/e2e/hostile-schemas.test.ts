@@ -116,6 +116,17 @@ describe('JSON nested deeper than any request of this API needs', () => {
     expect(pointers(expectProblem(response, 400))).toEqual(['/body']);
   });
 
+  it('is refused per row, naming the row, in NDJSON ingest (whose body is not parsed as one JSON document)', async () => {
+    const dataset = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key: contributor, body: { name: `deep rows ${randomUUID()}`, status: 'published' } });
+    expect(dataset.status, dataset.text).toBe(201);
+    const schema = await call('PUT', `/v1/datasets/${dataset.body.id}/schema`, { key: contributor, body: { columns: [{ name: 'site', type: 'string' }] } });
+    expect(schema.status, schema.text).toBe(201);
+    const rows = `{"site":"A"}\n{"site":${'['.repeat(10_000)}${']'.repeat(10_000)}}\n`;
+    const response = await call('POST', `/v1/datasets/${dataset.body.id}/records`, { key: contributor, rawBody: rows, headers: { 'Content-Type': 'application/x-ndjson' } });
+    const problem = expectProblem(response, 400);
+    expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/body/row/2', message: expect.stringMatching(/nested more than/) })]);
+  });
+
   it('still accepts the deepest bodies this API takes: a model’s inputSchema nested 32 levels (its own limit)', async () => {
     let schema: Record<string, unknown> = { type: 'string' };
     for (let i = 0; i < 15; i++) schema = { type: 'object', properties: { a: schema } };
