@@ -73,6 +73,9 @@ export const settingsSchema = z.object({
   AUTH_CLOCK_SKEW: duration.default(60),
   CORS_ALLOWED_ORIGINS: commaList,
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  // Recursive code after JSON.parse (zod, the filter compiler, canonical JSON) overflows the stack
+  // somewhere past a few thousand levels; no request of this API needs more than ~35.
+  HTTP_MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(512).default(64),
   SAS_SIGNER: z.enum(['accountKey', 'userDelegation']).optional(),
   // An hour, renewable while the imageset is open (POST …/upload-token): a leaked token is worth
   // little for long, and after finalize it reaches nothing that is served (finalize.job.ts).
@@ -120,7 +123,7 @@ export interface Config {
     clockSkewSeconds: number;
   };
   cors: { allowedOrigins: string[] };
-  http: { maxBodyBytes: number };
+  http: { maxBodyBytes: number; maxJsonDepth: number };
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
   jobs: { maxDeliveryCount: number; stuckAfterSeconds: number; requeueAfterSeconds: number };
   catalogue: { deletedRetentionSeconds: number };
@@ -192,7 +195,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockSkewSeconds: s.AUTH_CLOCK_SKEW,
     },
     cors: { allowedOrigins: s.CORS_ALLOWED_ORIGINS },
-    http: { maxBodyBytes: s.MAX_BODY_BYTES },
+    http: { maxBodyBytes: s.MAX_BODY_BYTES, maxJsonDepth: s.HTTP_MAX_JSON_DEPTH },
     sas: { uploadTokenTtlSeconds: s.IMAGESET_UPLOAD_TOKEN_TTL, readTokenTtlSeconds: s.IMAGE_READ_TOKEN_TTL },
     jobs: {
       maxDeliveryCount: s.JOBS_MAX_DELIVERY_COUNT,

@@ -32,7 +32,7 @@ async function issuerKeys(jose: Jose, issuer: string, configured: string | undef
 
 /**
  * Verifies a bearer token against the configured issuer's JWKS: signature, `iss`, `aud`,
- * `exp`/`nbf` with the configured clock skew. Returns its claims or throws 401.
+ * `exp` (required) and `nbf` with the configured clock skew. Returns its claims or throws 401.
  */
 export async function verifyBearer(token: string): Promise<JWTPayload> {
   const { oidc, clockSkewSeconds } = config().auth;
@@ -44,6 +44,8 @@ export async function verifyBearer(token: string): Promise<JWTPayload> {
       issuer: oidc.issuer,
       audience: oidc.audience,
       clockTolerance: clockSkewSeconds,
+      // jose checks `exp` only when present; a token without one would be good forever.
+      requiredClaims: ['exp'],
       algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
     });
     return payload;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { errors, type FieldError } from '../errors';
+import { config } from '../config';
+import { nestsDeeperThan } from '../http/json-depth';
 import { normaliseDatetime } from '../query/filter.compiler';
 import { CsvParser, CsvSyntaxError } from './csv';
 import type { Column, IngestResult, RowError } from './dataset.schema';
@@ -97,10 +99,13 @@ async function* csvRows(body: Buffer, columns: readonly Column[]): AsyncGenerato
 
 async function* jsonRows(body: Buffer, format: 'json' | 'ndjson'): AsyncGenerator<RawRow> {
   const splitter = format === 'json' ? new JsonArraySplitter() : new NdjsonSplitter();
+  const { maxJsonDepth } = config().http;
   let row = 0;
   const rowsOf = (elements: JsonElement[]): RawRow[] =>
     elements.map((element) => {
       row += 1;
+      // A row of scalars is 2 levels deep; deeper ones would only overflow the recursive code that reports them.
+      if (nestsDeeperThan(element.text, maxJsonDepth)) return { row, line: element.line, error: `is nested more than ${maxJsonDepth} levels deep` };
       let value: unknown;
       try {
         value = JSON.parse(element.text);

@@ -6,6 +6,7 @@ import { config } from '../config';
 import { errors, type FieldError } from '../errors';
 import { corsHeaders } from './cors';
 import { matchesIfNoneMatch } from './etag';
+import { nestsDeeperThan } from './json-depth';
 import { problemDocument, toAppError } from './problem';
 import type { Reply } from './reply';
 import { compileRoute, matchRoute } from './route-template';
@@ -145,8 +146,13 @@ async function bodyOf(definition: RouteDefinition, request: HttpRequest): Promis
   if (raw.length === 0 && definition.body?.safeParse(undefined).success) return { parsed: undefined, raw };
   if (!type || !accepted.includes(type)) throw errors.unsupportedMediaType(accepted);
   if (definition.rawBody) return { parsed: undefined, raw };
+  const text = raw.toString('utf8');
+  const { maxJsonDepth } = config().http;
+  if (nestsDeeperThan(text, maxJsonDepth)) {
+    throw errors.invalidField('/body', `is nested more than ${maxJsonDepth} levels deep (objects and arrays inside one another)`);
+  }
   try {
-    return { parsed: JSON.parse(raw.toString('utf8')), raw };
+    return { parsed: JSON.parse(text), raw };
   } catch {
     throw errors.invalidField('/body', 'is not valid JSON');
   }

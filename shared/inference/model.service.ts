@@ -1,17 +1,16 @@
 import { BlobClient } from '@azure/storage-blob';
-import { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { getEntry, type ModelEntry } from '../catalogue/catalogue.service';
 import { errors, type FieldError } from '../errors';
 import { PermanentJobError } from '../jobs/job.handler';
-import { sha256, canonicalJson } from './cache.service';
+import { compileJsonSchema, JsonSchemaRefused, type SchemaCheck } from './json-schema';
 import { type ImageInput, ImageOutput, type ModelSnapshot, type Prediction } from './model.schema';
 import { builtinModel, type BuiltinModel } from './runtime/builtin.runtime';
 import { callHttpModel, TransientModelError } from './runtime/http.runtime';
 
 /**
  * Models as inference runs them: resolving a catalogue entry to something runnable, validating an
- * input against the entry's `inputSchema` (JSON Schema, through zod's `fromJSONSchema`), and calling
+ * input against the entry's `inputSchema` (JSON Schema, see json-schema.ts: patterns run on RE2), and calling
  * the runtime — a builtin model or a remote scoring endpoint — checking what it answers against the
  * entry's `outputSchema`.
  */
@@ -22,30 +21,21 @@ export interface RunnableModel {
   accepts: 'json' | 'image' | 'any';
 }
 
-/** Compiled JSON Schemas by digest; a handful of models, so a small bound is plenty. */
-const compiled = new Map<string, z.ZodType>();
-
-function schemaOf(jsonSchema: Record<string, unknown>, what: string): z.ZodType {
-  const key = sha256(canonicalJson(jsonSchema));
-  const hit = compiled.get(key);
-  if (hit) return hit;
-  let schema: z.ZodType;
+/**
+ * The entry's schema as a check; a schema stored before schemas were checked on write (a pattern RE2
+ * cannot run, not JSON Schema at all) is its owner's to fix: ModelSchemaError.
+ */
+function schemaOf(jsonSchema: Record<string, unknown>, what: string): SchemaCheck {
   try {
-    schema = z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+    return compileJsonSchema(jsonSchema);
   } catch (error) {
-    throw new ModelSchemaError(`${what} is not a JSON Schema this platform can apply: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof JsonSchemaRefused) throw new ModelSchemaError(`${what} is not a JSON Schema this platform can apply: ${error.message}`);
+    throw error;
   }
-  if (compiled.size >= 200) compiled.delete(compiled.keys().next().value ?? '');
-  compiled.set(key, schema);
-  return schema;
 }
 
 /** A model entry whose schema cannot be used: its owner must fix the entry (422, not a server fault). */
 export class ModelSchemaError extends Error {}
-
-function pointerOf(base: string, path: readonly PropertyKey[]): string {
-  return [base, ...path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/');
-}
 
 function versionOf(entry: ModelEntry): string {
   return entry.version ?? entry.dateModified;
@@ -83,16 +73,17 @@ export async function resolveModel(modelId: string, principal: Principal): Promi
 /** 400 naming each bad field (`/body/input/sepal_length`) when `input` does not fit the model's inputSchema. */
 export function validateModelInput(model: RunnableModel, input: unknown, pointer = '/body/input'): void {
   if (!model.entry.inputSchema) return;
-  let schema: z.ZodType;
+  let check: SchemaCheck;
   try {
-    schema = schemaOf(model.entry.inputSchema, `The inputSchema of model '${model.entry.id}'`);
+    check = schemaOf(model.entry.inputSchema, `The inputSchema of model '${model.entry.id}'`);
   } catch (error) {
     if (error instanceof ModelSchemaError) throw errors.unprocessable(error.message);
     throw error;
   }
-  const result = schema.safeParse(input);
-  if (result.success) return;
-  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: pointerOf(pointer, issue.path), message: issue.message }));
+  const issues = check(input);
+  if (issues.length === 0) return;
+  // Ajv's instancePath is already a JSON pointer into the input.
+  const fieldErrors: FieldError[] = issues.map((issue) => ({ pointer: `${pointer}${issue.pointer}`, message: issue.message }));
   throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
 }
 
@@ -123,18 +114,17 @@ export function assertTakesInput(model: RunnableModel): void {
 
 function checkOutput(snapshot: ModelSnapshot, output: unknown): unknown {
   if (!snapshot.outputSchema) return output;
-  let schema: z.ZodType;
+  let check: SchemaCheck;
   try {
-    schema = schemaOf(snapshot.outputSchema, `The outputSchema of model '${snapshot.id}'`);
+    check = schemaOf(snapshot.outputSchema, `The outputSchema of model '${snapshot.id}'`);
   } catch (error) {
     if (error instanceof ModelSchemaError) throw new PermanentJobError(error.message, 'model-misconfigured');
     throw error;
   }
-  const result = schema.safeParse(output);
-  if (result.success) return output;
-  const first = result.error.issues[0];
+  const [first] = check(output);
+  if (!first) return output;
   throw new PermanentJobError(
-    `The model's answer does not match its outputSchema: ${first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'not valid'}`,
+    `The model's answer does not match its outputSchema: ${first.pointer || '(root)'}: ${first.message}`,
     'model-output',
   );
 }

@@ -1,4 +1,4 @@
-import { generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair, importJWK, SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles, signToken } from '../support/api';
 
@@ -132,6 +132,19 @@ describe('bearer JWT authentication', () => {
   it('refuses an expired token', async () => {
     const token = await signToken({ roles: ['admin'] }, { expiresIn: Math.floor(Date.now() / 1000) - 600 });
     expect(String(expectProblem(await call('GET', '/v1/api-keys', { token }), 401).detail)).toContain('ERR_JWT_EXPIRED');
+  });
+
+  it('refuses a token without an expiry (exp), which would otherwise be good forever', async () => {
+    const { issuer, audience, privateJwk } = inject('jwks');
+    const jwk = JSON.parse(privateJwk) as Record<string, unknown>;
+    const token = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'RS256', kid: String(jwk.kid) })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject('user-1')
+      .setIssuedAt()
+      .sign(await importJWK(jwk, 'RS256'));
+    expect(String(expectProblem(await call('GET', '/v1/api-keys', { token }), 401).detail)).toContain('ERR_JWT_CLAIM_VALIDATION_FAILED');
   });
 
   it('refuses a token for another audience', async () => {

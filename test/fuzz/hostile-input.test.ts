@@ -13,7 +13,7 @@ import { createWriteRecorder, describeWrite, type StoredWrite } from './write-re
 
 /**
  * Hostile input against every operation in the OpenAPI document: random and malformed bodies,
- * wrong types, huge strings and arrays, deep nesting, bad JSON, wrong content types, path and query
+ * wrong types, huge strings and arrays, deep nesting, catastrophic regex patterns, bad JSON, wrong content types, path and query
  * injection attempts. The properties: never a 5xx, every error is problem+json, and nothing is
  * stored by a refused (4xx) request — no Cosmos DB or Blob storage write lands, no job message is sent.
  *
@@ -212,7 +212,24 @@ beforeAll(async () => {
   baseUrl = stack.baseUrl ?? '';
   adminKey = stack.adminKey ?? '';
   recorder.watchQueue(baseUrl, stack.settings.JOBS_QUEUE ?? 'jobs');
+  await catastrophicModel();
 }, 120_000);
+
+/**
+ * A model whose input and output schemas hold a pattern that backtracks exponentially on V8's engine,
+ * granted to the fuzzer: near-valid job submissions meet it with inputs that set it off (INJECTIONS).
+ */
+async function catastrophicModel(): Promise<void> {
+  const headers = { 'X-API-Key': adminKey, 'Content-Type': 'application/json' };
+  const everyString = { pattern: '^(a+)+$', additionalProperties: { pattern: '^(a+)+$' }, items: { pattern: '^(a+)+$' } };
+  const body = { name: 'Fuzz: catastrophic patterns', status: 'published', runtime: { kind: 'builtin', name: 'iris-classifier' }, inputSchema: everyString, outputSchema: everyString };
+  const created = await fetch(`${baseUrl}/api/v1/catalogue/models`, { method: 'POST', headers, body: JSON.stringify(body) });
+  if (created.status !== 201) throw new Error(`the catastrophic model was not created: ${created.status} ${await created.text()}`);
+  const { id } = (await created.json()) as { id: string };
+  const principal = encodeURIComponent(`apikey:${adminKey.split('.')[0] ?? ''}`);
+  const granted = await fetch(`${baseUrl}/api/v1/models/${id}/grants/${principal}`, { method: 'PUT', headers, body: JSON.stringify({ dailyLimit: 100_000, monthlyLimit: 1_000_000 }) });
+  if (!granted.ok) throw new Error(`the catastrophic model was not granted: ${granted.status} ${await granted.text()}`);
+}
 
 afterAll(async () => {
   await stack?.stop();

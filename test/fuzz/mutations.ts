@@ -7,11 +7,27 @@ import { branchOf, type Json, type JsonSchema } from './json-schema';
  * makes one bad element among good ones — where a bulk write that is not all-or-nothing would store
  * the good ones and refuse the request.
  */
-export const MUTATIONS = ['wrong type', 'out of range', 'too long', 'required removed', 'unknown property', 'injection'] as const;
+export const MUTATIONS = ['wrong type', 'out of range', 'too long', 'required removed', 'unknown property', 'injection', 'deep nesting', 'hostile pattern'] as const;
 export type Mutation = (typeof MUTATIONS)[number];
 export type Kind = 'valid' | Mutation;
 
 type Step = string | number;
+
+/** Deeper than any request of the app needs and than its recursive code survives: refused at parse (400), never a stack overflow (500). */
+export const DEEP_LEVELS = 2_000;
+
+/**
+ * JSON Schemas a contributor may write into a model (`inputSchema`, `outputSchema`): patterns that
+ * backtrack exponentially on V8's engine (and the inputs that set them off are among the injections),
+ * and patterns a linear-time engine cannot run at all (a backreference, lookarounds).
+ */
+export const HOSTILE_SCHEMAS: readonly Json[] = [
+  { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } },
+  { pattern: '^(a|aa)+$', additionalProperties: { pattern: '(a*)*b' }, items: { pattern: '^(\\w+\\s?)*$' } },
+  { type: 'object', patternProperties: { '^(a+)+$': { type: 'string' } } },
+  { type: 'string', pattern: '^(a)\\1$' },
+  { type: 'object', patternProperties: { '(?<=x)y': {} }, properties: { s: { pattern: '^(?!a)' } } },
+];
 
 interface Place {
   path: Step[];
@@ -21,6 +37,8 @@ interface Place {
   /** A member its object must have: the schema says so, or there is no schema to say otherwise. */
   required: boolean;
   inElement: boolean;
+  /** The value is itself a JSON Schema (a model's `inputSchema`): where a hostile pattern goes. */
+  jsonSchema: boolean;
 }
 
 export interface Mutated<T> {
@@ -35,7 +53,8 @@ const isObject = (value: Json): value is { [key: string]: Json } => typeof value
 
 function placesIn(value: Json, schema: JsonSchema | undefined, schemas: Record<string, JsonSchema>, path: Step[], inElement: boolean, required: boolean): Place[] {
   const branch = schema ? branchOf(schema, value, schemas) : undefined;
-  const here: Place = { path, value, schema: branch, required, inElement };
+  const jsonSchema = schema?.$ref?.endsWith('/JsonSchemaObject') ?? false;
+  const here: Place = { path, value, schema: branch, required, inElement, jsonSchema };
   if (Array.isArray(value)) {
     return [here, ...value.flatMap((item, index) => placesIn(item, branch?.items, schemas, [...path, index], true, false))];
   }
@@ -85,7 +104,18 @@ function applies(mutation: Mutation, place: Place): boolean {
       return !root && place.required && !Array.isArray(place.value) && typeof place.path.at(-1) === 'string';
     case 'unknown property':
       return isObject(place.value) && isClosed(place.schema);
+    case 'deep nesting':
+      return !root && typeof place.value === 'object' && place.value !== null;
+    case 'hostile pattern':
+      return place.jsonSchema;
   }
+}
+
+/** `[[[…]]]` or `{"a":{"a":…}}`, as the place's own kind of container. */
+function deep(value: Json): Json {
+  let nested: Json = Array.isArray(value) ? [] : {};
+  for (let i = 0; i < DEEP_LEVELS; i++) nested = Array.isArray(value) ? [nested] : { a: nested };
+  return nested;
 }
 
 function wrongType(value: Json): Json {
@@ -134,7 +164,7 @@ function setAt(root: Json, path: Step[], replace: (current: Json) => Json | unde
   return root;
 }
 
-function mutate(mutation: Mutation, place: Place, injection: string): (current: Json) => Json | undefined {
+function mutate(mutation: Mutation, place: Place, injection: string, pick: number): (current: Json) => Json | undefined {
   switch (mutation) {
     case 'wrong type':
       return wrongType;
@@ -148,6 +178,10 @@ function mutate(mutation: Mutation, place: Place, injection: string): (current: 
       return () => undefined;
     case 'unknown property':
       return (current) => (isObject(current) ? { ...current, unexpectedMember: 1 } : current);
+    case 'deep nesting':
+      return deep;
+    case 'hostile pattern':
+      return () => HOSTILE_SCHEMAS[pick % HOSTILE_SCHEMAS.length] ?? null;
   }
 }
 
@@ -170,7 +204,7 @@ export function nearValid<T extends Record<string, Json>>(
       if (chosen === 'valid') return { value, kind: chosen, where: '', inElement: false };
       const candidates = places.filter((place) => applies(chosen, place));
       const place = candidates[pick % candidates.length] as Place;
-      const mutated = setAt(value, place.path, mutate(chosen, place, injection)) as T;
+      const mutated = setAt(value, place.path, mutate(chosen, place, injection, Math.floor(pick / candidates.length))) as T;
       return { value: mutated, kind: chosen, where: `/${place.path.join('/')}`, inElement: place.inElement };
     });
   });

@@ -307,6 +307,13 @@ export class NearValidRequests {
   }
 }
 
+/**
+ * URLs the app must never fetch when a caller names them (webhooks, model endpoints, connectors):
+ * private and link-local addresses and the like. Empty until the outbound-URL checks land; every
+ * entry becomes an injection below.
+ */
+export const HOSTILE_URLS: readonly string[] = [];
+
 /** Strings a field may hold and a careless handler may pass on: to a query, a path, a template, a log. */
 export const INJECTIONS = [
   "' OR 1=1 --",
@@ -327,4 +334,7 @@ export const INJECTIONS = [
   'null',
   '[]',
   '{}',
+  // Sets off the backtracking patterns of HOSTILE_SCHEMAS (mutations.ts): seconds on V8's engine, microseconds on RE2.
+  `${'a'.repeat(31)}!`,
+  ...HOSTILE_URLS,
 ];

@@ -36,7 +36,9 @@ describe('the deployed bundle (package.json main)', () => {
   it('requires nothing of ours: only Node built-ins and the dependencies it leaves in node_modules', () => {
     const source = readFileSync(bundle ?? '', 'utf8');
     const required = new Set([...source.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1] ?? ''));
-    const outside = [...required].filter((name) => !name.startsWith('node:') && !(name in pkg.dependencies) && name !== '@azure/functions-core');
+    // `ajv/dist/2020` is the ajv package: a subpath of a dependency is that dependency.
+    const packageOf = (name: string) => name.split('/').slice(0, name.startsWith('@') ? 2 : 1).join('/');
+    const outside = [...required].filter((name) => !name.startsWith('node:') && !(packageOf(name) in pkg.dependencies) && name !== '@azure/functions-core');
     expect(outside).toEqual([]);
     expect(required.has('zod')).toBe(false);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { config } from '../../config';
+import { jsonSchemaIssues } from '../../inference/json-schema';
 import { defineCatalogueType, EntryRef, freeformObject, httpUrl, list, shortText } from '../catalogue.schema';
 
 const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not an app setting name');
@@ -33,8 +34,19 @@ export const ModelRuntime = z
   .meta({ id: 'CatalogueModelRuntime' });
 export type ModelRuntime = z.infer<typeof ModelRuntime>;
 
-/** A JSON Schema document (its inside is not validated here). */
-export const JsonSchemaObject = freeformObject().meta({ id: 'JsonSchemaObject' });
+const unescapePointerPart = (part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~');
+
+/**
+ * A JSON Schema document the platform can apply: valid against its meta-schema, and every pattern
+ * runnable on RE2 (refused here, naming it, rather than when someone's job first meets it).
+ */
+export const JsonSchemaObject = freeformObject()
+  .superRefine((schema, ctx) => {
+    for (const issue of jsonSchemaIssues(schema)) {
+      ctx.addIssue({ code: 'custom', path: issue.pointer.split('/').slice(1).map(unescapePointerPart), message: issue.message });
+    }
+  })
+  .meta({ id: 'JsonSchemaObject' });
 
 export const modelType = defineCatalogueType({
   name: 'models',
