@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
 import { queryRecordPage } from '../shared/datasets/records.repository';
 import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem, recordStats } from '../shared/datasets/records.service';
