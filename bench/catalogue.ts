@@ -14,7 +14,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import { CosmosClient } from '@azure/cosmos';
 // Compiled to dist/bench/, these are dist/local/stack.js (as the tests' global setup uses) and the catalogue service.
-import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import { startStack } from '../local/stack';
 import { runBenchmarkOrStack } from './entry';
 

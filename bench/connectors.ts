@@ -15,7 +15,7 @@
  *   npm run bench:connectors -- --records 10000 --concurrency 8
  */
 import { parseArgs } from 'node:util';
-import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import { connectorInstance, entryIdFor, syncConnector } from '../shared/catalogue/connectors/connector.service';
 import type { RunReport } from '../shared/catalogue/connectors/connector.schema';
 import { openmlDatasets } from '../shared/catalogue/connectors/openml.connector';

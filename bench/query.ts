@@ -1,9 +1,10 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
 import { queryRecordPage } from '../shared/datasets/records.repository';
-import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem, recordStats } from '../shared/datasets/records.service';
+import { recordStats } from '../shared/datasets/records.query';
+import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem } from '../shared/datasets/records.service';
 import { statsInMemory } from '../shared/datasets/records.stats';
 import { compileFilter } from '../shared/query/filter.compiler';
 import type { Filter } from '../shared/query/filter.schema';

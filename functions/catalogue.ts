@@ -19,14 +19,15 @@ import {
   countEntriesOf,
   createEntry,
   deleteEntry,
+  exportEntry,
   getEntryByPlatformId,
+  getVersionedEntry,
   listEntries,
-  negotiate,
   patchEntry,
-  purgeDeletedEntries,
-  readRepresentation,
   replaceEntryFields,
 } from '../shared/catalogue/catalogue.service';
+import { purgeDeletedEntries } from '../shared/catalogue/catalogue.system';
+import { negotiate, type Representation } from '../shared/catalogue/catalogue.representation';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
 import { ifMatch } from '../shared/http/etag';
 import { pageOf, pageReply } from '../shared/http/pagination';
@@ -49,6 +50,22 @@ function caching(principal: Principal | undefined): Record<string, string> {
 
 const origin = (url: string) => new URL(url).origin;
 const location = (type: string, id: string) => `/api/v1/catalogue/${type}/${encodeURIComponent(id)}`;
+
+/** GET of one entry in the representation the client negotiated. */
+async function readRepresentation(
+  type: string,
+  id: string,
+  principal: Principal | undefined,
+  representation: Representation,
+  baseUrl: string,
+): Promise<{ body: unknown; contentType: string; etag: string }> {
+  if (representation.kind === 'json') {
+    const { entry, etag } = await getVersionedEntry(type, id, principal);
+    return { body: entry, contentType: 'application/json; charset=utf-8', etag };
+  }
+  const { document, etag } = await exportEntry(type, id, representation.profile, principal, baseUrl);
+  return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
+}
 
 route({
   name: 'listCatalogueEntries',

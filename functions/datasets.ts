@@ -15,15 +15,10 @@ import {
   StatsResult,
 } from '../shared/datasets/dataset.schema';
 import { formatOf } from '../shared/datasets/ingest';
-import {
-  browseRecords,
-  deleteRecords,
-  getSchema,
-  ingestRecords,
-  putSchema,
-  queryRecords,
-  recordStats,
-} from '../shared/datasets/records.service';
+import { browseRecords } from '../shared/datasets/records.browse';
+import { queryRecords, recordStats } from '../shared/datasets/records.query';
+import { browseFormat, MEDIA, renderRows } from '../shared/datasets/records.render';
+import { deleteRecords, getSchema, ingestRecords, putSchema } from '../shared/datasets/records.service';
 import { created, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 
@@ -139,9 +134,20 @@ route({
     200: { description: 'A page of rows (JSON), or rows as CSV or NDJSON (`Accept` or `_format`).', schema: BrowsePage },
   },
   handle: async ({ params, query, principal, request }) => {
-    const result = await browseRecords(params.id, query, request.headers.get('accept'), request.url, principal);
-    const headers: Record<string, string> = { 'Content-Type': result.contentType, Vary: 'Accept' };
-    if (result.next) headers.Link = `<${result.next}>; rel="next"`;
-    return { status: 200, body: result.body, headers };
+    const page = await browseRecords(params.id, query, principal, () => browseFormat(request.headers.get('accept'), query._format));
+    const next = page.nextCursor === null ? null : nextPageUrl(request.url, page.nextCursor);
+    const headers: Record<string, string> = { 'Content-Type': `${MEDIA[page.format]}; charset=utf-8`, Vary: 'Accept' };
+    if (next) headers.Link = `<${next}>; rel="next"`;
+    if (page.format !== 'json') return { status: 200, body: renderRows(page.format, page.select, page.items), headers };
+    const { items, nextCursor, count, facets } = page;
+    const body = { items, nextCursor, next, ...(count === undefined ? {} : { count }), ...(facets === undefined ? {} : { facets }) };
+    return { status: 200, body, headers };
   },
 });
+
+/** The request's URL (path and query) with `_next` set: the next page, for `next` and `Link`. */
+function nextPageUrl(requestUrl: string, cursor: string): string {
+  const link = new URL(requestUrl);
+  link.searchParams.set('_next', cursor);
+  return `${link.pathname}${link.search}`;
+}

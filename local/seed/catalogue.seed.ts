@@ -1,4 +1,4 @@
-import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.system';
 import type { Seeder } from '../seed';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.system';
 import { type BuiltinModel, builtinModels } from '../../shared/inference/runtime/builtin.runtime';
 import type { Seeder } from '../seed';
 

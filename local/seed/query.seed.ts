@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.service';
+import { upsertEntryAsSystem } from '../../shared/catalogue/catalogue.system';
 import type { DatasetSchemaInput } from '../../shared/datasets/dataset.schema';
 import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem } from '../../shared/datasets/records.service';
 import type { Seeder } from '../seed';

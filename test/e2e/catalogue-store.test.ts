@@ -5,7 +5,7 @@ import { CosmosClient, type Container } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { catalogueSeeder } from '../../local/seed/catalogue.seed';
 import { disposeCosmosClient } from '../../shared/azure/cosmos';
-import { patchEntryAsSystem, upsertEntryAsSystem } from '../../shared/catalogue/catalogue.service';
+import { patchEntryAsSystem, upsertEntryAsSystem } from '../../shared/catalogue/catalogue.system';
 import { resetConfig } from '../../shared/config';
 import { adminKey, baseUrl, call, keyWithRoles } from '../support/api';
 

@@ -1,6 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ListQuery } from '../../shared/catalogue/catalogue.schema';
-import { applyMergePatch, type CatalogueEntry, type ModelEntry, negotiate, representationEtag } from '../../shared/catalogue/catalogue.service';
+import { representationEtag } from '../../shared/catalogue/catalogue.access';
+import { negotiate } from '../../shared/catalogue/catalogue.representation';
+import { applyMergePatch } from '../../shared/catalogue/catalogue.rules';
+import type { CatalogueEntry, ModelEntry } from '../../shared/catalogue/catalogue.service';
 import { catalogueType, catalogueTypes } from '../../shared/catalogue/catalogue.types';
 import { datasetType } from '../../shared/catalogue/types/dataset.schema';
 import { modelType } from '../../shared/catalogue/types/model.schema';

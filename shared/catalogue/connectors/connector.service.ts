@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { cosmosStatus } from '../../azure/cosmos';
 import { config, type Settings } from '../../config';
 import { AppError, errors } from '../../errors';
-import { deleteEntryAsSystem, upsertEntryAsSystem } from '../catalogue.service';
+import { deleteEntryAsSystem, upsertEntryAsSystem } from '../catalogue.system';
 import { type ConnectorEntryType, type ConnectorSource, UnexpectedAnswerError } from './connector.source';
 import { createState, deleteSeenPage, readSeenPage, readState, replaceState, type StoredState, writeSeenPage } from './connector.repository';
 import {

@@ -1,0 +1,113 @@
+import type { z } from 'zod';
+import type { Principal } from '../auth/auth.schema';
+import { isAdmin } from '../auth/auth.service';
+import { AppError, errors, type FieldError } from '../errors';
+import { type Definition, type Fields, INTERNAL_FIELDS } from './catalogue.access';
+import type { StoredEntry } from './catalogue.repository';
+import { SERVER_FIELDS } from './catalogue.schema';
+
+// What every write, the caller's or the platform's, is checked against and how it builds the stored document.
+
+function pointer(location: string, path: readonly PropertyKey[]): string {
+  return `/${[location, ...path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/')}`;
+}
+
+/** Validates with zod and reports like the route wrapper does: 400 with a JSON pointer per problem. */
+export function parseInput(definition: Definition, value: unknown, location = 'body'): Fields {
+  const result = (definition.input as z.ZodType).safeParse(value);
+  if (result.success) return result.data as Fields;
+  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: pointer(location, issue.path), message: issue.message }));
+  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+}
+
+/** Stable JSON (keys sorted) for comparing contents. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Fields)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const sameValue = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+
+/** The written fields without the echoed entry record. */
+export function contentOf(fields: Fields): Fields {
+  const content: Fields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (!(SERVER_FIELDS as readonly string[]).includes(key) && !INTERNAL_FIELDS.has(key) && value !== undefined) content[key] = value;
+  }
+  return content;
+}
+
+/** A body may echo the entry record and system fields (GET → PUT), but not change them. */
+export function assertEchoesUnchanged(definition: Definition, input: Fields, current: StoredEntry | undefined): void {
+  const fieldErrors: FieldError[] = [];
+  for (const field of [...SERVER_FIELDS, ...definition.systemFields]) {
+    if (input[field] === undefined) continue;
+    if (field === 'type') continue; // validated against the path already
+    const stored = current ? (current as Fields)[field] : undefined;
+    if (!current || !sameValue(input[field], stored)) {
+      const message = current ? 'is read-only: it must equal the stored value or be left out' : 'is set by the server; leave it out';
+      fieldErrors.push({ pointer: `/body/${field}`, message });
+    }
+  }
+  if (fieldErrors.length > 0) throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+}
+
+/** Who may set which status, and who may point a model at a remote endpoint. */
+export function assertAllowedChange(input: Fields, current: StoredEntry | undefined, principal: Principal): void {
+  if (isAdmin(principal)) return;
+  if (input.status === 'rejected' && current?.status !== 'rejected') {
+    throw errors.forbidden('Only admins reject entries.');
+  }
+  if (current?.status === 'rejected' && input.status === 'published') {
+    throw errors.forbidden('A rejected entry is published again only by an admin.');
+  }
+  const runtime = input.runtime as { kind?: string } | undefined;
+  const before = current ? (current as Fields).runtime : undefined;
+  // An http runtime makes the platform send a key or an Entra token to its URL: only admins set one.
+  if (runtime?.kind === 'http' && !sameValue(runtime, before)) {
+    throw errors.forbidden('Only admins configure an http runtime: the platform sends credentials to its URL.');
+  }
+}
+
+export interface EntryRecord {
+  id: string;
+  owner: string;
+  dateCreated: string;
+  dateModified: string;
+  status: unknown;
+}
+
+/** The stored document: id and type first, the caller's content, then the entry record. */
+export function buildDoc(type: string, content: Fields, record: EntryRecord): StoredEntry {
+  const { id, status, owner, dateCreated, dateModified } = record;
+  return { id, type, ...content, status, owner, dateCreated, dateModified, docType: 'entry' } as StoredEntry;
+}
+
+/** Runs a read-modify-write; without the caller's If-Match, a concurrent change makes it start again. */
+export async function withRetry<T>(ifMatch: string | undefined, operation: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      const retry = ifMatch === undefined && error instanceof AppError && error.status === 412 && attempt < 3;
+      if (!retry) throw error;
+    }
+  }
+}
+
+/** RFC 7396: objects merge member by member, `null` removes, anything else replaces. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const result: Fields = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Fields) } : {};
+  for (const [key, value] of Object.entries(patch as Fields)) {
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}

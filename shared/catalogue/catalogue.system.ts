@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { cosmosStatus } from '../azure/cosmos';
+import { config } from '../config';
+import { AppError, errors } from '../errors';
+import { definitionOf, type Fields, singularOf, toView } from './catalogue.access';
+import { conflictFor, findByKey, insertWithClaims, platformKey, registeredPlatform, releaseQuietly, replaceWithClaims, storeError, uniqueKeys } from './catalogue.claims';
+import { deleteDocument, deletedBefore, readEntry, replaceEntry, type StoredEntry } from './catalogue.repository';
+import { applyMergePatch, buildDoc, contentOf, parseInput, sameValue, withRetry } from './catalogue.rules';
+import { catalogueTypes } from './catalogue.types';
+
+// Writes on behalf of the platform (seeders, connectors, other areas' system fields): no role checks.
+
+/**
+ * Creates or updates an entry on behalf of the platform (seeders, platform connectors): no role
+ * checks. It finds the entry by `platform` + `platformResourceIdentifier`, else by `id`; unchanged
+ * content writes nothing. A platform missing from the registry is registered.
+ *
+ * @example const { id, changed } = await upsertEntryAsSystem('datasets', { id: 'seed-iris', name: 'Iris', status: 'published' });
+ */
+export async function upsertEntryAsSystem(type: string, entry: Record<string, unknown>): Promise<{ id: string; changed: boolean }> {
+  try {
+    return await upsertOnce(type, entry);
+  } catch (error) {
+    // Two writers created the same id at once: the loser updates what the winner wrote.
+    if (cosmosStatus(error) === 409) return upsertOnce(type, entry);
+    throw error;
+  }
+}
+
+async function upsertOnce(type: string, entry: Record<string, unknown>): Promise<{ id: string; changed: boolean }> {
+  const definition = definitionOf(type);
+  const input = parseInput(definition, entry, 'entry');
+  const givenId = typeof input.id === 'string' ? input.id : undefined;
+  const byKey =
+    typeof input.platform === 'string' && typeof input.platformResourceIdentifier === 'string'
+      ? await findByKey(type, platformKey(input.platform, input.platformResourceIdentifier))
+      : undefined;
+  if (byKey && givenId && byKey.doc.id !== givenId) {
+    throw conflictFor(platformKey(String(input.platform), String(input.platformResourceIdentifier)), byKey.doc.id);
+  }
+  const byId = byKey ?? (givenId ? await readEntry(type, givenId) : undefined);
+  if (typeof input.platform === 'string' && type !== 'platforms') await registerPlatform(input.platform);
+  const content = contentOf(input);
+  const now = new Date().toISOString();
+  const live = byId && !byId.doc.deletedAt ? byId : undefined;
+  if (!live) {
+    const doc = buildDoc(type, content, {
+      id: givenId ?? randomUUID(),
+      owner: typeof input.owner === 'string' ? input.owner : 'system',
+      dateCreated: now,
+      dateModified: now,
+      status: input.status ?? 'published',
+    });
+    const written = await insertWithClaims(doc, byId);
+    return { id: written.doc.id, changed: true };
+  }
+  for (const field of definition.systemFields) {
+    const kept = (live.doc as Fields)[field];
+    if (content[field] === undefined && kept !== undefined) content[field] = kept;
+  }
+  const next = buildDoc(type, content, {
+    id: live.doc.id,
+    owner: typeof input.owner === 'string' ? input.owner : live.doc.owner,
+    dateCreated: live.doc.dateCreated,
+    dateModified: now,
+    status: input.status ?? live.doc.status,
+  });
+  const comparable = (doc: StoredEntry) => ({ ...contentOf(doc), status: doc.status, owner: doc.owner });
+  if (sameValue(comparable(next), comparable(live.doc))) return { id: live.doc.id, changed: false };
+  await replaceWithClaims(next, live);
+  return { id: live.doc.id, changed: true };
+}
+
+/**
+ * Changes some fields of a live entry on behalf of the platform, with a JSON merge patch and no role
+ * checks: how other areas maintain system fields such as a dataset's `hosting`. 404 if the entry is
+ * absent or deleted; validated like any write.
+ *
+ * @example await patchEntryAsSystem('datasets', datasetId, { hosting: { records: 150, columns: [...] } });
+ */
+export async function patchEntryAsSystem(type: string, id: string, patch: Record<string, unknown>): Promise<{ id: string; changed: boolean }> {
+  const definition = definitionOf(type);
+  return withRetry(undefined, async () => {
+    const current = await readEntry(type, id);
+    if (!current || current.doc.deletedAt) throw errors.notFound(singularOf(type), id);
+    const merged = applyMergePatch(toView(current.doc), patch) as Fields;
+    const input = parseInput(definition, merged, 'patch');
+    const next = buildDoc(type, contentOf(input), {
+      id,
+      owner: current.doc.owner,
+      dateCreated: current.doc.dateCreated,
+      dateModified: new Date().toISOString(),
+      status: input.status ?? current.doc.status,
+    });
+    const comparable = (doc: StoredEntry) => ({ ...contentOf(doc), status: doc.status });
+    if (sameValue(comparable(next), comparable(current.doc))) return { id, changed: false };
+    if (typeof input.platform === 'string' && type !== 'platforms') await registerPlatform(input.platform);
+    await replaceWithClaims(next, current);
+    return { id, changed: true };
+  });
+}
+
+/**
+ * Soft-deletes an entry on behalf of the platform (a connector whose source no longer has the item):
+ * no role checks; `by` is recorded as `deletedBy`. False when it is absent or deleted already.
+ *
+ * @example await deleteEntryAsSystem('datasets', 'openml-datasets-61', 'connector:openml-datasets');
+ */
+export async function deleteEntryAsSystem(type: string, id: string, by: string): Promise<boolean> {
+  definitionOf(type);
+  return withRetry(undefined, async () => {
+    const current = await readEntry(type, id);
+    if (!current || current.doc.deletedAt) return false;
+    try {
+      await replaceEntry({ ...current.doc, deletedAt: new Date().toISOString(), deletedBy: by }, current.etag);
+    } catch (error) {
+      throw storeError(error);
+    }
+    await releaseQuietly(type, uniqueKeys(current.doc), id);
+    return true;
+  });
+}
+
+/** Registers a platform a connector names for the first time; concurrent first uses register it once. */
+async function registerPlatform(name: string): Promise<void> {
+  if (await registeredPlatform(name)) return;
+  try {
+    await upsertEntryAsSystem('platforms', { id: `platform-${name}`, name, status: 'published' });
+  } catch (error) {
+    const conflict = cosmosStatus(error) === 409 || (error instanceof AppError && error.status === 409);
+    if (!conflict || !(await registeredPlatform(name))) throw error;
+  }
+}
+
+/** Deletes entries soft-deleted longer ago than the configured retention; returns how many. */
+export async function purgeDeletedEntries(now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - config().catalogue.deletedRetentionSeconds * 1000).toISOString();
+  let purged = 0;
+  for (const definition of catalogueTypes) {
+    for (;;) {
+      const batch = await deletedBefore(definition.name, cutoff, 100);
+      for (const { doc } of batch) {
+        await releaseQuietly(doc.type, uniqueKeys(doc), doc.id);
+        await deleteDocument(doc.type, doc.id);
+      }
+      purged += batch.length;
+      if (batch.length < 100) break;
+    }
+  }
+  return purged;
+}

@@ -1,0 +1,176 @@
+import type { Principal } from '../auth/auth.schema';
+import { errors, isAppError } from '../errors';
+import { decodeCursor, encodeCursor } from '../http/pagination';
+import { type CompiledFilter, compileFilter } from '../query/filter.compiler';
+import type { Filter } from '../query/filter.schema';
+import { columnNamed, groupCondition, type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';
+import {
+  type Column,
+  MAX_PAGE_ROWS,
+  type Metric,
+  METRICS,
+  type QueryBody,
+  type RecordRow,
+  type RecordsPage,
+  type StatsBody,
+  type StatsGroup,
+  type StatsResult,
+} from './dataset.schema';
+import { columnDefs, mapLimit, readable, schemaOf } from './records.access';
+import { groupValues } from './records.profile';
+import { aggregateRecords, type CellValue, countRecords, queryRecordPage, readProfileDoc, type SchemaDoc } from './records.repository';
+import { aggregateSelect, columnStats, type StatsColumn } from './records.stats';
+
+// POST …/records/query and …/records/stats: the filter language in a body (and the iris_api shape).
+
+/** Aggregate and count queries run this many at a time (one per group or facet value). */
+export const QUERY_CONCURRENCY = 8;
+export const MAX_GROUPS = 1000;
+export const MAX_FACET_VALUES = 100;
+/** The iris_api profile pages with TOP: its cost grows with the page, so it stops here (cursors do not). */
+const MAX_IRIS_OFFSET = 10_000;
+
+/** The iris_api fields as a filter on the label column and per-column bounds, with where each part came from. */
+function irisFilter(body: Pick<QueryBody, 'species' | 'lower' | 'upper'>, schema: SchemaDoc): { filter: Filter | undefined; pointer: (path: readonly (string | number)[]) => string } {
+  const parts: Filter[] = [];
+  const sources: { species?: true; column?: string; lower: boolean; upper: boolean }[] = [];
+  if (body.species !== undefined) {
+    if (!schema.label) throw errors.invalidField('/body/species', 'this dataset has no label column; use `filter`');
+    parts.push({ column: schema.label, in: Array.isArray(body.species) ? body.species : [body.species] });
+    sources.push({ species: true, lower: false, upper: false });
+  }
+  const bounded = [...new Set([...Object.keys(body.lower ?? {}), ...Object.keys(body.upper ?? {})])];
+  for (const column of bounded) {
+    const lower = body.lower?.[column];
+    const upper = body.upper?.[column];
+    parts.push({ column, ...(lower === undefined ? {} : { gte: lower }), ...(upper === undefined ? {} : { lte: upper }) });
+    sources.push({ column, lower: lower !== undefined, upper: upper !== undefined });
+  }
+  return {
+    filter: parts.length > 0 ? { and: parts } : undefined,
+    pointer: (path) => {
+      const source = typeof path[1] === 'number' ? sources[path[1]] : undefined;
+      if (!source) return '/body';
+      if (source.species) return typeof path[3] === 'number' ? `/body/species/${path[3]}` : '/body/species';
+      const side = path[2] === 'lte' || !source.lower ? 'upper' : 'lower';
+      return `/body/${side}/${source.column ?? ''}`;
+    },
+  };
+}
+
+/** The continuation inside a cursor, with a 400 that names the parameter the cursor came in. */
+export function continuationOf(cursor: string | undefined, scope: unknown, pointer: string): string | undefined {
+  try {
+    return decodeCursor(cursor, scope);
+  } catch (error) {
+    if (isAppError(error) && error.status === 400) throw errors.invalidField(pointer, error.errors?.[0]?.message ?? 'is not a cursor this API issued');
+    throw error;
+  }
+}
+
+export async function collectPage(
+  datasetId: string,
+  query: PlannedQuery,
+  limit: number,
+  cursor: string | undefined,
+  cursorPointer: string,
+): Promise<{ items: RecordRow[]; continuation: string | undefined }> {
+  const page = await queryRecordPage(datasetId, query.page, { limit, continuation: continuationOf(cursor, query.scope, cursorPointer) });
+  return { items: page.items.map((doc) => toRow(doc, query.select)), continuation: page.continuation };
+}
+
+/** `POST …/records/query`: a page of rows matching a filter, in the native or the iris_api shape. */
+export async function queryRecords(datasetId: string, body: QueryBody, principal: Principal | undefined): Promise<RecordsPage> {
+  await readable(datasetId, principal);
+  const { doc: schema } = await schemaOf(datasetId);
+  const columns = columnDefs(schema.columns);
+  const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined || body.page !== undefined || body.per_page !== undefined;
+  if (iris) {
+    const { filter: raw, pointer } = irisFilter(body, schema);
+    const compiled = compileFilter(raw, columns, { prefix: PREFIX, pointer });
+    const query = plan(datasetId, schema, compiled, raw, undefined, undefined, (field) => `/body/${field}`);
+    const page = body.page ?? 1;
+    const perPage = body.per_page ?? MAX_PAGE_ROWS;
+    if (page * perPage > MAX_IRIS_OFFSET) {
+      throw errors.invalidField('/body/page', `page × per_page may be at most ${MAX_IRIS_OFFSET}; page through larger results with \`limit\` and \`cursor\``);
+    }
+    // One row past the page tells whether there is a next one.
+    const upTo = { ...query.page, top: page * perPage + 1 };
+    const rows: RecordRow[] = [];
+    let continuation: string | undefined;
+    do {
+      const next = await queryRecordPage(datasetId, upTo, { limit: MAX_PAGE_ROWS, continuation });
+      rows.push(...next.items.map((doc) => toRow(doc, query.select)));
+      continuation = next.continuation;
+    } while (continuation && rows.length <= page * perPage);
+    return {
+      items: rows.slice((page - 1) * perPage, page * perPage),
+      nextCursor: null,
+      page,
+      nextPage: rows.length > page * perPage ? page + 1 : null,
+      ...(body.count ? { count: await countRecords(datasetId, compiled) } : {}),
+    };
+  }
+  const compiled = compileFilter(body.filter, columns, { prefix: PREFIX });
+  const query = plan(datasetId, schema, compiled, body.filter, body.select, body.orderBy, (field) => `/body/${field}`);
+  const [page, count] = await Promise.all([
+    collectPage(datasetId, query, body.limit, body.cursor, '/body/cursor'),
+    body.count ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
+  ]);
+  return {
+    items: page.items,
+    nextCursor: page.continuation ? encodeCursor(page.continuation, query.scope) : null,
+    ...(count === undefined ? {} : { count }),
+  };
+}
+
+/**
+ * `POST …/records/stats`: count, mean, min, max, sum and stddev per numeric column, per group,
+ * each group one aggregate query inside Cosmos DB (the embedded emulator has no GROUP BY).
+ */
+export async function recordStats(datasetId: string, body: StatsBody, principal: Principal | undefined): Promise<StatsResult> {
+  await readable(datasetId, principal);
+  const { doc: schema } = await schemaOf(datasetId);
+  const columns = columnDefs(schema.columns);
+  const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined;
+  let compiled: CompiledFilter;
+  let groupBy: Column | undefined;
+  if (iris) {
+    const { filter, pointer } = irisFilter(body, schema);
+    compiled = compileFilter(filter, columns, { prefix: PREFIX, pointer });
+    if (!schema.label) throw errors.invalidField('/body/species', 'this dataset has no label column to group by; use `filter` and `groupBy`');
+    groupBy = columnNamed(schema, schema.label, '/body/species');
+  } else {
+    compiled = compileFilter(body.filter, columns, { prefix: PREFIX });
+    groupBy = body.groupBy === undefined ? undefined : columnNamed(schema, body.groupBy, '/body/groupBy');
+  }
+  const metrics: Metric[] = body.metrics ? [...new Set(body.metrics)] : [...METRICS];
+  const described = (body.columns ?? schema.columns.filter((c) => c.type === 'number' || c.type === 'integer').map((c) => c.name)).map((name, index) => {
+    const column = columnNamed(schema, name, body.columns ? `/body/columns/${index}` : '/body/columns');
+    if (column.type !== 'number' && column.type !== 'integer') {
+      throw errors.invalidField(`/body/columns/${index}`, `'${name}' holds ${column.type} values; statistics are for number and integer columns`);
+    }
+    return column;
+  });
+  const profile = (await readProfileDoc(datasetId))?.doc;
+  const statsColumns: StatsColumn[] = described.map((column) => ({ name: column.name, shift: profile?.shift[column.name] ?? 0 }));
+  const aggregate = aggregateSelect(PREFIX, statsColumns, metrics);
+
+  let groups: (CellValue | null)[] = [null];
+  if (groupBy) {
+    groups = await groupValues(datasetId, groupBy, iris ? '/body/species' : '/body/groupBy');
+    if (!groupBy.required) groups = [...groups, null];
+    if (groups.length > MAX_GROUPS) throw errors.invalidField('/body/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
+  }
+  const by = groupBy;
+  const results = await mapLimit(groups, QUERY_CONCURRENCY, async (value): Promise<StatsGroup> => {
+    const where = by ? groupCondition(compiled, by, value) : compiled;
+    const row = await aggregateRecords(datasetId, aggregate.select, { where: where.where, parameters: [...where.parameters, ...aggregate.parameters] });
+    const stats: StatsGroup['columns'] = {};
+    statsColumns.forEach((column, i) => {
+      stats[column.name] = columnStats(row, i, column.shift, metrics);
+    });
+    return { value, count: typeof row.n === 'number' ? row.n : 0, columns: stats };
+  });
+  return { groupBy: groupBy?.name ?? null, groups: results.filter((group) => group.count > 0 || !groupBy) };
+}
