@@ -9,21 +9,13 @@ export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 /** The key the Cosmos DB emulator publishes; the embedded server checks no keys at all. */
 export const COSMOS_EMULATOR_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DF2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
 
+/** What Azurite prints once its blob service listens (with `--silent` too). */
+export const AZURITE_LISTENING = /successfully listens on https?:\/\/127\.0\.0\.1:(\d+)/;
+
 export interface Emulator {
   connectionString: string;
   port: number;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
@@ -49,28 +41,37 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** Resolves once `port` on loopback accepts connections; rejects if `child` exits or time runs out. */
-export async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${name} did not start listening on port ${port} within ${timeoutMs} ms`);
+/**
+ * The first match of `pattern` in what `child` prints on stdout, once it prints it; rejects if the
+ * child exits or time runs out. Emulators bind port 0 and announce the port the system gave them:
+ * choosing a free port first and passing it on leaves a window in which any other socket on the
+ * machine (an ephemeral client port included) can take it (seen in CI: EADDRINUSE).
+ */
+export function announcement(child: ChildProcess, pattern: RegExp, name: string, timeoutMs = 30_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with code ${code}`));
+    };
+    child.once('exit', onExit);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = pattern.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      // Keep reading (and dropping) what it prints later, so a full pipe never blocks it.
+      child.stdout?.off('data', onData).on('data', () => undefined);
+      resolve(match);
+    };
+    child.stdout?.on('data', onData);
+  });
 }
 
 /** Azurite's blob service on loopback; in memory, or persisted under `dataDir/azurite`. */
 export async function startAzurite(options: { port?: number; dataDir?: string }): Promise<Emulator> {
-  const port = options.port || (await freePort());
   const main = path.join(__dirname, 'azurite-server.js');
   const storage = options.dataDir
     ? ['--location', ensureDirectory(path.join(options.dataDir, 'azurite'))]
@@ -78,11 +79,11 @@ export async function startAzurite(options: { port?: number; dataDir?: string })
   const child = track(
     spawn(
       process.execPath,
-      [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--silent', '--skipApiVersionCheck', '--disableTelemetry', ...storage],
-      { stdio: ['pipe', 'ignore', 'inherit'] },
+      [main, '--blobHost', '127.0.0.1', '--blobPort', String(options.port ?? 0), '--silent', '--skipApiVersionCheck', '--disableTelemetry', ...storage],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
     ),
   );
-  await waitForPort(port, child, 'Azurite');
+  const port = Number((await announcement(child, AZURITE_LISTENING, 'Azurite'))[1]);
   return {
     port,
     connectionString:
@@ -102,19 +103,8 @@ export async function startCosmos(options: { port?: number; dataDir?: string }):
   const child = track(spawn(process.execPath, [script, String(options.port ?? 0), ...folder], { stdio: ['pipe', 'pipe', 'inherit'] }));
   // Loading a large data folder takes a while (a million documents: about a minute on two cores).
   const timeoutMs = options.dataDir ? 600_000 : 30_000;
-  const [port, documents] = await new Promise<[number, number]>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`the Cosmos DB server did not start within ${timeoutMs / 1000} s`)), timeoutMs);
-    child.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with code ${code}`)));
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /READY (\d+) (\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve([Number(match[1]), Number(match[2])]);
-      }
-    });
-  });
+  const ready = await announcement(child, /READY (\d+) (\d+)/, 'the Cosmos DB server', timeoutMs);
+  const [port, documents] = [Number(ready[1]), Number(ready[2])];
   return {
     port,
     documents,

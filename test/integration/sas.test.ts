@@ -11,7 +11,7 @@ import { blobServiceClient } from '../../shared/azure/blob';
 import { accountKeySigner, resetSasSigner, type SasSigner, sasSigner, userDelegationSigner } from '../../shared/azure/sas';
 import { config } from '../../shared/config';
 import { imagesetContainer, newId } from '../../shared/labels/ids';
-import { AZURITE_ACCOUNT, AZURITE_KEY, freePort, waitForPort } from '../../local/emulators';
+import { AZURITE_ACCOUNT, AZURITE_KEY, AZURITE_LISTENING, announcement } from '../../local/emulators';
 import { pngImage } from '../support/images';
 import { useStackSettings } from '../support/stack-env';
 
@@ -129,14 +129,13 @@ function certificate(): { cert: string; key: string; trusted: boolean } {
 
 async function startOauthAzurite(): Promise<void> {
   const { cert, key, trusted } = certificate();
-  const port = await freePort();
   const main = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
   oauthAzurite = spawn(
     process.execPath,
-    [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--oauth', 'basic', '--cert', cert, '--key', key],
-    { stdio: 'ignore' },
+    [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--oauth', 'basic', '--cert', cert, '--key', key],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  await waitForPort(port, oauthAzurite, 'the OAuth Azurite', 15_000);
+  const port = Number((await announcement(oauthAzurite, AZURITE_LISTENING, 'the OAuth Azurite'))[1]);
   httpsAgent = trusted ? new https.Agent({ ca: readFileSync(cert), keepAlive: true }) : new https.Agent({ rejectUnauthorized: false, keepAlive: true });
   oauthUrl = `https://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   // The SDK opens its own TLS connections: a policy hands it the agent that trusts the test certificate.
