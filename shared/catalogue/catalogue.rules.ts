@@ -89,14 +89,26 @@ export function buildDoc(type: string, content: Fields, record: EntryRecord): St
   return { id, type, ...content, status, owner, dateCreated, dateModified, docType: 'entry' } as StoredEntry;
 }
 
-/** Runs a read-modify-write; without the caller's If-Match, a concurrent change makes it start again. */
+/** How often a write without If-Match starts again after a concurrent change, before it gives up. */
+const MAX_WRITE_ATTEMPTS = 30;
+
+/**
+ * Runs a read-modify-write. With the caller's If-Match, a concurrent change is theirs to see (412).
+ * Without it, the write starts again after a short random pause (writers that collided spread out
+ * instead of colliding again); a 412 would answer a precondition the caller never set, so a write
+ * that keeps losing ends as 409.
+ */
 export async function withRetry<T>(ifMatch: string | undefined, operation: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      const retry = ifMatch === undefined && error instanceof AppError && error.status === 412 && attempt < 3;
-      if (!retry) throw error;
+      const lostRace = error instanceof AppError && error.status === 412;
+      if (!lostRace || ifMatch !== undefined) throw error;
+      if (attempt >= MAX_WRITE_ATTEMPTS) {
+        throw errors.conflict('The entry kept changing under this write; try again.');
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
     }
   }
 }

@@ -291,6 +291,20 @@ describe('PATCH /api/v1/catalogue/{type}/{id}', () => {
     expectProblem(await patch(`/v1/catalogue/datasets/${entry.id}`, alice, { status: 'archived' }), 400);
   });
 
+  it('retries a write without If-Match on a concurrent change: ten writers, three rounds, never a 412', async () => {
+    const { entry } = await create(alice, dataset());
+    const statuses: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, (_, writer) => patch(`/v1/catalogue/datasets/${entry.id}`, alice, { version: `${round}.${writer}` })),
+      );
+      statuses.push(...answers.map((answer) => answer.status));
+    }
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    const final = await call<Entry>('GET', `/v1/catalogue/datasets/${entry.id}`, { key: alice });
+    expect(final.body.version).toMatch(/^2\.\d$/);
+  });
+
   it('answers 412 to a stale If-Match', async () => {
     const { entry, etag } = await create(alice, dataset());
     expect((await patch(`/v1/catalogue/datasets/${entry.id}`, alice, { version: '2' }, { 'If-Match': etag })).status).toBe(200);

@@ -187,8 +187,9 @@ function operation(method: string, path: string): Operation {
 const all = await operations();
 
 /**
- * The platform connectors fetch from the test's receiver, once per page and without retries: an
- * accepted run then ends in milliseconds instead of retrying unreachable platforms for half a minute.
+ * The platform connectors point at the test's receiver, once per page and without retries; with
+ * private networks refused (as in Azure) the outbound client refuses the loopback receiver, so an
+ * accepted run ends in milliseconds instead of retrying unreachable platforms for half a minute.
  */
 function connectorsCallingTheReceiver(url: string): Record<string, string> {
   return {
@@ -197,6 +198,8 @@ function connectorsCallingTheReceiver(url: string): Record<string, string> {
     CONNECTOR_ZENODO_URL: `${url}/zenodo`,
     CONNECTOR_MAX_RETRIES: '0',
     CONNECTOR_REQUEST_INTERVAL_MS: '0',
+    // HOSTILE_URLS name private addresses: the stack must refuse them, never call them.
+    OUTBOUND_ALLOW_PRIVATE_NETWORKS: 'false',
   };
 }
 

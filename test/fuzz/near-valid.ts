@@ -308,11 +308,32 @@ export class NearValidRequests {
 }
 
 /**
- * URLs the app must never fetch when a caller names them (webhooks, model endpoints, connectors):
- * private and link-local addresses and the like. Empty until the outbound-URL checks land; every
- * entry becomes an injection below.
+ * URLs of every private-address form, for fields a caller fills with a URL (a job's `webhookUrl`, an
+ * `http` model's endpoint): the outbound client must refuse each, at submit where it is an IP literal
+ * and at connect time otherwise. The fuzzer's stack runs with OUTBOUND_ALLOW_PRIVATE_NETWORKS=false,
+ * so none of them is ever called; no traffic leaves loopback.
  */
-export const HOSTILE_URLS: readonly string[] = [];
+export const HOSTILE_URLS: readonly string[] = [
+  'http://127.0.0.1:7071/admin/functions/reapStuckJobs',
+  'http://2130706433/',
+  'http://0x7f000001/',
+  'http://127.1/',
+  'http://0.0.0.0/',
+  'http://localhost/',
+  'https://[::1]/',
+  'https://[::ffff:127.0.0.1]/',
+  'https://[::ffff:7f00:1]/',
+  'http://10.0.0.1/',
+  'http://172.16.0.1/',
+  'http://192.168.1.1/',
+  'http://100.64.0.1/',
+  'http://169.254.169.254/latest/meta-data/',
+  'https://168.63.129.16/',
+  'http://[fd00:ec2::254]/',
+  'http://[fe80::1]/',
+  'http://metadata.google.internal./',
+];
+
 
 /** Strings a field may hold and a careless handler may pass on: to a query, a path, a template, a log. */
 export const INJECTIONS = [
