@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTAINERS } from '../../shared/azure/containers';
 import { REQUIRED_AZURE_SETTINGS } from '../../shared/config';
+import { type OrderField, orderByClauses } from '../support/order-by';
 
 /**
  * Checks the compiled ARM template (`bash .ci/bicep.sh` writes it) for the promises the app and
@@ -305,23 +306,43 @@ describe('infra/main.bicep (compiled ARM template)', () => {
       expect(byId.get('cache')?.defaultTtl).toBe("[parameters('resultCacheTtlSeconds')]");
     });
 
-    it('have composite indexes for the catalogue and job list sorts', () => {
-      expect(get(byId.get('catalogue')?.indexingPolicy, 'compositeIndexes')).toEqual([
-        [
-          { path: '/type', order: 'ascending' },
-          { path: '/dateModified', order: 'descending' },
-        ],
-        [
-          { path: '/type', order: 'ascending' },
-          { path: '/name', order: 'ascending' },
-        ],
-      ]);
-      expect(get(byId.get('jobs')?.indexingPolicy, 'compositeIndexes')).toEqual([
-        [
-          { path: '/owner', order: 'ascending' },
-          { path: '/createdAt', order: 'descending' },
-        ],
-      ]);
+    describe('composite indexes match the queries’ ORDER BY clauses (test/support/order-by.ts)', () => {
+      // index-policy.md: an ORDER BY on two or more properties needs a composite index with the same
+      // paths in the same sequence and order (or all reversed); a filter on one property plus ORDER BY
+      // on another does not use one unless the filter property leads the ORDER BY. Any other
+      // composite index only costs RUs on every write.
+      const clauses = orderByClauses(resolve(__dirname, '../..'));
+      const indexes = containers.flatMap((c) => {
+        const composite = get(c.indexingPolicy, 'compositeIndexes');
+        return (Array.isArray(composite) ? composite : []).map((paths) => ({
+          container: String(c.id),
+          fields: (paths as Json[]).map((p) => ({ path: String(get(p, 'path')), order: String(get(p, 'order') ?? 'ascending') })),
+        }));
+      });
+      const serves = (index: { fields: { path: string; order: string }[] }, fields: OrderField[]) => {
+        if (index.fields.length !== fields.length) return false;
+        const same = index.fields.every((f, i) => f.path === fields[i]?.path && f.order === fields[i]?.order);
+        const reversed = index.fields.every((f, i) => f.path === fields[i]?.path && f.order !== fields[i]?.order);
+        return same || reversed;
+      };
+      const multi = clauses.filter((clause) => clause.fields.length > 1);
+
+      it('finds the queries (the scanner is not blind)', () => {
+        expect(clauses.length).toBeGreaterThanOrEqual(8);
+        expect(clauses.some((clause) => clause.text.startsWith('c.createdAt DESC'))).toBe(true);
+      });
+
+      it('give every multi-property ORDER BY its index', () => {
+        const dynamic = multi.filter((clause) => clause.fields.some((f) => f.path === undefined)).map((c) => `${c.file}: ${c.text}`);
+        expect(dynamic, 'a multi-property ORDER BY must name its fields literally').toEqual([]);
+        const missing = multi.filter((clause) => !indexes.some((index) => serves(index, clause.fields))).map((c) => `${c.file}: ${c.text}`);
+        expect(missing).toEqual([]);
+      });
+
+      it('define no composite index that no ORDER BY uses', () => {
+        const unused = indexes.filter((index) => !multi.some((clause) => serves(index, clause.fields)));
+        expect(unused.map((index) => `${index.container}: ${JSON.stringify(index.fields)}`)).toEqual([]);
+      });
     });
   });
 
