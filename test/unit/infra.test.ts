@@ -25,10 +25,17 @@ const CONTROL_PLANE_ROLES: Record<string, string> = {
 };
 
 const DATA_PLANE_ROLES: Record<string, string> = {
+  // The deploying user's role (optional, for running against Azure from a workstation).
   'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
+  // Host storage (AzureWebJobsStorage: leases, keys, timer locks), the Flex package container and the
+  // app's blobs: functions-reference.md, "Connecting to host storage with an identity".
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   'db58b8e5-c6ad-4a2a-8342-4190687cbf4a': 'Storage Blob Delegator',
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
+  // The Service Bus trigger's second role (functions-bindings-service-bus.md, "Grant permission to the
+  // identity"): Manage rights let the scale controller read the queue's message count.
+  '090c5cfd-751d-490a-894a-3ce6f1109419': 'Azure Service Bus Data Owner',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
 };
 
@@ -229,6 +236,18 @@ describe('infra/main.bicep (compiled ARM template)', () => {
         expect(guids.length, `${f.where}: cannot resolve role ${JSON.stringify(roleDefinitionId)}`).toBeGreaterThan(0);
         expect(guids.filter((guid) => !allowed.includes(guid)), `${f.where}: ${JSON.stringify(roleDefinitionId)}`).toEqual([]);
       }
+    });
+
+    it('give the app identity Storage Blob Data Owner (host storage) and the trigger’s roles on the jobs queue only', () => {
+      const appRoles = (scope: string) =>
+        ofType(resources, 'Microsoft.Authorization/roleAssignments')
+          // The app identity's assignments carry principalType ServicePrincipal; the deploying user's do not.
+          .filter((f) => get(f.resource, 'properties', 'principalType') === 'ServicePrincipal')
+          .filter((f) => String(get(f.resource, 'scope')).includes(scope))
+          .flatMap((f) => [...guidsOf(get(f.resource, 'properties', 'roleDefinitionId'), f.template)].map((g) => DATA_PLANE_ROLES[g] ?? g))
+          .sort();
+      expect(appRoles('Microsoft.Storage/storageAccounts')).toEqual(['Storage Blob Data Owner', 'Storage Blob Delegator']);
+      expect(appRoles('queues')).toEqual(['Azure Service Bus Data Owner', 'Azure Service Bus Data Receiver', 'Azure Service Bus Data Sender']);
     });
 
     it('give the app identity every data-plane role it needs', () => {
