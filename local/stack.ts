@@ -89,7 +89,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     }
     if (options.emulatorsOnly) {
-      return { baseUrl: undefined, adminKey: undefined, settings, host: undefined, stop };
+      // For `func start`: the host keeps its locks (timer triggers), keys and host id in blobs, so
+      // AzureWebJobsStorage is the embedded Azurite (account-key string), not UseDevelopmentStorage
+      // (Azurite on 10000); the Functions runtime is named as Core Tools requires.
+      const forCoreTools = { FUNCTIONS_WORKER_RUNTIME: 'node', AzureWebJobsStorage: blob.connectionString, COSMOS_DATABASE: config().cosmos.database, ...settings };
+      return { baseUrl: undefined, adminKey: undefined, settings: forCoreTools, host: undefined, stop };
     }
     // The app as deployed (package.json `main`: the esbuild bundle). It carries its own copies of
     // shared/ (clients, config): the settings reach it through the environment, and it closes its

@@ -34,10 +34,12 @@ async function main(): Promise<void> {
     log: (line) => console.log(`  ${line}`),
   });
   if (values['emulators-only']) {
-    console.log('\nEmulators running. Put these in local.settings.json "Values" for `func start`:');
-    for (const [name, value] of Object.entries(stack.settings)) {
-      if (name !== 'SERVICEBUS') console.log(`  "${name}": "${value}",`);
-    }
+    // The development host's in-process queue does not exist under Core Tools: SERVICEBUS stays as
+    // local.settings.sample.json has it (a Service Bus emulator or namespace).
+    const values = Object.fromEntries(Object.entries(stack.settings).filter(([name]) => name !== 'SERVICEBUS'));
+    console.log('\nEmulators running. Merge this into local.settings.json (the ports change on every start),');
+    console.log('keep SERVICEBUS from local.settings.sample.json, then run `func start` in another terminal:');
+    console.log(JSON.stringify({ Values: values }, null, 2));
   } else {
     console.log(`
 ML asset platform is running.

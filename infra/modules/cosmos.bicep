@@ -51,22 +51,10 @@ type containerSpec = {
 
 var containers containerSpec[] = [
   // Catalogue entries are always read and listed within one asset type (datasets, models, …), so
-  // lists are single-partition. Each type stays far below 20 GB of metadata. The composite indexes
-  // serve the list sorts (newest first, by name): filter on type + ORDER BY from one index.
-  {
-    name: 'catalogue'
-    partitionKey: '/type'
-    indexingPolicy: {
-      indexingMode: 'consistent'
-      automatic: true
-      includedPaths: [{ path: '/*' }]
-      excludedPaths: [{ path: '/"_etag"/?' }]
-      compositeIndexes: [
-        [{ path: '/type', order: 'ascending' }, { path: '/dateModified', order: 'descending' }]
-        [{ path: '/type', order: 'ascending' }, { path: '/name', order: 'ascending' }]
-      ]
-    }
-  }
+  // lists are single-partition. Each type stays far below 20 GB of metadata. Lists sort on one
+  // property (ORDER BY c.<field>), which the range index serves: no composite index (one would only
+  // be used by an ORDER BY naming both of its paths, and would cost RUs on every write).
+  { name: 'catalogue', partitionKey: '/type', indexingPolicy: indexAll }
   // Imagesets are point-read on every image and label call (1 RU by id); the list is small and rare.
   { name: 'imagesets', partitionKey: '/id', indexingPolicy: indexAll }
   // Images are listed and registered per imageset (bulk ≤ 100 ops per partition); one imageset
@@ -79,21 +67,10 @@ var containers containerSpec[] = [
   // Tabular rows: every filter and aggregate runs within one dataset, so queries never fan out.
   // A hosted dataset must stay below 20 GB (about 20 million 1 KB rows).
   { name: 'records', partitionKey: '/datasetId', indexingPolicy: indexAll }
-  // Jobs are point-read by id on every poll (1 RU) and spread writes evenly. "My jobs" is a
-  // cross-partition query served by the (owner, createdAt) composite index.
-  {
-    name: 'jobs'
-    partitionKey: '/id'
-    indexingPolicy: {
-      indexingMode: 'consistent'
-      automatic: true
-      includedPaths: [{ path: '/*' }]
-      excludedPaths: [{ path: '/"_etag"/?' }]
-      compositeIndexes: [
-        [{ path: '/owner', order: 'ascending' }, { path: '/createdAt', order: 'descending' }]
-      ]
-    }
-  }
+  // Jobs are point-read by id on every poll (1 RU) and spread writes evenly. "My jobs" filters on
+  // owner and sorts on createdAt alone, which the range indexes serve (an (owner, createdAt)
+  // composite index is only used when the ORDER BY names owner first).
+  { name: 'jobs', partitionKey: '/id', indexingPolicy: indexAll }
   // API keys, access grants and quota counters: point reads by id on every authenticated request.
   { name: 'principals', partitionKey: '/id', indexingPolicy: indexAll }
   // Inference result cache: point read by the hash of (model, version, input); items expire by TTL.

@@ -15,21 +15,25 @@ param applicationInsightsName string
 
 // Built-in role definition IDs (the same in every tenant).
 var roles = {
-  // Read/write/delete blobs and create/delete containers. Also covers the Functions host
-  // (AzureWebJobsStorage) and the Flex package container: the host needs blob read/write and
-  // container creation, nothing more. Microsoft's samples grant Storage Blob Data Owner for that;
-  // Owner only adds POSIX ACL/ownership management (hierarchical namespace, not enabled here) and
-  // blob tags, none of which this app or the host uses, so Contributor is the least privilege.
+  // Host storage (AzureWebJobsStorage: host id lock, keys, timer-trigger locks and schedules), the Flex
+  // Consumption package container, and the app's own blobs. Microsoft's table for identity-based host
+  // storage (functions-reference.md, "Connecting to host storage with an identity") lists Storage
+  // Blob Data Owner for the host and for timer triggers; queue and table roles only for blob triggers
+  // and Durable Functions, which this app does not use, so none are granted.
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // The deploying user's blob role (below): data only, enough to run the app from a workstation.
   storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
   // Get a user delegation key, to sign SAS tokens with shared keys disabled. Contributor includes
   // this action already; it is assigned explicitly so SAS signing keeps working if Contributor is
   // ever narrowed to individual containers (a user delegation key is an account-level request).
   storageBlobDelegator: 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
-  // Send to / receive from the jobs queue (including jobs/$deadletterqueue). Not Data Owner: that
-  // would add entity management. Trade-off: without Manage rights the scale controller cannot read
-  // the queue's message count and scales on receive activity, which is less precise.
+  // The Service Bus trigger needs Data Receiver and Data Owner (functions-bindings-service-bus.md,
+  // "Grant permission to the identity"): Owner's Manage rights let the scale controller read the
+  // queue's message count for target-based scaling. Sender is the app's own sends (job submission).
+  // All three on the jobs queue only, not the namespace.
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   // Send telemetry to Application Insights, which refuses instrumentation-key ingestion.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
@@ -57,11 +61,11 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 // --- The app's identity -------------------------------------------------------------------------
 // principalType avoids failures while a newly created identity replicates through Entra ID.
 
-resource appBlobDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource appBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storage
-  name: guid(storage.id, appIdentity.id, roles.storageBlobDataContributor)
+  name: guid(storage.id, appIdentity.id, roles.storageBlobDataOwner)
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
     principalId: appIdentity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -93,6 +97,16 @@ resource appQueueReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   name: guid(serviceBus::jobsQueue.id, appIdentity.id, roles.serviceBusDataReceiver)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
+    principalId: appIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appQueueOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: serviceBus::jobsQueue
+  name: guid(serviceBus::jobsQueue.id, appIdentity.id, roles.serviceBusDataOwner)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
     principalId: appIdentity.properties.principalId
     principalType: 'ServicePrincipal'
   }

@@ -1,5 +1,5 @@
 import type { Agent } from 'node:https';
-import type { Container, CosmosClient, Database, ErrorResponse, ItemDefinition, PatchOperation } from '@azure/cosmos';
+import type { Container, CosmosClient, Database, ErrorResponse, ItemDefinition, PatchOperation, SqlQuerySpec } from '@azure/cosmos';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
 import { CONTAINERS, type ContainerName } from './containers';
@@ -94,14 +94,78 @@ export interface Page<T> {
   continuation: string | undefined;
 }
 
+/** The part of the SDK's QueryIterator the paging and aggregate loops use. */
+export interface PageSource<T> {
+  fetchNext(): Promise<{ resources: T[]; continuationToken?: string }>;
+  hasMoreResults(): boolean;
+}
+
 /**
- * One page of a query, with the continuation token capped in size (ARCHITECTURE.md 12).
+ * How many reads one page may take. A cross-partition query with query control reads one partition
+ * range per `fetchNext`, so ranges without a match give empty pages that still carry a continuation;
+ * the bound keeps a sparse filter over many ranges from holding a request open (the caller then
+ * gets an empty page with a cursor to resume from, the only case it does).
+ */
+export const MAX_EMPTY_PAGE_READS = 16;
+
+/** The first page with items, or the end: reads past empty pages that carry a continuation. */
+export async function readNonEmptyPage<T>(iterator: PageSource<T>): Promise<Page<T>> {
+  let response = await iterator.fetchNext();
+  for (let reads = 1; reads < MAX_EMPTY_PAGE_READS; reads += 1) {
+    if (response.resources.length > 0 || !response.continuationToken || !iterator.hasMoreResults()) break;
+    response = await iterator.fetchNext();
+  }
+  return { items: response.resources, continuation: response.continuationToken ?? undefined };
+}
+
+/**
+ * A `SELECT VALUE COUNT(…)`/`SUM(…)` over every page: a query the SDK does not plan may return
+ * partial aggregates page by page (and empty pages before them), so reading only the first page
+ * can undercount. Counts and sums add up.
+ */
+export async function readAggregateTotal(iterator: PageSource<number>): Promise<number> {
+  let total = 0;
+  while (iterator.hasMoreResults()) {
+    for (const value of (await iterator.fetchNext()).resources) total += value;
+  }
+  return total;
+}
+
+/**
+ * The one row of an aggregate query without VALUE (`SELECT COUNT(1) AS n, MIN(…) AS lo0 …`). Such
+ * a query is only valid unplanned, that is within one partition, where Cosmos returns one row
+ * (possibly after empty pages). Several rows would be partial aggregates that cannot be combined
+ * safely (MIN, MAX and per-column counts mix), so that is an error, not a guess.
+ */
+export async function readAggregateRow<T extends object>(iterator: PageSource<T>): Promise<T | undefined> {
+  const rows: T[] = [];
+  while (iterator.hasMoreResults()) rows.push(...(await iterator.fetchNext()).resources);
+  if (rows.length > 1) throw new Error(`aggregate query returned ${rows.length} partial rows; it must run within one partition`);
+  return rows[0];
+}
+
+/**
+ * `SELECT VALUE COUNT(…)` or `SUM(…)` within one partition. The partition key is required: with it
+ * the SDK sends the query to that partition as written instead of planning it.
+ */
+export function aggregateTotal(target: Container, query: SqlQuerySpec, partitionKey: string): Promise<number> {
+  return readAggregateTotal(target.items.query<number>(query, { partitionKey }));
+}
+
+/** An aggregate row (several aggregates, no VALUE) within one partition; see readAggregateRow. */
+export function aggregateRow<T extends object>(target: Container, query: SqlQuerySpec, partitionKey: string): Promise<T | undefined> {
+  return readAggregateRow(target.items.query<T>(query, { partitionKey }));
+}
+
+/**
+ * One page of a query, with the continuation token capped in size (ARCHITECTURE.md 12). Never an
+ * empty page with a cursor while a bounded number of reads finds items (readNonEmptyPage).
  *
  * @example const page = await queryPage(container('jobs'), { query, parameters }, { limit: 20 });
  */
 export async function queryPage<T>(
   target: Container,
-  query: { query: string; parameters: { name: string; value: string | number | boolean | null }[] },
+  query: SqlQuerySpec,
   options: { limit: number; continuation?: string; partitionKey?: string; crossPartition?: boolean },
 ): Promise<Page<T>> {
   const iterator = target.items.query<T>(query, {
@@ -113,8 +177,7 @@ export async function queryPage<T>(
     ...(options.crossPartition ? { enableQueryControl: true } : {}),
   });
   try {
-    const response = await iterator.fetchNext();
-    return { items: response.resources, continuation: response.continuationToken ?? undefined };
+    return await readNonEmptyPage(iterator);
   } catch (error) {
     // A continuation we issued is only refused if it was tampered with or has expired.
     if (options.continuation && cosmosStatus(error) === 400) {

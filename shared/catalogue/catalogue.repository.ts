@@ -1,4 +1,4 @@
-import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { aggregateTotal, container, cosmosStatus, queryPage } from '../azure/cosmos';
 import type { CatalogueEntry } from './catalogue.types';
 
 // The `catalogue` container is partitioned by `/type`: every list, search and count runs within one
@@ -157,10 +157,7 @@ export async function queryEntries(
 
 export async function countEntries(type: string, filters: EntryFilters, visibility: Visibility): Promise<number> {
   const { clause, parameters } = where(type, filters, visibility);
-  const { resources } = await container('catalogue')
-    .items.query<number>({ query: `SELECT VALUE COUNT(1) FROM c WHERE ${clause}`, parameters }, { partitionKey: type })
-    .fetchAll();
-  return resources.reduce((sum, value) => sum + value, 0);
+  return aggregateTotal(container('catalogue'), { query: `SELECT VALUE COUNT(1) FROM c WHERE ${clause}`, parameters }, type);
 }
 
 /** Ids of entries soft-deleted before `cutoff` (ISO), for the purge. */

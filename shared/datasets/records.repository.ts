@@ -1,5 +1,5 @@
 import type { OperationInput } from '@azure/cosmos';
-import { container, cosmosStatus, type Page, queryPage } from '../azure/cosmos';
+import { aggregateRow, aggregateTotal, container, cosmosStatus, type Page, queryPage } from '../azure/cosmos';
 import type { SqlParameter } from '../query/filter.compiler';
 import type { Column } from './dataset.schema';
 
@@ -178,10 +178,7 @@ export interface RecordQuery {
 
 /** `SELECT VALUE COUNT(1)` of the records matching a compiled filter. */
 export async function countRecords(datasetId: string, filter: RecordQuery): Promise<number> {
-  const { resources } = await records()
-    .items.query<number>({ query: `SELECT VALUE COUNT(1) FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, { partitionKey: datasetId })
-    .fetchAll();
-  return resources[0] ?? 0;
+  return aggregateTotal(records(), { query: `SELECT VALUE COUNT(1) FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, datasetId);
 }
 
 export interface RecordPageQuery extends RecordQuery {
@@ -207,8 +204,7 @@ export function queryRecordPage(datasetId: string, query: RecordPageQuery, optio
 
 /** One aggregate row (`SELECT COUNT(1) AS n, SUM(…) AS s0 …`) over the records matching a filter. */
 export async function aggregateRecords(datasetId: string, select: string, filter: RecordQuery): Promise<Record<string, number | undefined>> {
-  const { resources } = await records()
-    .items.query<Record<string, number>>({ query: `SELECT ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, { partitionKey: datasetId })
-    .fetchAll();
-  return resources[0] ?? {};
+  // Several aggregates without VALUE: valid only unplanned, so always within the dataset's partition.
+  const row = await aggregateRow<Record<string, number>>(records(), { query: `SELECT ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, datasetId);
+  return row ?? {};
 }

@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, patchIfExists, replaceIfUnchanged } from '../azure/cosmos';
+import { container, cosmosStatus, patchIfExists, queryPage, replaceIfUnchanged } from '../azure/cosmos';
 import { CampaignRecord } from './campaign.schema';
 
 // Campaigns live in `campaigns` (partition `/id`): every label write reads its campaign by id
@@ -51,10 +51,10 @@ export async function listCampaignRecords(
     conditions.push('c.status = @status');
     parameters.push({ name: '@status', value: filters.status });
   }
-  const iterator = container('campaigns').items.query<CampaignRecord>(
+  const page = await queryPage<CampaignRecord>(
+    container('campaigns'),
     { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
-    { maxItemCount: limit, continuationToken: continuation, continuationTokenLimitInKB: 4, enableQueryControl: true },
+    { limit, continuation, crossPartition: true },
   );
-  const page = await iterator.fetchNext();
-  return { items: page.resources.map((resource) => CampaignRecord.parse(resource)), continuation: page.continuationToken ?? undefined };
+  return { items: page.items.map((resource) => CampaignRecord.parse(resource)), continuation: page.continuation };
 }

@@ -1,4 +1,4 @@
-import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { aggregateTotal, container, cosmosStatus, queryPage } from '../azure/cosmos';
 import { ImageRecord } from './image.schema';
 
 // Images live in `images` (partition `/imagesetId`): listing and registering happen per imageset,
@@ -73,20 +73,19 @@ export async function readImages(imagesetId: string, imageIds: string[]): Promis
 /** Count and total size of an imageset's registered images. */
 export async function imageTotals(imagesetId: string): Promise<{ count: number; bytes: number }> {
   const query = (select: string) =>
-    container('images')
-      .items.query<number>(
-        {
-          query: `SELECT VALUE ${select} FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType`,
-          parameters: [
-            { name: '@imagesetId', value: imagesetId },
-            { name: '@docType', value: 'image' },
-          ],
-        },
-        { partitionKey: imagesetId },
-      )
-      .fetchAll();
+    aggregateTotal(
+      container('images'),
+      {
+        query: `SELECT VALUE ${select} FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType`,
+        parameters: [
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'image' },
+        ],
+      },
+      imagesetId,
+    );
   const [count, bytes] = await Promise.all([query('COUNT(1)'), query('SUM(c.size)')]);
-  return { count: count.resources[0] ?? 0, bytes: bytes.resources[0] ?? 0 };
+  return { count, bytes };
 }
 
 /** Every image of an imageset, page by page (exports). */

@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, patchIfExists, replaceIfUnchanged } from '../azure/cosmos';
+import { container, cosmosStatus, patchIfExists, queryPage, replaceIfUnchanged } from '../azure/cosmos';
 import { shortHash } from './ids';
 import { ImagesetRecord } from './imageset.schema';
 
@@ -102,13 +102,10 @@ export async function listImagesetRecords(
     conditions.push('c.owner = @owner');
     parameters.push({ name: '@owner', value: filters.owner });
   }
-  const iterator = container('imagesets').items.query<ImagesetRecord>(
+  const page = await queryPage<ImagesetRecord>(
+    container('imagesets'),
     { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
-    { maxItemCount: limit, continuationToken: continuation, continuationTokenLimitInKB: 4, enableQueryControl: true },
+    { limit, continuation, crossPartition: true },
   );
-  const page = await iterator.fetchNext();
-  return {
-    items: page.resources.map((resource) => ImagesetRecord.parse(resource)),
-    continuation: page.continuationToken ?? undefined,
-  };
+  return { items: page.items.map((resource) => ImagesetRecord.parse(resource)), continuation: page.continuation };
 }

@@ -1,5 +1,5 @@
 import type { OperationInput } from '@azure/cosmos';
-import { container, cosmosStatus } from '../azure/cosmos';
+import { aggregateTotal, container, cosmosStatus } from '../azure/cosmos';
 import { shortHash } from './ids';
 import { AnnotationRecord, type ModelRef, PredictionRecord } from './label.schema';
 
@@ -99,20 +99,18 @@ export async function upsertAnnotations(records: AnnotationRecord[]): Promise<Ma
 }
 
 export async function countAnnotations(imagesetId: string, campaignId: string): Promise<number> {
-  const { resources } = await container('labels')
-    .items.query<number>(
-      {
-        query: 'SELECT VALUE COUNT(1) FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.campaignId = @campaignId',
-        parameters: [
-          { name: '@imagesetId', value: imagesetId },
-          { name: '@docType', value: 'annotation' },
-          { name: '@campaignId', value: campaignId },
-        ],
-      },
-      { partitionKey: imagesetId },
-    )
-    .fetchAll();
-  return resources[0] ?? 0;
+  return aggregateTotal(
+    container('labels'),
+    {
+      query: 'SELECT VALUE COUNT(1) FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.campaignId = @campaignId',
+      parameters: [
+        { name: '@imagesetId', value: imagesetId },
+        { name: '@docType', value: 'annotation' },
+        { name: '@campaignId', value: campaignId },
+      ],
+    },
+    imagesetId,
+  );
 }
 
 /** Every campaign's annotation of one image. */

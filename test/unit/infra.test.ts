@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTAINERS } from '../../shared/azure/containers';
 import { REQUIRED_AZURE_SETTINGS } from '../../shared/config';
+import { type OrderField, orderByClauses } from '../support/order-by';
 
 /**
  * Checks the compiled ARM template (`bash .ci/bicep.sh` writes it) for the promises the app and
@@ -24,10 +25,17 @@ const CONTROL_PLANE_ROLES: Record<string, string> = {
 };
 
 const DATA_PLANE_ROLES: Record<string, string> = {
+  // The deploying user's role (optional, for running against Azure from a workstation).
   'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
+  // Host storage (AzureWebJobsStorage: leases, keys, timer locks), the Flex package container and the
+  // app's blobs: functions-reference.md, "Connecting to host storage with an identity".
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   'db58b8e5-c6ad-4a2a-8342-4190687cbf4a': 'Storage Blob Delegator',
   '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39': 'Azure Service Bus Data Sender',
   '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0': 'Azure Service Bus Data Receiver',
+  // The Service Bus trigger's second role (functions-bindings-service-bus.md, "Grant permission to the
+  // identity"): Manage rights let the scale controller read the queue's message count.
+  '090c5cfd-751d-490a-894a-3ce6f1109419': 'Azure Service Bus Data Owner',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
 };
 
@@ -230,6 +238,18 @@ describe('infra/main.bicep (compiled ARM template)', () => {
       }
     });
 
+    it('give the app identity Storage Blob Data Owner (host storage) and the trigger’s roles on the jobs queue only', () => {
+      const appRoles = (scope: string) =>
+        ofType(resources, 'Microsoft.Authorization/roleAssignments')
+          // The app identity's assignments carry principalType ServicePrincipal; the deploying user's do not.
+          .filter((f) => get(f.resource, 'properties', 'principalType') === 'ServicePrincipal')
+          .filter((f) => String(get(f.resource, 'scope')).includes(scope))
+          .flatMap((f) => [...guidsOf(get(f.resource, 'properties', 'roleDefinitionId'), f.template)].map((g) => DATA_PLANE_ROLES[g] ?? g))
+          .sort();
+      expect(appRoles('Microsoft.Storage/storageAccounts')).toEqual(['Storage Blob Data Owner', 'Storage Blob Delegator']);
+      expect(appRoles('queues')).toEqual(['Azure Service Bus Data Owner', 'Azure Service Bus Data Receiver', 'Azure Service Bus Data Sender']);
+    });
+
     it('give the app identity every data-plane role it needs', () => {
       const granted = new Set(
         ofType(resources, 'Microsoft.Authorization/roleAssignments').flatMap((f) => [
@@ -305,23 +325,43 @@ describe('infra/main.bicep (compiled ARM template)', () => {
       expect(byId.get('cache')?.defaultTtl).toBe("[parameters('resultCacheTtlSeconds')]");
     });
 
-    it('have composite indexes for the catalogue and job list sorts', () => {
-      expect(get(byId.get('catalogue')?.indexingPolicy, 'compositeIndexes')).toEqual([
-        [
-          { path: '/type', order: 'ascending' },
-          { path: '/dateModified', order: 'descending' },
-        ],
-        [
-          { path: '/type', order: 'ascending' },
-          { path: '/name', order: 'ascending' },
-        ],
-      ]);
-      expect(get(byId.get('jobs')?.indexingPolicy, 'compositeIndexes')).toEqual([
-        [
-          { path: '/owner', order: 'ascending' },
-          { path: '/createdAt', order: 'descending' },
-        ],
-      ]);
+    describe('composite indexes match the queries’ ORDER BY clauses (test/support/order-by.ts)', () => {
+      // index-policy.md: an ORDER BY on two or more properties needs a composite index with the same
+      // paths in the same sequence and order (or all reversed); a filter on one property plus ORDER BY
+      // on another does not use one unless the filter property leads the ORDER BY. Any other
+      // composite index only costs RUs on every write.
+      const clauses = orderByClauses(resolve(__dirname, '../..'));
+      const indexes = containers.flatMap((c) => {
+        const composite = get(c.indexingPolicy, 'compositeIndexes');
+        return (Array.isArray(composite) ? composite : []).map((paths) => ({
+          container: String(c.id),
+          fields: (paths as Json[]).map((p) => ({ path: String(get(p, 'path')), order: String(get(p, 'order') ?? 'ascending') })),
+        }));
+      });
+      const serves = (index: { fields: { path: string; order: string }[] }, fields: OrderField[]) => {
+        if (index.fields.length !== fields.length) return false;
+        const same = index.fields.every((f, i) => f.path === fields[i]?.path && f.order === fields[i]?.order);
+        const reversed = index.fields.every((f, i) => f.path === fields[i]?.path && f.order !== fields[i]?.order);
+        return same || reversed;
+      };
+      const multi = clauses.filter((clause) => clause.fields.length > 1);
+
+      it('finds the queries (the scanner is not blind)', () => {
+        expect(clauses.length).toBeGreaterThanOrEqual(8);
+        expect(clauses.some((clause) => clause.text.startsWith('c.createdAt DESC'))).toBe(true);
+      });
+
+      it('give every multi-property ORDER BY its index', () => {
+        const dynamic = multi.filter((clause) => clause.fields.some((f) => f.path === undefined)).map((c) => `${c.file}: ${c.text}`);
+        expect(dynamic, 'a multi-property ORDER BY must name its fields literally').toEqual([]);
+        const missing = multi.filter((clause) => !indexes.some((index) => serves(index, clause.fields))).map((c) => `${c.file}: ${c.text}`);
+        expect(missing).toEqual([]);
+      });
+
+      it('define no composite index that no ORDER BY uses', () => {
+        const unused = indexes.filter((index) => !multi.some((clause) => serves(index, clause.fields)));
+        expect(unused.map((index) => `${index.container}: ${JSON.stringify(index.fields)}`)).toEqual([]);
+      });
     });
   });
 
