@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
 import { Journal } from './cosmos-journal';
+import { fastPaging } from './cosmos-paging';
 import type { Account } from './cosmos-store';
 import { honourTtl } from './cosmos-ttl';
 
@@ -31,6 +32,9 @@ accountModule.default = class extends LibraryAccount {
   }
 } as typeof LibraryAccount;
 
+// Paging first, TTL around it: expired documents are purged (a write, which makes kept pages stale)
+// before a page can be answered from a kept result.
+fastPaging();
 honourTtl();
 const server = createHttpsServer({ keepAlive: true });
 server.keepAliveTimeout = 0;

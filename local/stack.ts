@@ -4,6 +4,7 @@ import path from 'node:path';
 import { disposeBlobServiceClient } from '../shared/azure/blob';
 import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
 import { config, resetConfig } from '../shared/config';
+import { requeueUnfinishedJobs } from '../shared/jobs/job.worker';
 import { DevelopmentHost, loadApp } from './devhost';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
 import { createLocalAdminKey, seedAll } from './seed';
@@ -101,6 +102,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const functions = loadApp(APP_ROOT);
     host = new DevelopmentHost(functions, { appRoot: APP_ROOT, port: options.port, verbose: options.verbose });
     const baseUrl = await host.start();
+    if (options.dataDir) {
+      // The queue lived in the memory of the process that stopped; the jobs it carried did not.
+      const requeued = await requeueUnfinishedJobs();
+      if (requeued > 0) log(`re-queued ${requeued} job(s) left queued or running at the last stop`);
+    }
     // Seed a data folder once: what the user deleted from the samples stays deleted.
     const seeded = options.dataDir ? path.join(options.dataDir, 'seeded') : undefined;
     if (options.seed && !(seeded && existsSync(seeded))) {

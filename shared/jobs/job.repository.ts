@@ -122,3 +122,30 @@ export async function findJobsOlderThan(
     .fetchAll();
   return resources.map((item) => JobRecord.parse(item));
 }
+
+/**
+ * Every job still `queued` or `running`, with its ETag: what a host whose queue did not survive a
+ * restart (the local stack's in-memory queue) must send again. All of them, in pages, once at start.
+ */
+export async function findUnfinishedJobs(): Promise<StoredJob[]> {
+  const iterator = container('jobs').items.query<JobRecord & { _etag?: string }>(
+    {
+      query: 'SELECT * FROM c WHERE c.docType = @docType AND (c.status = @queued OR c.status = @running)',
+      parameters: [
+        { name: '@docType', value: 'job' },
+        { name: '@queued', value: 'queued' },
+        { name: '@running', value: 'running' },
+      ],
+    },
+    { maxItemCount: 500 },
+  );
+  const found: StoredJob[] = [];
+  while (iterator.hasMoreResults()) {
+    const { resources } = await iterator.fetchNext();
+    for (const resource of resources ?? []) {
+      const job = stored(resource);
+      if (job) found.push(job);
+    }
+  }
+  return found;
+}

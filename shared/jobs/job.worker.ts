@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { blobServiceClient } from '../azure/blob';
-import { type StoredJob, findJobsOlderThan, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
+import { type StoredJob, findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
 import { type JobContext, type JobHandler, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
 import { JobMessage, type JobKind, type JobRecord } from './job.schema';
 import { isTerminal, sendJobMessage } from './job.service';
@@ -277,4 +277,27 @@ export async function reapJobs(policy: ReapPolicy): Promise<Reaped> {
   // After the cancellations: a job whose deadline passed is not worth a message.
   const requeued = await requeueUnsent(requeueAfterSeconds);
   return { failed: stuck.length, canceled: late.length, requeued };
+}
+
+/**
+ * For a host whose queue does not survive a restart (the local stack with `--data`): every job
+ * still `queued` or `running` lost its message with the old process. A running one goes back to
+ * `queued` (ETag-guarded: whoever changed it meanwhile decided its fate) so that the worker starts
+ * it again from its checkpoint — a first delivery for a running job is skipped as a duplicate —
+ * and each gets its message again, with the job id as message id as when it was submitted. Without
+ * this a job running at a crash would hold its imageset until the reaper failed it as stuck.
+ */
+export async function requeueUnfinishedJobs(): Promise<number> {
+  let requeued = 0;
+  for (const found of await findUnfinishedJobs()) {
+    let stored: StoredJob | undefined = found;
+    for (let attempt = 0; stored?.record.status === 'running' && attempt < 5; attempt++) {
+      const queued = await replaceJobIfUnchanged({ ...stored.record, status: 'queued' }, stored.etag);
+      stored = queued ?? (await readJob(stored.record.id));
+    }
+    if (stored?.record.status !== 'queued') continue;
+    await sendJobMessage({ jobId: stored.record.id, kind: stored.record.kind }, stored.record.id);
+    requeued += 1;
+  }
+  return requeued;
 }

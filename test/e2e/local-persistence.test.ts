@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CosmosClient } from '@azure/cosmos';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateImages } from '../support/images';
 
@@ -12,6 +14,9 @@ import { generateImages } from '../support/images';
  * again on the same folder. Every write the API acknowledged must be there, with the same ETags.
  */
 const START = path.resolve(__dirname, '../../dist/local/start.js');
+const COSMOS_SERVER = path.resolve(__dirname, '../../dist/local/cosmos-server.js');
+/** The Cosmos DB emulator's published key (local/emulators.ts); the embedded server checks none. */
+const COSMOS_KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DF2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
 
 interface Started {
   child: ChildProcess;
@@ -168,6 +173,111 @@ describe.each(['SIGKILL', 'SIGINT'] as const)('npm start --data, then %s to the 
       expect(second.output()).toMatch(new RegExp(`Data is kept in ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       await expectEverythingBack(second, written);
       expect(await seededImagesets(second)).toBe(seeded);
+    } finally {
+      await stopGroup(second, 'SIGTERM');
+    }
+  }, 240_000);
+});
+
+/** An imageset with three images uploaded through its SAS token, not finalized. */
+async function uploadedImageset(stack: Started, title: string): Promise<string> {
+  const imageset = await call(stack, 'POST', '/imagesets', stack.adminKey, { title });
+  expect(imageset.status, imageset.text).toBe(201);
+  const id = String(imageset.body.id);
+  const token = await call(stack, 'POST', `/imagesets/${id}/upload-token`, stack.adminKey);
+  expect(token.status, token.text).toBe(200);
+  for (const image of generateImages(3, title)) {
+    const url = new URL(String(token.body.url));
+    url.pathname += `/${image.blobName}`;
+    const put = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: image.bytes });
+    expect(put.status).toBe(201);
+  }
+  return id;
+}
+
+/**
+ * What a crash leaves when it comes while a finalize job runs (or between writing a job and the
+ * worker taking its message): the imageset `finalizing`, its job `running` (or `queued`), and no
+ * message, since the queue was in the dead process's memory. Written with the stack stopped, through
+ * the Cosmos DB server alone on the same folder, so the state is exact rather than a race with the
+ * worker.
+ */
+async function leaveUnfinishedFinalize(dataDir: string, jobs: { imagesetId: string; jobId: string; status: 'running' | 'queued' }[]) {
+  const server = spawn(process.execPath, [COSMOS_SERVER, '0', path.join(dataDir, 'cosmos')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  running.add(server);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = '';
+      server.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const ready = /READY (\d+)/.exec(output);
+        if (ready) resolve(Number(ready[1]));
+      });
+      server.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with ${code}`)));
+    });
+    const client = new CosmosClient({ endpoint: `https://127.0.0.1:${port}/`, key: COSMOS_KEY, agent: new https.Agent({ rejectUnauthorized: false }) });
+    const database = client.database('mlassets');
+    const at = new Date().toISOString();
+    for (const { imagesetId, jobId, status } of jobs) {
+      await database.container('imagesets').item(imagesetId, imagesetId).patch([
+        { op: 'set', path: '/status', value: 'finalizing' },
+        { op: 'set', path: '/finalizeJobId', value: jobId },
+      ]);
+      await database.container('jobs').items.create({
+        id: jobId,
+        docType: 'job',
+        kind: 'imageset.finalize',
+        owner: 'local-admin',
+        status,
+        input: { imagesetId },
+        attempts: status === 'running' ? 1 : 0,
+        createdAt: at,
+        startedAt: status === 'running' ? at : null,
+        heartbeatAt: status === 'running' ? at : null,
+        finishedAt: null,
+        cancelAfter: null,
+        cancelRequested: false,
+        labels: { imagesetId },
+      });
+    }
+    client.dispose();
+  } finally {
+    // Every write was on disk before its response (the journal); the server can simply go.
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+    running.delete(server);
+  }
+}
+
+describe('npm start --data after a crash in the middle of a job', () => {
+  it('starts the jobs found running or queued again instead of leaving them to the reaper', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mlassets-requeue-'));
+    folders.push(dataDir);
+    const first = await start(dataDir);
+    const interrupted = [
+      { imagesetId: await uploadedImageset(first, 'crash while running'), jobId: `crash-running-${Date.now()}`, status: 'running' as const },
+      { imagesetId: await uploadedImageset(first, 'crash while queued'), jobId: `crash-queued-${Date.now()}`, status: 'queued' as const },
+    ];
+    await stopGroup(first, 'SIGKILL');
+    await leaveUnfinishedFinalize(dataDir, interrupted);
+
+    const second = await start(dataDir);
+    try {
+      for (const { imagesetId, jobId } of interrupted) {
+        // The reaper would only fail the running one as stuck after 30 minutes; a requeued job is
+        // a finalize of three images.
+        const deadline = Date.now() + 60_000;
+        let job = await call(second, 'GET', `/jobs/${jobId}`, second.adminKey);
+        while (job.body.status !== 'succeeded' && Date.now() < deadline) {
+          expect(['queued', 'running'], job.text).toContain(job.body.status);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          job = await call(second, 'GET', `/jobs/${jobId}`, second.adminKey);
+        }
+        expect(job.body.status, job.text).toBe('succeeded');
+        const imageset = await call(second, 'GET', `/imagesets/${imagesetId}`, second.adminKey);
+        expect(imageset.body, imageset.text).toMatchObject({ status: 'ready', imageCount: 3 });
+      }
     } finally {
       await stopGroup(second, 'SIGTERM');
     }
