@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { generateImages, pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
+import { untilJobEnds } from '../support/jobs';
 
 interface UploadToken {
   url: string;
@@ -44,14 +45,7 @@ async function upload(token: UploadToken, blobName: string, body: Buffer): Promi
 
 /** Polls GET /api/v1/jobs/{id} until the job ends. */
 async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = await call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key });
-    expect(job.status, job.text).toBe(200);
-    if (['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
-    if (Date.now() > deadline) throw new Error(`job still ${String(job.body.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, inject } from 'vitest';
 import { adminKey, type ApiResponse, baseUrl, call } from '../support/api';
+import { untilJobEnds } from '../support/jobs';
 
 /** Helpers of the inference e2e tests (test/e2e/inference*.test.ts, jobs*.test.ts). */
 
@@ -65,20 +66,9 @@ export async function submitted(modelId: string, key: string, body: unknown, hea
   return response.body;
 }
 
-const TERMINAL = ['succeeded', 'failed', 'canceled'];
-
 /** Polls GET /api/v1/jobs/{id} until the job ends (404s are waited out while the job may still be created). */
 export async function waitForJob(id: string, key: string, timeoutMs = 30_000, options: { mayNotExistYet?: boolean } = {}): Promise<JobBody> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await call<JobBody>('GET', `/v1/jobs/${id}`, { key });
-    if (!(options.mayNotExistYet && job.status === 404)) {
-      expect(job.status, job.text).toBe(200);
-      if (TERMINAL.includes(job.body.status)) return job.body;
-    }
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status === 404 ? 'missing' : job.body.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return untilJobEnds(() => call<JobBody>('GET', `/v1/jobs/${id}`, { key }), { timeoutMs, ...options });
 }
 
 export async function queueStats(name = 'jobs'): Promise<{ active: number; inFlight: number; completed: number; deadLettered: number }> {

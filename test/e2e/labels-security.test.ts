@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
+import { untilJobEnds } from '../support/jobs';
 
 /**
  * What a holder of an upload token, or another contributor, must not be able to do to an imageset
@@ -66,14 +67,7 @@ function rawPut(token: UploadToken, blobPath: string, body: Buffer): Promise<num
 }
 
 async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = await call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key });
-    expect(job.status, job.text).toBe(200);
-    if (['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
-    if (Date.now() > deadline) throw new Error(`job still ${String(job.body.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 async function finalize(imagesetId: string, key: string): Promise<Record<string, unknown>> {

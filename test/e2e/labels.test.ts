@@ -8,6 +8,7 @@ import { readTar } from '../../shared/labels/tar';
 import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 import { type GeneratedImage, generateImages, writeImageFolder } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
+import { untilJobEnds } from '../support/jobs';
 
 /**
  * The whole label store over HTTP: an imageset uploaded with the CLI, finalized by a job, labelled in
@@ -56,14 +57,7 @@ interface Box {
 }
 
 async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = await call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key });
-    expect(job.status, job.text).toBe(200);
-    if (['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
-    if (Date.now() > deadline) throw new Error(`job still ${String(job.body.status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 /** A deterministic box inside the image for image number `i` (whole pixels, so every format is exact). */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { startServer, type TestServer } from './inference-support';
+import { untilJobEnds } from '../support/jobs';
 
 /**
  * Issue 14 items 2 and 11, over HTTP against a stack of its own that runs as in Azure:
@@ -40,14 +41,7 @@ function expectFieldProblem(answer: Answer, pointer: string): void {
 }
 
 async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await call('GET', `/v1/jobs/${id}`);
-    if (job.status === 200 && ['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
-    if (job.status !== 200 && job.status !== 404) throw new Error(`GET job ${id}: ${job.status} ${job.text}`);
-    if (Date.now() > deadline) throw new Error(`job ${id} did not end within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return untilJobEnds(() => call('GET', `/v1/jobs/${id}`), { timeoutMs, mayNotExistYet: true });
 }
 
 let modelCount = 0;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+import { untilJobEnds } from '../support/jobs';
 
 /**
  * Issue 9, part 3 "Faults": a private stack whose app talks to Cosmos DB and Blob storage through
@@ -72,14 +73,7 @@ async function keyIdsNamed(name: string): Promise<string[]> {
 }
 
 async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await call(`GET`, `/v1/jobs/${id}`);
-    expect(job.status, job.text).toBe(200);
-    if (['succeeded', 'failed', 'canceled'].includes(String(job.body.status))) return job.body;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${String(job.body.status)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return untilJobEnds(() => call('GET', `/v1/jobs/${id}`), { timeoutMs });
 }
 
 beforeAll(async () => {
