@@ -104,13 +104,13 @@ route({
   summary: 'Get one entry: JSON, or JSON-LD (schema.org, DCAT-AP, Croissant for datasets) by Accept and ?profile=',
   description:
     'Send `Accept: application/ld+json` (optionally with `?profile=schema.org|dcat-ap|croissant`, or a `profile` parameter in Accept) ' +
-    'for a JSON-LD export. Drafts are visible to their owner and admins only; contact emails are masked for anonymous callers.',
+    'for a JSON-LD export. Drafts are visible to their owner and admins only; anonymous callers get no email addresses.',
   tags,
   access: 'optional',
   params: EntryParams,
   query: GetQuery,
   responses: {
-    200: { description: 'The entry.', schema: AnyCatalogueEntry },
+    200: { description: 'The entry (JSON), or its JSON-LD export in the negotiated profile.', schema: AnyCatalogueEntry, alsoAs: ['application/ld+json'] },
     406: { description: 'None of the accepted media types or profiles is available.' },
   },
   handle: async ({ params, query, principal, request }) => {
@@ -229,6 +229,9 @@ route({
   method: 'GET',
   path: 'v1/platforms/{platform}/{type}/{*platformResourceIdentifier}',
   summary: 'Get the entry that has this identifier on its source platform',
+  description:
+    'Get the entry that has this identifier on its source platform. An identifier with `/` is sent as one segment with ' +
+    'each `/` encoded as `%2F` (`org%2Fname%2Fv1`); the unencoded form is answered identically.',
   tags,
   access: 'optional',
   params: platformLookupParams(catalogueTypeNames),

@@ -131,7 +131,7 @@ route({
   params: DatasetParams,
   query: BrowseQuery,
   responses: {
-    200: { description: 'A page of rows (JSON), or rows as CSV or NDJSON (`Accept` or `_format`).', schema: BrowsePage },
+    200: { description: 'A page of rows (JSON), or rows as CSV or NDJSON (`Accept` or `_format`).', schema: BrowsePage, alsoAs: ['text/csv', 'application/x-ndjson'] },
   },
   handle: async ({ params, query, principal, request }) => {
     const page = await browseRecords(params.id, query, principal, () => browseFormat(request.headers.get('accept'), query._format));

@@ -23,6 +23,30 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Status, title and the headers each problem carries, per code: the factories below build from it and
+ * the OpenAPI document describes each status from it, so the two cannot disagree.
+ */
+export const problemCatalogue = {
+  [ErrorCode.ValidationFailed]: { status: 400, title: 'Validation failed', headers: [] },
+  [ErrorCode.Unauthenticated]: { status: 401, title: 'Unauthenticated', headers: ['WWW-Authenticate'] },
+  [ErrorCode.Forbidden]: { status: 403, title: 'Forbidden', headers: [] },
+  [ErrorCode.NotFound]: { status: 404, title: 'Not found', headers: [] },
+  [ErrorCode.MethodNotAllowed]: { status: 405, title: 'Method not allowed', headers: ['Allow'] },
+  [ErrorCode.NotAcceptable]: { status: 406, title: 'Not acceptable', headers: [] },
+  [ErrorCode.Conflict]: { status: 409, title: 'Conflict', headers: [] },
+  [ErrorCode.PreconditionFailed]: { status: 412, title: 'Precondition failed', headers: [] },
+  [ErrorCode.PreconditionRequired]: { status: 428, title: 'Precondition required', headers: [] },
+  [ErrorCode.PayloadTooLarge]: { status: 413, title: 'Payload too large', headers: [] },
+  [ErrorCode.UnsupportedMediaType]: { status: 415, title: 'Unsupported media type', headers: ['Accept-Post'] },
+  [ErrorCode.Unprocessable]: { status: 422, title: 'Unprocessable content', headers: [] },
+  [ErrorCode.TooManyRequests]: { status: 429, title: 'Too many requests', headers: ['Retry-After'] },
+  [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable', headers: ['Retry-After'] },
+  [ErrorCode.Internal]: { status: 500, title: 'Internal error', headers: [] },
+} as const satisfies Record<ErrorCode, { status: number; title: string; headers: readonly string[] }>;
+
+const catalogued = (code: ErrorCode) => ({ code, status: problemCatalogue[code].status, title: problemCatalogue[code].title });
+
 /** One field-level problem: `pointer` is a JSON pointer into the request (`/body/name`, `/query/limit`). */
 export interface FieldError {
   pointer: string;
@@ -66,9 +90,7 @@ export class AppError extends Error {
 export const errors = {
   validation(fieldErrors: FieldError[], detail = 'The request is not valid.'): AppError {
     return new AppError({
-      code: ErrorCode.ValidationFailed,
-      status: 400,
-      title: 'Validation failed',
+      ...catalogued(ErrorCode.ValidationFailed),
       detail,
       errors: fieldErrors,
     });
@@ -78,69 +100,57 @@ export const errors = {
   },
   unauthenticated(detail = 'Credentials are missing or not valid.'): AppError {
     return new AppError({
-      code: ErrorCode.Unauthenticated,
-      status: 401,
-      title: 'Unauthenticated',
+      ...catalogued(ErrorCode.Unauthenticated),
       detail,
       headers: { 'WWW-Authenticate': 'Bearer, ApiKey header="X-API-Key"' },
     });
   },
   forbidden(detail = 'You are not allowed to do this.'): AppError {
-    return new AppError({ code: ErrorCode.Forbidden, status: 403, title: 'Forbidden', detail });
+    return new AppError({ ...catalogued(ErrorCode.Forbidden), detail });
   },
   notFound(resource: string, id?: string): AppError {
     const detail = id === undefined ? `No such ${resource}.` : `No ${resource} with id '${id}'.`;
-    return new AppError({ code: ErrorCode.NotFound, status: 404, title: 'Not found', detail });
+    return new AppError({ ...catalogued(ErrorCode.NotFound), detail });
   },
   methodNotAllowed(allowed: string[]): AppError {
     return new AppError({
-      code: ErrorCode.MethodNotAllowed,
-      status: 405,
-      title: 'Method not allowed',
+      ...catalogued(ErrorCode.MethodNotAllowed),
       detail: `Allowed methods: ${allowed.join(', ')}.`,
       headers: { Allow: allowed.join(', ') },
     });
   },
   notAcceptable(offered: string[]): AppError {
     return new AppError({
-      code: ErrorCode.NotAcceptable,
-      status: 406,
-      title: 'Not acceptable',
+      ...catalogued(ErrorCode.NotAcceptable),
       detail: `This resource is available as: ${offered.join(', ')}.`,
     });
   },
   conflict(detail: string, extensions?: Record<string, unknown>): AppError {
-    return new AppError({ code: ErrorCode.Conflict, status: 409, title: 'Conflict', detail, extensions });
+    return new AppError({ ...catalogued(ErrorCode.Conflict), detail, extensions });
   },
   preconditionFailed(detail = 'The resource has changed since you read it (If-Match does not match its ETag).'): AppError {
-    return new AppError({ code: ErrorCode.PreconditionFailed, status: 412, title: 'Precondition failed', detail });
+    return new AppError({ ...catalogued(ErrorCode.PreconditionFailed), detail });
   },
   payloadTooLarge(limitBytes: number): AppError {
     return new AppError({
-      code: ErrorCode.PayloadTooLarge,
-      status: 413,
-      title: 'Payload too large',
+      ...catalogued(ErrorCode.PayloadTooLarge),
       detail: `The request body exceeds the limit of ${limitBytes} bytes.`,
       extensions: { limitBytes },
     });
   },
   unsupportedMediaType(accepted: string[]): AppError {
     return new AppError({
-      code: ErrorCode.UnsupportedMediaType,
-      status: 415,
-      title: 'Unsupported media type',
+      ...catalogued(ErrorCode.UnsupportedMediaType),
       detail: `Send the body as one of: ${accepted.join(', ')}.`,
       headers: { 'Accept-Post': accepted.join(', ') },
     });
   },
   unprocessable(detail: string): AppError {
-    return new AppError({ code: ErrorCode.Unprocessable, status: 422, title: 'Unprocessable content', detail });
+    return new AppError({ ...catalogued(ErrorCode.Unprocessable), detail });
   },
   tooManyRequests(detail: string, retryAfterSeconds: number, extensions?: Record<string, unknown>): AppError {
     return new AppError({
-      code: ErrorCode.TooManyRequests,
-      status: 429,
-      title: 'Too many requests',
+      ...catalogued(ErrorCode.TooManyRequests),
       detail,
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
       extensions,
@@ -148,18 +158,14 @@ export const errors = {
   },
   unavailable(detail: string, retryAfterSeconds?: number): AppError {
     return new AppError({
-      code: ErrorCode.ServiceUnavailable,
-      status: 503,
-      title: 'Service unavailable',
+      ...catalogued(ErrorCode.ServiceUnavailable),
       detail,
       headers: retryAfterSeconds === undefined ? {} : { 'Retry-After': String(Math.ceil(retryAfterSeconds)) },
     });
   },
   internal(cause: unknown): AppError {
     return new AppError({
-      code: ErrorCode.Internal,
-      status: 500,
-      title: 'Internal error',
+      ...catalogued(ErrorCode.Internal),
       detail: 'Something went wrong on our side. It has been logged.',
       cause,
     });

@@ -4,7 +4,7 @@ import { errors } from '../errors';
 import { readEntry, type StoredEntry, type Versioned, type Visibility } from './catalogue.repository';
 import { type CatalogueEntry, catalogueType } from './catalogue.types';
 
-// Who may see and change an entry, and what each caller sees of it (anonymous callers: emails masked).
+// Who may see and change an entry, and what each caller sees of it (anonymous callers: no email addresses).
 
 export type Definition = NonNullable<ReturnType<typeof catalogueType>>;
 export type Fields = Record<string, unknown>;
@@ -24,28 +24,29 @@ export function toView(doc: StoredEntry): CatalogueEntry {
   return view as CatalogueEntry;
 }
 
-function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  return at <= 0 ? '***' : `${email[0]}***${email.slice(at)}`;
-}
-
-/** Every `email` member anywhere in the entry (contacts, creators, a person's own), masked. */
-function maskEmails<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(maskEmails) as T;
+/**
+ * Every `email` member anywhere in the entry (contacts, creators, a person's own), left out. Not
+ * masked: `a***@example.org` is no email, so the answer broke its own schema (`format: email`), and
+ * any string that did pass would be an address nobody owns. `email` is optional everywhere, so an
+ * entry without it is exactly what the document describes.
+ */
+function withoutEmails<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutEmails) as T;
   if (value && typeof value === 'object') {
     const out: Fields = {};
     for (const [key, inner] of Object.entries(value)) {
-      out[key] = key === 'email' && typeof inner === 'string' ? maskEmail(inner) : maskEmails(inner);
+      if (key === 'email' && typeof inner === 'string') continue;
+      out[key] = withoutEmails(inner);
     }
     return out as T;
   }
   return value;
 }
 
-/** The entry as this caller may see it: anonymous callers get emails masked. */
+/** The entry as this caller may see it: anonymous callers get it without email addresses. */
 export function present(doc: StoredEntry, principal: Principal | undefined): CatalogueEntry {
   const view = toView(doc);
-  return principal ? view : maskEmails(view);
+  return principal ? view : withoutEmails(view);
 }
 
 /** A representation's ETag: the stored version's, distinguished per variant (masked view, export profile). */

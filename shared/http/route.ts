@@ -25,6 +25,8 @@ export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
   contentType?: string;
+  /** Further media types the same answer may come in (negotiated by `Accept`): documented without a schema. */
+  alsoAs?: string[];
 }
 
 type Schema = z.ZodType<unknown, unknown>;
@@ -212,17 +214,17 @@ export function wrap(definition: RouteDefinition) {
           return { status: 304, headers: { ...common, ETag: etag, ...pick(reply.headers, 'Cache-Control', 'Vary') } };
         }
       }
-      return toResponse(reply, common);
+      const response = toResponse(reply, common);
+      // HEAD is the GET without its body: same status and headers.
+      return request.method === 'HEAD' ? { status: response.status, headers: response.headers } : response;
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500) {
         context.error(`${definition.name} failed`, appError.cause ?? appError);
       }
-      return {
-        status: appError.status,
-        headers: { ...common, ...appError.headers, 'Content-Type': 'application/problem+json; charset=utf-8' },
-        body: JSON.stringify(problemDocument(appError, new URL(request.url).pathname)),
-      };
+      const headers = { ...common, ...appError.headers, 'Content-Type': 'application/problem+json; charset=utf-8' };
+      if (request.method === 'HEAD') return { status: appError.status, headers };
+      return { status: appError.status, headers, body: JSON.stringify(problemDocument(appError, new URL(request.url).pathname)) };
     }
   };
 }
@@ -249,7 +251,8 @@ export function route<P extends Schema, Q extends Schema, B extends Schema, cons
   registeredRoutes.push(erased);
   enableHttpStreams();
   app.http(definition.name, {
-    methods: [definition.method],
+    // Every GET answers HEAD too (RFC 9110 §9.3.2): the host only routes the methods registered.
+    methods: definition.method === 'GET' ? ['GET', 'HEAD'] : [definition.method],
     route: definition.path,
     authLevel: 'anonymous',
     handler: wrap(erased),
@@ -261,6 +264,6 @@ export function allowedMethods(pathname: string): string[] {
   const parts = pathname.split('/').filter(Boolean).slice(1);
   const methods = registeredRoutes
     .filter((definition) => matchRoute(compileRoute(definition.path, [definition.method], definition), parts))
-    .map((definition) => definition.method);
+    .flatMap((definition) => (definition.method === 'GET' ? ['GET', 'HEAD'] : [definition.method]));
   return [...new Set(methods)].sort();
 }

@@ -1,7 +1,8 @@
-import type { OpenAPIObject, OperationObject, ParameterObject, SchemaObject } from 'openapi3-ts/oas31';
+import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import { lazyRequire } from '../azure/load';
 import { z } from 'zod';
 import { type RouteDefinition, registeredRoutes } from '../http/route';
+import { accessNote, errorResponses, problemSchema, TAGS } from './openapi.responses';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -10,26 +11,6 @@ export function openApiPath(routeTemplate: string): string {
   const path = routeTemplate.replace(/\{\*?([A-Za-z0-9_]+)(?::[^}?]*)?\??\}/g, '{$1}');
   return `/api/${path}`;
 }
-
-const problemSchema: SchemaObject = {
-  type: 'object',
-  required: ['type', 'title', 'status', 'detail'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    instance: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['pointer', 'message'],
-        properties: { pointer: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-  },
-};
 
 /** Converts a zod schema, hoisting its named parts (`.meta({ id })`) into components. */
 function toSchema(schema: z.ZodType, components: Record<string, SchemaObject>, io: 'input' | 'output'): SchemaObject {
@@ -90,22 +71,34 @@ function parametersOf(definition: RouteDefinition, components: Record<string, Sc
   return result;
 }
 
-function operationOf(definition: RouteDefinition, components: Record<string, SchemaObject>): OperationObject {
+interface Components {
+  schemas: Record<string, SchemaObject>;
+  responses: Record<string, ResponseObject>;
+}
+
+function operationOf(definition: RouteDefinition, components: Components): OperationObject {
   const responses: OperationObject['responses'] = {};
+  let mediaTypes = 0;
   for (const [status, spec] of Object.entries(definition.responses)) {
+    if (Number(status) >= 400) continue; // described with the catalogue's problem below
+    const types = [...(spec.schema || spec.contentType ? [spec.contentType ?? 'application/json'] : []), ...(spec.alsoAs ?? [])];
+    mediaTypes = Math.max(mediaTypes, types.length);
     responses[status] = {
       description: spec.description,
-      ...(spec.schema || spec.contentType
+      ...(types.length > 0
         ? {
-            content: {
-              [spec.contentType ?? 'application/json']: spec.schema ? { schema: toSchema(spec.schema, components, 'output') } : {},
-            },
+            content: Object.fromEntries(
+              types.map((type, i) => [type, i === 0 && spec.schema ? { schema: toSchema(spec.schema, components.schemas, 'output') } : {}]),
+            ),
           }
         : {}),
     };
   }
+  // The wrapper answers If-None-Match itself whenever a GET's answer carries an ETag.
+  if (definition.method === 'GET') responses['304'] = { description: 'Not modified: the ETag in `If-None-Match` is current.' };
+  Object.assign(responses, errorResponses(definition, mediaTypes, components.responses));
   responses.default = {
-    description: 'An error, as RFC 9457 problem details.',
+    description: 'An unexpected failure on our side, as RFC 9457 problem details.',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   };
   const security: OperationObject['security'] =
@@ -118,19 +111,19 @@ function operationOf(definition: RouteDefinition, components: Record<string, Sch
     operationId: definition.name,
     summary: definition.summary,
     tags: definition.tags,
-    parameters: parametersOf(definition, components),
+    parameters: parametersOf(definition, components.schemas),
     responses,
     security,
     'x-roles': Array.isArray(definition.access) ? [...definition.access] : definition.access,
   };
-  if (definition.description) operation.description = definition.description;
+  operation.description = `${definition.description ?? `${definition.summary}.`} ${accessNote(definition)}`;
   if (definition.deprecated) operation.deprecated = true;
   if (definition.body || definition.rawBody) {
     const types = definition.consumes ?? ['application/json'];
     operation.requestBody = {
       required: definition.body ? !definition.body.safeParse(undefined).success : true,
       content: Object.fromEntries(
-        types.map((type) => [type, definition.body ? { schema: toSchema(definition.body, components, 'input') } : {}]),
+        types.map((type) => [type, definition.body ? { schema: toSchema(definition.body, components.schemas, 'input') } : {}]),
       ),
     };
   }
@@ -161,7 +154,7 @@ export function openApiDocument(): OpenAPIObject {
 
 /** The OpenAPI 3.1 document of every registered route, keys sorted so the committed copy diffs cleanly. */
 export function buildOpenApiDocument(routes: readonly RouteDefinition[] = registeredRoutes): OpenAPIObject {
-  const components: Record<string, SchemaObject> = { Problem: problemSchema };
+  const components: Components = { schemas: { Problem: problemSchema }, responses: {} };
   // Loaded on the first request for the document, not on every cold start (it pulls in a YAML parser).
   const { OpenApiBuilder } = lazyRequire<typeof import('openapi3-ts/oas31')>('openapi3-ts/oas31');
   const builder = OpenApiBuilder.create()
@@ -171,18 +164,44 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[] = regist
     .addDescription(
       'Catalogue of AI assets, label store, tabular queries and inference jobs. ' +
         'Authenticate with `X-API-Key: <keyId>.<secret>` or `Authorization: Bearer <JWT>`. ' +
-        'Errors are RFC 9457 problem details; lists are cursor-paginated.',
+        'Errors are RFC 9457 problem details; lists are cursor-paginated. Every GET also answers HEAD.',
     )
+    .addLicense({ name: 'Proprietary', url: 'https://choosealicense.com/no-permission/' })
+    .addContact({ name: 'ML asset platform team', url: 'https://github.com/' })
+    .addServer({ url: '/', description: 'The deployment serving this document (paths start with `/api`).' })
     .addSecurityScheme('apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' })
     .addSecurityScheme('bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const known = new Set(TAGS.map((tag) => tag.name));
+  for (const tag of TAGS) builder.addTag(tag);
   const paths = new Map<string, Record<string, OperationObject>>();
   for (const definition of routes) {
+    const unknown = definition.tags.filter((tag) => !known.has(tag));
+    if (unknown.length > 0) throw new Error(`${definition.name}: tag ${unknown.join(', ')} is not defined in shared/openapi/openapi.responses.ts TAGS`);
     const path = openApiPath(definition.path);
     const item = paths.get(path) ?? {};
-    item[definition.method.toLowerCase()] = operationOf(definition, components);
+    const operation = operationOf(definition, components);
+    item[definition.method.toLowerCase()] = operation;
+    if (definition.method === 'GET') item.head = headOf(operation);
     paths.set(path, item);
   }
   for (const [path, item] of paths) builder.addPath(path, item);
-  for (const [name, schema] of Object.entries(components)) builder.addSchema(name, schema);
+  for (const [name, schema] of Object.entries(components.schemas)) builder.addSchema(name, schema);
+  for (const [name, response] of Object.entries(components.responses)) builder.addResponse(name, response);
   return sortKeys(builder.getSpec()) as OpenAPIObject;
+}
+
+/** HEAD of a GET operation: the same statuses and headers, never a body (the wrapper drops it). */
+function headOf(get: OperationObject): OperationObject {
+  const responses: OperationObject['responses'] = {};
+  for (const [status, response] of Object.entries(get.responses ?? {})) {
+    const { content: _body, ...rest } = response as ResponseObject;
+    responses[status] = '$ref' in rest ? response : rest;
+  }
+  return {
+    ...get,
+    operationId: `${String(get.operationId)}Head`,
+    summary: `Headers of: ${String(get.summary)}`,
+    description: `The headers of the GET, without its body. ${String(get.description)}`,
+    responses,
+  };
 }

@@ -60,4 +60,40 @@ describe('the OpenAPI document', () => {
       }
     }
   });
+
+  it('documents, for every operation, each error its registration can answer', async () => {
+    const { document } = await documentedOperations();
+    const paths = document.paths as Record<string, Record<string, { operationId: string; 'x-roles': unknown; responses: Record<string, unknown>; description?: string; tags: string[] }>>;
+    const missing: string[] = [];
+    for (const [path, item] of Object.entries(paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const expected = ['503', ...(operation['x-roles'] === 'public' ? [] : ['401', '429']), ...(Array.isArray(operation['x-roles']) ? ['403'] : [])];
+        if (path.includes('{')) expected.push('404');
+        if (method === 'get') expected.push('304');
+        for (const status of expected) if (!(status in operation.responses)) missing.push(`${operation.operationId} ${status}`);
+        if (!operation.description) missing.push(`${operation.operationId} description`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('defines every tag it uses, and names its servers, licence and contact', async () => {
+    const { document } = await documentedOperations();
+    const defined = new Set(((document.tags ?? []) as { name: string; description?: string }[]).filter((t) => t.description).map((t) => t.name));
+    const used = Object.values(document.paths as Record<string, Record<string, { tags: string[] }>>).flatMap((item) => Object.values(item).flatMap((op) => op.tags));
+    expect([...new Set(used)].filter((tag) => !defined.has(tag))).toEqual([]);
+    expect(document.servers).toEqual([expect.objectContaining({ url: expect.any(String) })]);
+    expect(document.info).toMatchObject({ license: { name: expect.any(String) }, contact: expect.any(Object) });
+  });
+
+  it('answers HEAD on every GET resource with the GET headers and no body', async () => {
+    const get = await call('GET', '/openapi.json');
+    const head = await call('HEAD', '/openapi.json');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    const { operations } = await documentedOperations();
+    const gets = [...operations].filter((op) => op.startsWith('GET '));
+    expect(gets.filter((op) => !operations.has(op.replace(/^GET /, 'HEAD ')))).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 import { importJWK, SignJWT } from 'jose';
 import { expect, inject } from 'vitest';
+import { Conformance } from './conformance';
 
 /** Test helpers for e2e tests against the development host started by the global setup. */
 export const baseUrl = () => inject('baseUrl');
@@ -20,6 +21,16 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
+let served: Promise<Conformance> | undefined;
+
+/** The served document, fetched once per worker: every answer `call()` gets is checked against it. */
+function servedDocument(): Promise<Conformance> {
+  served ??= fetch(`${baseUrl()}/api/openapi.json`)
+    .then((response) => response.json())
+    .then((document) => new Conformance(document as ConstructorParameters<typeof Conformance>[0]));
+  return served;
+}
+
 /** Calls the API: `path` is below `/api` (e.g. `/v1/api-keys`). JSON bodies are parsed. */
 export async function call<T = Record<string, unknown>>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
@@ -33,6 +44,9 @@ export async function call<T = Record<string, unknown>>(method: string, path: st
   }
   const response = await fetch(`${baseUrl()}/api${path}`, { method, headers, body, redirect: 'manual' });
   const text = await response.text();
+  const conformance = await servedDocument();
+  const problem = conformance.problem({ method, path, status: response.status, headers: response.headers, text });
+  expect(problem, 'the answer is not described by the OpenAPI document').toBeUndefined();
   const type = response.headers.get('content-type') ?? '';
   const parsed = type.includes('json') && text ? (JSON.parse(text) as T) : (text as T);
   return { status: response.status, headers: response.headers, body: parsed, text };

@@ -13,7 +13,8 @@ export const platformType = defineCatalogueType({
     homepage: httpUrl.optional(),
     resourceUrlTemplate: httpUrl
       .optional()
-      .describe('The page of an asset on the platform, with `{identifier}` for its platform identifier.'),
+      // A URI template (RFC 6570), not a URI: `{identifier}` is no valid URI character.
+      .meta({ format: 'uri-template', description: 'The page of an asset on the platform, with `{identifier}` for its platform identifier.' }),
   },
   refine: (value, ctx) => {
     if (!PlatformName.safeParse(value.name).success) {
