@@ -167,7 +167,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[] = regist
         'Errors are RFC 9457 problem details; lists are cursor-paginated. Every GET also answers HEAD.',
     )
     .addLicense({ name: 'Proprietary', url: 'https://choosealicense.com/no-permission/' })
-    .addContact({ name: 'ML asset platform team', url: 'https://github.com/' })
+    .addContact({ name: 'ML asset platform team (issues go to the repository this document was built from)' })
     .addServer({ url: '/', description: 'The deployment serving this document (paths start with `/api`).' })
     .addSecurityScheme('apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key' })
     .addSecurityScheme('bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
