@@ -501,6 +501,7 @@ describe('GET /api/v1/platforms/{platform}/{type}/{platformResourceIdentifier}',
     const plain = await call<Entry>('GET', `/v1/platforms/${platform}/datasets/org/name/v1`);
     expect(encoded.status, encoded.text).toBe(200);
     expect(encoded.body).toEqual(plain.body);
+    expect(encoded.body.id).toBe(entry.id);
     expect(encoded.headers.get('etag')).toBe(plain.headers.get('etag'));
   });
 

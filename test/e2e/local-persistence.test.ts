@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateImages } from '../support/images';
+import { announcement } from '../../local/emulators';
 
 /**
  * `npm start --data <folder>` as a new user runs it: the real entry point in its own process group,
@@ -206,15 +207,7 @@ async function leaveUnfinishedFinalize(dataDir: string, jobs: { imagesetId: stri
   const server = spawn(process.execPath, [COSMOS_SERVER, '0', path.join(dataDir, 'cosmos')], { stdio: ['pipe', 'pipe', 'inherit'] });
   running.add(server);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      server.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const ready = /READY (\d+)/.exec(output);
-        if (ready) resolve(Number(ready[1]));
-      });
-      server.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with ${code}`)));
-    });
+    const port = Number((await announcement(server, /READY (\d+)/, 'the Cosmos DB server'))[1]);
     const client = new CosmosClient({ endpoint: `https://127.0.0.1:${port}/`, key: COSMOS_KEY, agent: new https.Agent({ rejectUnauthorized: false }) });
     const database = client.database('mlassets');
     const at = new Date().toISOString();

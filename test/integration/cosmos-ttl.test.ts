@@ -3,6 +3,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { type Container, CosmosClient, type Database } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { announcement } from '../../local/emulators';
 
 /**
  * Time to live in the embedded Cosmos DB server (`local/cosmos-ttl.ts`), as Cosmos DB has it: the
@@ -20,15 +21,7 @@ let database: Database;
 
 beforeAll(async () => {
   server = spawn(process.execPath, [SERVER, '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    server.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /READY (\d+)/.exec(output);
-      if (ready) resolve(Number(ready[1]));
-    });
-    server.once('exit', (code) => reject(new Error(`the Cosmos DB server exited with ${code}`)));
-  });
+  const port = Number((await announcement(server, /READY (\d+)/, 'the Cosmos DB server'))[1]);
   client = new CosmosClient({ endpoint: `https://127.0.0.1:${port}/`, key: KEY, agent: new https.Agent({ rejectUnauthorized: false }) });
   ({ database } = await client.databases.create({ id: 'ttl' }));
 });
