@@ -1,4 +1,6 @@
-import { type ItemsMap, itemsPrototype } from './cosmos-store';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ItemsMap, itemsPrototype, type StoredItem } from './cosmos-store';
 
 /**
  * Paging linear in what a page touches. The embedded server answers every page of a query by
@@ -12,6 +14,13 @@ import { type ItemsMap, itemsPrototype } from './cosmos-store';
  * "Unchanged" is exact, not timed: each container's document map (and its user-defined functions)
  * counts its writes, and a write anywhere in it makes every kept result of that container stale.
  * Time to live purges expired documents (a write) before a query reaches this code.
+ *
+ * Queries are also scoped to their partition, as Cosmos DB scopes them: the library filters every
+ * document of the container, so a page of one dataset paid for the documents of all the others.
+ * The partition key the SDK sends (`x-ms-documentdb-partitionkey`) now selects the documents the
+ * query runs over first, from a per-partition index rebuilt only after the container changes.
+ * And the SDK's query-plan request, which the library answered by running the whole query (every
+ * query ran twice), gets a plan without running anything (see QUERY_PLAN).
  */
 
 type Paginate = (collection: unknown[], maxItemCount: number | null | undefined, continuation: unknown, getRid: unknown, ...orders: unknown[]) => unknown;
@@ -77,6 +86,83 @@ interface PageOptions {
   continuation?: unknown;
 }
 
+/** What the handler of the query being answered was asked: its partition key, if it names one. */
+const request = new AsyncLocalStorage<{ partition: string | number | boolean | null | undefined }>();
+
+type ReadItems = (req: IncomingMessage, res: ServerResponse, itemsName: string, fn: (options: PageOptions) => Promise<unknown>) => Promise<unknown>;
+const readItemsModule = require('@vercel/cosmosdb-server/lib/handler/_read-items') as { default: ReadItems };
+
+/**
+ * What Cosmos DB's gateway answers for a query with nothing to plan (no aggregate across partitions,
+ * no ORDER BY, one range). The SDK asks for it alongside every query and uses it only when the
+ * query itself is refused as needing a plan, which this server never does (it runs GROUP BY,
+ * aggregates and ORDER BY itself), so nothing here is read; it is not the query's result.
+ */
+const QUERY_PLAN = {
+  partitionedQueryExecutionInfoVersion: 2,
+  queryInfo: {
+    distinctType: 'None',
+    top: null,
+    offset: null,
+    limit: null,
+    orderBy: [],
+    orderByExpressions: [],
+    groupByExpressions: [],
+    groupByAliases: [],
+    aggregates: [],
+    groupByAliasToAggregateType: {},
+    rewrittenQuery: '',
+    hasSelectValue: false,
+    hasNonStreamingOrderBy: false,
+  },
+  queryRanges: [{ min: '', max: 'FF', isMinInclusive: true, isMaxInclusive: false }],
+};
+
+/** The single-path partition key value a request names (`["ds-1"]`), or undefined for none (or a cross-partition query). */
+function partitionOf(header: string | string[] | undefined): string | number | boolean | null | undefined {
+  if (typeof header !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(header);
+    if (!Array.isArray(parsed) || parsed.length !== 1) return undefined;
+    const [value] = parsed as unknown[];
+    return value === null || ['string', 'number', 'boolean'].includes(typeof value) ? (value as string | number | boolean | null) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function scopeRequests(): void {
+  const readItems = readItemsModule.default;
+  readItemsModule.default = (req, res, itemsName, fn) => {
+    if (itemsName === 'Documents' && String(req.headers['x-ms-cosmos-is-query-plan-request']).toLowerCase() === 'true') return Promise.resolve(QUERY_PLAN);
+    return request.run({ partition: partitionOf(req.headers['x-ms-documentdb-partitionkey']) }, () => readItems(req, res, itemsName, fn));
+  };
+}
+
+/** Each container's documents by partition key value, for the version of the container it was built from. */
+const partitions = new WeakMap<ItemsMap, { version: string; byValue: Map<unknown, StoredItem[]> }>();
+
+/** The container as the library's query sees it, holding only the documents of one partition. */
+function withinPartition(items: ItemsMap, value: unknown, version: string): ItemsMap {
+  let index = partitions.get(items);
+  if (index?.version !== version) {
+    const byValue = new Map<unknown, StoredItem[]>();
+    for (const item of items._data.values()) {
+      const doc = item.read();
+      const key = doc ? items._getPartition(doc) : undefined;
+      const list = byValue.get(key);
+      if (list) list.push(item);
+      else byValue.set(key, [item]);
+    }
+    index = { version, byValue };
+    partitions.set(items, index);
+  }
+  const view = Object.create(items) as ItemsMap;
+  // The library reads `[...this._data.values()]`, which an array answers too (in `_rid` order: the map's).
+  view._data = (index.byValue.get(value) ?? []) as unknown as ItemsMap['_data'];
+  return view;
+}
+
 const kept = new WeakMap<ItemsMap, Kept[]>();
 /** What the paginator was last called with, while the library runs a query. */
 let captured: Omit<Kept, 'key' | 'version'> | undefined;
@@ -89,6 +175,7 @@ function takeCaptured(): Omit<Kept, 'key' | 'version'> | undefined {
 }
 
 export function fastPaging(): void {
+  scopeRequests();
   const paginate = helpers.paginate;
   helpers.paginate = function capture(collection, maxItemCount, continuation, getRid, ...orders) {
     captured = { collection, getRid, orders };
@@ -97,7 +184,8 @@ export function fastPaging(): void {
   const query = itemsPrototype.query;
   itemsPrototype.query = function paged(this: ItemsMap, ...args: unknown[]) {
     const [body, options] = args as [QueryBody, PageOptions | undefined];
-    const key = JSON.stringify([body?.query, body?.parameters ?? []]);
+    const partition = request.getStore()?.partition;
+    const key = JSON.stringify([body?.query, body?.parameters ?? [], partition ?? null]);
     const version = versionOf(this);
     const list = (kept.get(this) ?? []).filter((entry) => entry.version === version);
     kept.set(this, list);
@@ -105,7 +193,9 @@ export function fastPaging(): void {
     const found = options?.continuation && this._parent.read() ? list.find((entry) => entry.key === key) : undefined;
     if (found) return paginate(found.collection, options?.maxItemCount, options?.continuation, found.getRid, ...found.orders);
     captured = undefined;
-    const answer = query.apply(this, args) as { continuation?: unknown } | null;
+    // A deleted container (no parent) answers as the library does: null, a 404.
+    const scope = partition !== undefined && this._parent.read() ? withinPartition(this, partition, version) : this;
+    const answer = query.apply(scope, args) as { continuation?: unknown } | null;
     const run = takeCaptured();
     // Only a query with more pages is worth keeping; the next page asks with a continuation.
     if (run && answer?.continuation) {
