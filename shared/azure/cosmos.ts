@@ -157,6 +157,14 @@ export function aggregateRow<T extends object>(target: Container, query: SqlQuer
   return readAggregateRow(target.items.query<T>(query, { partitionKey }));
 }
 
+/** The rows of a GROUP BY aggregate within one partition, every page read (one row per group). */
+export async function aggregateRows<T extends object>(target: Container, query: SqlQuerySpec, partitionKey: string): Promise<T[]> {
+  const iterator = target.items.query<T>(query, { partitionKey });
+  const rows: T[] = [];
+  while (iterator.hasMoreResults()) rows.push(...(await iterator.fetchNext()).resources);
+  return rows;
+}
+
 /**
  * One page of a query, with the continuation token capped in size (ARCHITECTURE.md 12). Never an
  * empty page with a cursor while a bounded number of reads finds items (readNonEmptyPage).

@@ -50,13 +50,14 @@ export async function updateProfile(datasetId: string, observed: Observed): Prom
 }
 
 /** The values a categorical column's groups (and facets) are taken from: allowed values, true/false, or the distinct values kept at ingest. */
-export async function groupValues(datasetId: string, column: Column, pointer: string): Promise<CellValue[]> {
+export async function groupValues(datasetId: string, column: Column, pointer: string, known?: { doc: ProfileDoc | undefined }): Promise<CellValue[]> {
   if (column.type === 'boolean') return [true, false];
   if (column.values) return [...column.values];
   if (!tracksDistinct(column)) {
     throw errors.invalidField(pointer, `'${column.name}' holds ${column.type} values and is not categorical: group by a string, integer or boolean column`);
   }
-  const profile = (await readProfileDoc(datasetId))?.doc;
+  // A caller that has the profile already saves a read.
+  const profile = known ? known.doc : (await readProfileDoc(datasetId))?.doc;
   if (profile?.overflow.includes(column.name)) {
     throw errors.invalidField(pointer, `'${column.name}' has more than ${MAX_TRACKED_DISTINCT} distinct values; it cannot be grouped`);
   }

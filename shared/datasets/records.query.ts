@@ -1,9 +1,9 @@
 import type { Principal } from '../auth/auth.schema';
 import { errors, isAppError } from '../errors';
 import { decodeCursor, encodeCursor } from '../http/pagination';
-import { type CompiledFilter, compileFilter } from '../query/filter.compiler';
+import { type CompiledFilter, columnRef, compileFilter } from '../query/filter.compiler';
 import type { Filter } from '../query/filter.schema';
-import { columnNamed, groupCondition, type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';
+import { columnNamed, type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';
 import {
   type Column,
   MAX_PAGE_ROWS,
@@ -16,14 +16,14 @@ import {
   type StatsGroup,
   type StatsResult,
 } from './dataset.schema';
-import { columnDefs, mapLimit, readable, schemaOf } from './records.access';
+import { columnDefs, readable, schemaOf } from './records.access';
 import { groupValues } from './records.profile';
-import { aggregateRecords, type CellValue, countRecords, queryRecordPage, readProfileDoc, type SchemaDoc } from './records.repository';
+import { aggregateRecordGroups, aggregateRecords, type CellValue, countRecords, queryRecordPage, readProfileDoc, type SchemaDoc } from './records.repository';
 import { aggregateSelect, columnStats, type StatsColumn } from './records.stats';
 
 // POST …/records/query and …/records/stats: the filter language in a body (and the iris_api shape).
 
-/** Aggregate and count queries run this many at a time (one per group or facet value). */
+/** Count queries run this many at a time (one per facet value). */
 export const QUERY_CONCURRENCY = 8;
 export const MAX_GROUPS = 1000;
 export const MAX_FACET_VALUES = 100;
@@ -124,9 +124,20 @@ export async function queryRecords(datasetId: string, body: QueryBody, principal
   };
 }
 
+/** The groups a GROUP BY answered, in the order the column's values are known (`null`, rows without it, last), empty groups left out. */
+function orderedGroups(known: readonly (CellValue | null)[], rows: readonly Record<string, unknown>[]): { value: CellValue | null; row: Record<string, unknown> }[] {
+  const byValue = new Map<CellValue | null, Record<string, unknown>>();
+  for (const row of rows) byValue.set(row.g === undefined ? null : (row.g as CellValue), row);
+  const order = [...known, ...[...byValue.keys()].filter((value) => !known.includes(value))];
+  return order.flatMap((value) => {
+    const row = byValue.get(value);
+    return row && typeof row.n === 'number' && row.n > 0 ? [{ value, row }] : [];
+  });
+}
+
 /**
- * `POST …/records/stats`: count, mean, min, max, sum and stddev per numeric column, per group,
- * each group one aggregate query inside Cosmos DB (the embedded emulator has no GROUP BY).
+ * `POST …/records/stats`: count, mean, min, max, sum and stddev per numeric column, per group: one
+ * aggregate query inside Cosmos DB for all groups (GROUP BY), whatever their number.
  */
 export async function recordStats(datasetId: string, body: StatsBody, principal: Principal | undefined): Promise<StatsResult> {
   await readable(datasetId, principal);
@@ -155,22 +166,20 @@ export async function recordStats(datasetId: string, body: StatsBody, principal:
   const profile = (await readProfileDoc(datasetId))?.doc;
   const statsColumns: StatsColumn[] = described.map((column) => ({ name: column.name, shift: profile?.shift[column.name] ?? 0 }));
   const aggregate = aggregateSelect(PREFIX, statsColumns, metrics);
-
-  let groups: (CellValue | null)[] = [null];
-  if (groupBy) {
-    groups = await groupValues(datasetId, groupBy, iris ? '/body/species' : '/body/groupBy');
-    if (!groupBy.required) groups = [...groups, null];
-    if (groups.length > MAX_GROUPS) throw errors.invalidField('/body/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
-  }
-  const by = groupBy;
-  const results = await mapLimit(groups, QUERY_CONCURRENCY, async (value): Promise<StatsGroup> => {
-    const where = by ? groupCondition(compiled, by, value) : compiled;
-    const row = await aggregateRecords(datasetId, aggregate.select, { where: where.where, parameters: [...where.parameters, ...aggregate.parameters] });
+  const filter = { where: compiled.where, parameters: [...compiled.parameters, ...aggregate.parameters] };
+  const group = (value: CellValue | null, row: Record<string, unknown>): StatsGroup => {
     const stats: StatsGroup['columns'] = {};
     statsColumns.forEach((column, i) => {
       stats[column.name] = columnStats(row, i, column.shift, metrics);
     });
     return { value, count: typeof row.n === 'number' ? row.n : 0, columns: stats };
-  });
-  return { groupBy: groupBy?.name ?? null, groups: results.filter((group) => group.count > 0 || !groupBy) };
+  };
+  if (!groupBy) return { groupBy: null, groups: [group(null, await aggregateRecords(datasetId, aggregate.select, filter))] };
+
+  // The known values give the groups their order and bound their number (checked before querying).
+  let known: (CellValue | null)[] = await groupValues(datasetId, groupBy, iris ? '/body/species' : '/body/groupBy', { doc: profile });
+  if (!groupBy.required) known = [...known, null];
+  if (known.length > MAX_GROUPS) throw errors.invalidField('/body/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
+  const rows = await aggregateRecordGroups(datasetId, columnRef(PREFIX, groupBy), aggregate.select, filter);
+  return { groupBy: groupBy.name, groups: orderedGroups(known, rows).map(({ value, row }) => group(value, row)) };
 }
