@@ -95,6 +95,7 @@ export const settingsSchema = z.object({
   CONNECTOR_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   CONNECTOR_PAGE_BUDGET: z.coerce.number().int().min(1).max(10_000).default(50),
   CONNECTOR_RUN_BUDGET: duration.default(240),
+  INGEST_THROTTLE_BUDGET: duration.default(60),
   CONNECTOR_REQUEST_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   CONNECTOR_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(5),
   // Outbound calls (shared/outbound): true lets webhooks, models and connectors reach loopback and
@@ -127,6 +128,7 @@ export interface Config {
   sas: { uploadTokenTtlSeconds: number; readTokenTtlSeconds: number };
   jobs: { maxDeliveryCount: number; stuckAfterSeconds: number; requeueAfterSeconds: number };
   catalogue: { deletedRetentionSeconds: number };
+  ingest: { throttleBudgetSeconds: number };
   outbound: { allowPrivateNetworks: boolean };
   models: { entraScopesAllowed: string[] };
 }
@@ -203,6 +205,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       requeueAfterSeconds: s.JOBS_REQUEUE_AFTER,
     },
     catalogue: { deletedRetentionSeconds: s.CATALOGUE_DELETED_RETENTION },
+    ingest: { throttleBudgetSeconds: s.INGEST_THROTTLE_BUDGET },
     outbound: { allowPrivateNetworks: s.OUTBOUND_ALLOW_PRIVATE_NETWORKS },
     models: { entraScopesAllowed: s.MODEL_ENTRA_SCOPES_ALLOWED },
   };

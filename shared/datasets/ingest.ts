@@ -7,7 +7,7 @@ import { normaliseDatetime } from '../query/filter.compiler';
 import { CsvParser, CsvSyntaxError } from './csv';
 import type { Column, IngestResult, RowError } from './dataset.schema';
 import { JsonArraySplitter, type JsonElement, JsonSyntaxError, NdjsonSplitter } from './json-rows';
-import { BULK_BATCH, type CellValue, deleteRecordIds, type RecordDoc, type RecordWriter, recordIds } from './records.repository';
+import { BULK_BATCH, type CellValue, deleteRecordIds, type RecordDoc, type RecordWriter, recordIds, ThrottleBudget, ThrottledError } from './records.repository';
 
 /**
  * Ingest: rows sent as CSV, a JSON array or NDJSON, validated against the dataset's columns, written
@@ -260,6 +260,10 @@ export async function rollbackIngest(datasetId: string, ingestId: string): Promi
 export interface IngestOutcome extends IngestResult {
   ingestId: string;
   observed: Observed;
+  /** Rows validated for writing; fewer were inserted when throttling outlasted the budget. */
+  writable: number;
+  /** Set when Cosmos DB throttled past INGEST_THROTTLE_BUDGET: the wait it asked for, in ms. */
+  throttledMs?: number;
 }
 
 /**
@@ -289,14 +293,15 @@ export async function ingestRows(
     );
   }
   const ingestId = randomUUID();
-  const outcome: IngestOutcome = { inserted: 0, rejected, errors: validation.reported, ingestId, observed: validation.observed };
+  const outcome: IngestOutcome = { inserted: 0, rejected, errors: validation.reported, ingestId, observed: validation.observed, writable: validation.rows - rejected };
   if (rejected === validation.rows) return outcome;
+  const throttle = new ThrottleBudget(config().ingest.throttleBudgetSeconds * 1000);
 
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const flush = (docs: RecordDoc[]) => {
     const write = writer
-      .insert(datasetId, docs)
+      .insert(datasetId, docs, throttle)
       .then(() => {
         outcome.inserted += docs.length;
       })
@@ -321,6 +326,9 @@ export async function ingestRows(
   }
   if (batch.length > 0 && !failure) flush(batch);
   await Promise.all(inFlight);
+  // Throttling is not a failure of the rows: what was stored stays (deleting it would be as many
+  // throttled writes again, and lose work the caller paid for); the caller is told how far it got.
+  if (failure instanceof ThrottledError) return { ...outcome, throttledMs: failure.retryAfterMs };
   if (failure) {
     await rollbackIngest(datasetId, ingestId);
     throw errors.unavailable('Storing the rows failed midway; what this request had written was removed, so nothing was stored. Try again.', 5);

@@ -1,5 +1,5 @@
 import type { OperationInput } from '@azure/cosmos';
-import { aggregateRow, aggregateTotal, container, cosmosStatus, type Page, queryPage } from '../azure/cosmos';
+import { aggregateRow, aggregateRows, aggregateTotal, container, cosmosStatus, type Page, queryPage } from '../azure/cosmos';
 import type { SqlParameter } from '../query/filter.compiler';
 import type { Column } from './dataset.schema';
 
@@ -108,51 +108,111 @@ export function emptyProfile(datasetId: string): ProfileDoc {
 }
 
 /**
- * Runs bulk operations of one dataset, ≤ 100 per call, retrying throttled ones; throws if any still
- * fails. `items.bulk` rather than `executeBulkOperations`: the latter's congestion control starts
+ * How long one ingest request may keep retrying writes Cosmos DB throttles (429), from the first
+ * throttled write it sees. Within it every throttled write waits as long as Cosmos DB asks
+ * (`x-ms-retry-after-ms`, which the SDK has already honoured up to its own retry count) and goes
+ * again; nothing is given up. Past it the request stops writing (ThrottledError).
+ */
+export class ThrottleBudget {
+  private deadline: number | undefined;
+
+  constructor(readonly budgetMs: number) {}
+
+  /** Whether waiting `ms` more still ends within the budget; the first call starts the clock. */
+  allows(ms: number): boolean {
+    this.deadline ??= Date.now() + this.budgetMs;
+    return Date.now() + ms <= this.deadline;
+  }
+}
+
+/** Cosmos DB kept throttling the writes past the ingest's ThrottleBudget. */
+export class ThrottledError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super(`Cosmos DB kept throttling the writes; it asks to retry after ${retryAfterMs} ms`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const retryAfterOf = (error: unknown): number => {
+  const value = (error as { retryAfterInMs?: unknown }).retryAfterInMs;
+  return typeof value === 'number' && value > 0 ? value : 0;
+};
+/**
+ * A bulk call the SDK gave up on after its own throttling retries (9, each waiting the
+ * `x-ms-retry-after-ms` Cosmos DB sent). `items.bulk` rethrows it as a plain `Error("Bulk request
+ * errored with: <message>")` without the status, so Cosmos DB's wording for a 429 is what is left.
+ */
+const isThrottled = (error: unknown): boolean => cosmosStatus(error) === 429 || (error instanceof Error && /Request rate is large/i.test(error.message));
+
+/**
+ * Runs bulk operations of one dataset, ≤ 100 per call; throws if any still fails. Throttled
+ * operations (a 429 per operation, or a whole call the SDK gave up retrying) wait and go again for
+ * as long as `throttle` allows; other transient failures (408, 449, 503) get five tries.
+ * `items.bulk` rather than `executeBulkOperations`: the latter's congestion control starts
  * slow and ramps up on a 1 s timer, which made every call of 100 operations take ~1 s (measured on
  * @azure/cosmos 4.9 against the emulator) against ~20 ms here; we batch and pace ourselves.
  */
-async function bulk(datasetId: string, operations: OperationInput[]): Promise<void> {
+async function bulk(datasetId: string, operations: OperationInput[], throttle: ThrottleBudget): Promise<void> {
   let pending = operations;
   for (let attempt = 0; pending.length > 0; attempt++) {
     const retry: OperationInput[] = [];
+    let throttledFor = -1;
     const slices: OperationInput[][] = [];
     for (let start = 0; start < pending.length; start += BULK_BATCH) slices.push(pending.slice(start, start + BULK_BATCH));
     const run = async (slice: OperationInput[]) => {
-      const results = await records().items.bulk(slice, { continueOnError: true });
+      let results;
+      try {
+        results = await records().items.bulk(slice, { continueOnError: true });
+      } catch (error) {
+        if (!isThrottled(error)) throw error;
+        retry.push(...slice);
+        throttledFor = Math.max(throttledFor, retryAfterOf(error));
+        return;
+      }
       results.forEach((result, index) => {
         const operation = slice[index] as OperationInput;
         const status = result.statusCode;
         if (status < 400 || (operation.operationType === 'Delete' && status === 404)) return;
-        if (RETRIABLE.has(status) && attempt < 5) retry.push(operation);
+        if (status === 429) {
+          retry.push(operation);
+          throttledFor = Math.max(throttledFor, 0);
+        } else if (RETRIABLE.has(status) && attempt < 5) retry.push(operation);
         else throw new Error(`bulk ${operation.operationType} in dataset ${datasetId} failed with ${status}`);
       });
     };
     for (let start = 0; start < slices.length; start += BULK_PARALLEL) await Promise.all(slices.slice(start, start + BULK_PARALLEL).map(run));
-    if (retry.length > 0) await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    if (retry.length > 0) {
+      // Throttled: the wait Cosmos DB asked for when the SDK passes it on, else backing off to at
+      // most a second (`items.bulk` keeps no `x-ms-retry-after-ms` of a per-operation 429).
+      const wait = throttledFor > 0 ? throttledFor : Math.min(1000, 50 * 2 ** attempt);
+      if (throttledFor >= 0 && !throttle.allows(wait)) throw new ThrottledError(wait);
+      await sleep(wait);
+    }
     pending = retry;
   }
 }
 
 /** Where ingest writes: the seam that lets a test make a write fail midway. */
 export interface RecordWriter {
-  /** Inserts at most `BULK_BATCH` records of one dataset; throws if any is not stored. */
-  insert(datasetId: string, docs: RecordDoc[]): Promise<void>;
+  /** Inserts at most `BULK_BATCH` records of one dataset; throws if any is not stored (ThrottledError past the budget: a minute unless given). */
+  insert(datasetId: string, docs: RecordDoc[], throttle?: ThrottleBudget): Promise<void>;
 }
 
 export const cosmosRecordWriter: RecordWriter = {
-  insert: (datasetId, docs) =>
+  insert: (datasetId, docs, throttle = new ThrottleBudget(60_000)) =>
     bulk(
       datasetId,
       docs.map((doc) => ({ operationType: 'Create', partitionKey: datasetId, resourceBody: { ...doc } })),
+      throttle,
     ),
 };
 
-export async function deleteRecordIds(datasetId: string, ids: string[]): Promise<void> {
+/** Deletes records by id; a delete waits out throttling for up to `throttleMs` (a minute unless told). */
+export async function deleteRecordIds(datasetId: string, ids: string[], throttleMs = 60_000): Promise<void> {
   await bulk(
     datasetId,
     ids.map((id) => ({ operationType: 'Delete', partitionKey: datasetId, id })),
+    new ThrottleBudget(throttleMs),
   );
 }
 
@@ -207,4 +267,15 @@ export async function aggregateRecords(datasetId: string, select: string, filter
   // Several aggregates without VALUE: valid only unplanned, so always within the dataset's partition.
   const row = await aggregateRow<Record<string, number>>(records(), { query: `SELECT ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, datasetId);
   return row ?? {};
+}
+
+/**
+ * One aggregate row per value of `groupBy` (a column reference), in one query: `SELECT <groupBy>
+ * AS g, COUNT(1) AS n, … GROUP BY <groupBy>`. Rows missing the column form one group without `g`.
+ * Within the dataset's partition, as every query here (Cosmos DB runs it there without a plan, and
+ * allows no ORDER BY with GROUP BY: the caller orders the groups).
+ */
+export async function aggregateRecordGroups(datasetId: string, groupBy: string, select: string, filter: RecordQuery): Promise<Record<string, CellValue | number | undefined>[]> {
+  const sql = `SELECT ${groupBy} AS g, ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where} GROUP BY ${groupBy}`;
+  return aggregateRows<Record<string, CellValue | number | undefined>>(records(), { query: sql, parameters: scoped(datasetId, filter.parameters) }, datasetId);
 }

@@ -110,7 +110,9 @@ export async function ingestAsSystem(
 ): Promise<IngestResult> {
   const schema = await schemaOf(datasetId);
   const outcome = await ingestRows(datasetId, schema.doc.columns, body, format, onError, writer);
-  if (outcome.inserted > 0) {
+  // Rows of a throttled batch may be stored although the batch did not finish: count what is there.
+  const stored = outcome.throttledMs === undefined ? outcome.inserted : await countRecords(datasetId, { where: 'c.ingestId = @ingestId', parameters: [{ name: '@ingestId', value: outcome.ingestId }] });
+  if (stored > 0) {
     // Rows validated against columns that were replaced meanwhile must not stay.
     const now = await readSchemaDoc(datasetId);
     if (!now || now.etag !== schema.etag) {
@@ -124,6 +126,13 @@ export async function ingestAsSystem(
       await rollbackIngest(datasetId, outcome.ingestId);
       throw error;
     }
+  }
+  if (outcome.throttledMs !== undefined) {
+    throw errors.unavailable(
+      `Cosmos DB throttled the writes for longer than INGEST_THROTTLE_BUDGET allows: ${stored} of ${outcome.writable} rows were stored (ingest ${outcome.ingestId}) and stay, ` +
+        'the others were not. Retry after the time given with the rows that were not stored, or delete the records and send them all.',
+      Math.max(1, outcome.throttledMs / 1000),
+    );
   }
   return { inserted: outcome.inserted, rejected: outcome.rejected, errors: outcome.errors };
 }

@@ -25,10 +25,10 @@ const all = { where: 'true', parameters: [] };
 function failingWriter(failOn: number): RecordWriter & { batches: number } {
   const writer = {
     batches: 0,
-    async insert(datasetId: string, docs: Parameters<RecordWriter['insert']>[1]) {
+    async insert(datasetId: string, docs: Parameters<RecordWriter['insert']>[1], throttle?: Parameters<RecordWriter['insert']>[2]) {
       writer.batches += 1;
       if (writer.batches === failOn) throw new Error('injected: the partition is unavailable');
-      await cosmosRecordWriter.insert(datasetId, docs);
+      await cosmosRecordWriter.insert(datasetId, docs, throttle);
     },
   };
   return writer;
@@ -39,9 +39,9 @@ describe('ingestRows', () => {
     const datasetId = `ingest-${randomUUID()}`;
     const sizes: number[] = [];
     const counting: RecordWriter = {
-      async insert(id, docs) {
+      async insert(id, docs, throttle) {
         sizes.push(docs.length);
-        await cosmosRecordWriter.insert(id, docs);
+        await cosmosRecordWriter.insert(id, docs, throttle);
       },
     };
     const sut = await ingestRows(datasetId, columns, csv(1050), 'csv', 'fail', counting);

@@ -133,7 +133,9 @@ export async function startFaultProxy(mode: ProxyMode, target: URL): Promise<Fau
       request.resume();
       const status = fault.status ?? 503;
       seen.outcome = status;
-      const body = JSON.stringify({ code: status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'injected by the fault proxy' });
+      // Cosmos DB's own wording for a 429, which is all the SDK keeps of a bulk call it gave up on.
+      const message = status === 429 ? 'Request rate is large (injected by the fault proxy)' : 'injected by the fault proxy';
+      const body = JSON.stringify({ code: status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message });
       response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...fault.headers });
       response.end(body);
       return;

@@ -1,0 +1,147 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningStack, StackOptions } from '../../local/stack';
+import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+
+/**
+ * Hosted dataset records seen from between the app and Cosmos DB (a private stack behind the fault
+ * proxies of test/support/fault-proxy.ts): how many Cosmos requests a grouped stats call makes
+ * (issue 22), and what an ingest does when Cosmos DB throttles its writes (issue 17, item 4).
+ */
+const load = createRequire(import.meta.url);
+const dist = (file: string) => path.resolve(__dirname, '../../dist', file);
+const { startStack } = load(dist('local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
+
+/** Small, so that a test can outlast it: the default is a minute. */
+const THROTTLE_BUDGET_SECONDS = 3;
+
+let stack: RunningStack;
+let cosmos: FaultProxy;
+let blob: FaultProxy;
+let baseUrl = '';
+let adminKey = '';
+
+interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+async function call<T = Record<string, unknown>>(method: string, route: string, options: { body?: unknown; csv?: string } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { 'X-API-Key': adminKey };
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (options.csv !== undefined) headers['Content-Type'] = 'text/csv';
+  const response = await fetch(`${baseUrl}/api${route}`, { method, headers, body: options.csv ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
+  const text = await response.text();
+  const body = (response.headers.get('content-type') ?? '').includes('json') && text ? (JSON.parse(text) as T) : (text as T);
+  return { status: response.status, headers: response.headers, body, text };
+}
+
+/** A published dataset with a numeric column and a string label whose values are only known from the data. */
+async function hostedDataset(kinds: number, rowsPerKind: number): Promise<string> {
+  const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { body: { name: `records faults ${kinds}×${rowsPerKind}`, status: 'published' } });
+  expect(created.status, created.text).toBe(201);
+  const id = created.body.id;
+  const schema = await call('PUT', `/v1/datasets/${id}/schema`, { body: { columns: [{ name: 'x', type: 'number' }, { name: 'kind', type: 'string' }], label: 'kind' } });
+  expect(schema.status, schema.text).toBe(201);
+  if (rowsPerKind > 0) {
+    const ingest = await call('POST', `/v1/datasets/${id}/records`, { csv: csvRows(kinds, rowsPerKind) });
+    expect(ingest.status, ingest.text).toBe(201);
+  }
+  return id;
+}
+
+function csvRows(kinds: number, rowsPerKind: number): string {
+  const lines = ['x,kind'];
+  for (let k = 0; k < kinds; k++) for (let i = 0; i < rowsPerKind; i++) lines.push(`${i + k / 10},kind-${k}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Bulk writes to the records container (the SDK's batch requests). */
+const recordsBulk: RequestMatch = (request) => request.method === 'POST' && /\/colls\/records\/docs$/.test(request.path) && request.headers['x-ms-cosmos-is-batch-request'] !== undefined;
+
+beforeAll(async () => {
+  stack = await startStack({
+    port: 0,
+    seed: false,
+    verbose: process.env.DEVHOST_VERBOSE === '1',
+    settings: { INGEST_THROTTLE_BUDGET: String(THROTTLE_BUDGET_SECONDS) },
+    interpose: async (settings) => {
+      const proxied = await proxyEmulators(settings);
+      ({ cosmos, blob } = proxied);
+      return proxied.settings;
+    },
+  });
+  baseUrl = stack.baseUrl ?? '';
+  adminKey = stack.adminKey ?? '';
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([cosmos?.close(), blob?.close()]);
+}, 60_000);
+
+afterEach(() => {
+  cosmos.reset();
+  blob.reset();
+});
+
+describe('POST …/records/stats grouped by a column', () => {
+  /** The Cosmos requests one stats call makes, in order: method, container, and whether it is a query. */
+  async function statsRequests(id: string): Promise<string[]> {
+    await call('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'kind' } }); // the API key's lookup is now warm, as in steady use
+    cosmos.clearLog();
+    const stats = await call<{ groups: { value: string; count: number }[] }>('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'kind' } });
+    expect(stats.status, stats.text).toBe(200);
+    expect(stats.body.groups.map((group) => group.count)).toEqual(stats.body.groups.map(() => 3));
+    return cosmos.log.map((request) => `${request.method} ${/\/colls\/([^/]+)/.exec(request.path)?.[1] ?? request.path}${request.isQuery ? ' query' : ''}`);
+  }
+
+  it('sends the same Cosmos requests for 2 groups as for 12: entry, schema, profile and one GROUP BY query', async () => {
+    const two = await statsRequests(await hostedDataset(2, 3));
+    const twelve = await statsRequests(await hostedDataset(12, 3));
+    expect(twelve, JSON.stringify(twelve)).toEqual(two);
+    // The API key's principal, the entry, the schema and the profile (point reads), then the one
+    // GROUP BY query, which the SDK (4.x) sends with its query-plan request alongside. One query per
+    // group made this 9 requests for 2 groups and 29 for 12.
+    expect(two).toEqual(['GET principals', 'GET catalogue', 'GET records', 'GET records', 'POST records query', 'POST records query']);
+  });
+});
+
+describe('ingest while Cosmos DB throttles the writes (429 with x-ms-retry-after-ms)', () => {
+  /** The records a dataset holds, counted through the API. */
+  async function storedCount(id: string): Promise<number> {
+    const page = await call<{ count: number }>('POST', `/v1/datasets/${id}/records/query`, { body: { count: true, limit: 1 } });
+    expect(page.status, page.text).toBe(200);
+    return page.body.count;
+  }
+
+  it('waits as long as Cosmos DB asks, past the SDK’s own retries, and stores every row', async () => {
+    const id = await hostedDataset(2, 0);
+    // Twelve throttled bulk calls: more than the five tries ingest used to give them.
+    cosmos.answer(12, 429, { 'x-ms-retry-after-ms': '20', 'x-ms-substatus': '3200' }, recordsBulk);
+    const ingest = await call('POST', `/v1/datasets/${id}/records`, { csv: csvRows(2, 250) });
+    expect(ingest.status, ingest.text).toBe(201);
+    expect(ingest.body).toMatchObject({ inserted: 500, rejected: 0 });
+    expect(await storedCount(id)).toBe(500);
+  });
+
+  it('past INGEST_THROTTLE_BUDGET: 503 problem+json with Retry-After, and the rows already stored stay', async () => {
+    const id = await hostedDataset(2, 0);
+    // The first two bulk calls go through; every later one is throttled for longer than the budget.
+    let bulkCalls = 0;
+    const afterTwo: RequestMatch = (request) => recordsBulk(request) && ++bulkCalls > 2;
+    cosmos.answer(100_000, 429, { 'x-ms-retry-after-ms': '100', 'x-ms-substatus': '3200' }, afterTwo);
+    cosmos.clearLog();
+    const ingest = await call<{ status: number; detail: string }>('POST', `/v1/datasets/${id}/records`, { csv: csvRows(10, 100) });
+    expect(ingest.status, ingest.text).toBe(503);
+    expect(ingest.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(Number(ingest.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    cosmos.reset();
+    const stored = await storedCount(id);
+    expect(stored).toBe(200);
+    expect(ingest.body.detail).toContain(`${stored} of 1000 rows were stored`);
+  });
+});
