@@ -1,5 +1,6 @@
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import os from 'node:os';
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
 import { queryRecordPage } from '../shared/datasets/records.repository';
@@ -8,20 +9,20 @@ import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem } from '../shared/
 import { statsInMemory } from '../shared/datasets/records.stats';
 import { compileFilter } from '../shared/query/filter.compiler';
 import type { Filter } from '../shared/query/filter.schema';
-import { startCosmos } from '../local/emulators';
-import { disposeCosmosClient, ensureDatabase } from '../shared/azure/cosmos';
-import { resetConfig } from '../shared/config';
+import { startStack } from '../local/stack';
 
 /**
- * Statistics pushed down into Cosmos DB (`POST …/records/stats`: one aggregate query per group)
+ * Statistics pushed down into Cosmos DB (`POST …/records/stats`: one GROUP BY aggregate query)
  * against the iris_api way — fetch the matching rows and compute in the function — on a
  * 100,000-row dataset, in the same run: wall time and bytes moved between the function and
  * Cosmos DB (counted on the client's sockets, TLS included).
  *
- *   npm run bench:query [-- --rows 200000 --repeat 3 --page 5000]
+ *   npm run bench:query [-- --rows 200000 --repeat 3 --page 5000 --compare 0]
  *
- * Runs against the embedded Cosmos DB server as `npm start` builds it: its query executor made
- * linear by `patches/@zeit+cosmosdb-query+0.7.2.patch` (applied by `npm install`/`npm ci`).
+ * Runs against the stack as `npm start` builds it (`startStack`: Cosmos DB server child process
+ * with `patches/@zeit+cosmosdb-query+0.7.2.patch` applied by `npm install`/`npm ci`, Azurite, the
+ * development host): besides the two ways, it times the grouped stats through the API while
+ * `GET /api/health` is polled. `--compare 0` skips the in-function way (it moves every row).
  */
 const argument = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -31,6 +32,7 @@ const ROWS = argument('rows', 100_000);
 const REPEAT = argument('repeat', 3);
 /** Rows per page when the function fetches rows (~0.5 MB pages; real Cosmos DB caps a page at 4 MB). */
 const PAGE = argument('page', 5000);
+const COMPARE = argument('compare', 1) !== 0;
 const DATASET = `bench-query-iris-${ROWS}`;
 const METRICS: Metric[] = ['count', 'mean', 'min', 'max', 'sum', 'stddev'];
 const NUMERIC = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
@@ -154,13 +156,46 @@ async function measure<T>(run: () => Promise<T>): Promise<{ ms: number; bytes: n
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 
+/** Latencies of `GET /api/health`, one after another, until `done` settles. */
+async function pollHealth(baseUrl: string, done: Promise<unknown>): Promise<{ ms: number[]; statuses: Set<string> }> {
+  let finished = false;
+  void done.finally(() => {
+    finished = true;
+  });
+  const ms: number[] = [];
+  const statuses = new Set<string>();
+  while (!finished) {
+    const started = process.hrtime.bigint();
+    const response = await fetch(`${baseUrl}/api/health`);
+    const body = (await response.json()) as { status?: string };
+    ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+    statuses.add(`${response.status} ${body.status ?? ''}`);
+  }
+  return { ms, statuses };
+}
+
+/** `POST …/records/stats` grouped by species through the development host, with health polled meanwhile. */
+async function statsThroughApi(baseUrl: string): Promise<{ statsMs: number; health: { ms: number[]; statuses: Set<string> } }> {
+  const started = process.hrtime.bigint();
+  const request = fetch(`${baseUrl}/api/v1/datasets/${DATASET}/records/stats`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ groupBy: 'species' }),
+  }).then(async (response) => {
+    if (response.status !== 200) throw new Error(`stats answered ${response.status}: ${await response.text()}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  });
+  const [statsMs, health] = await Promise.all([request, pollHealth(baseUrl, request)]);
+  return { statsMs, health };
+}
+
+const load = () => os.loadavg().map((value) => value.toFixed(1)).join(' ');
+
 async function main(): Promise<void> {
-  // The Cosmos DB server exactly as `npm start` runs it (patched by patch-package at install).
-  const cosmos = await startCosmos({});
-  Object.assign(process.env, { COSMOS: cosmos.connectionString, COSMOS_ALLOW_SELF_SIGNED: 'true', STORAGE: 'UseDevelopmentStorage=true', SERVICEBUS: 'UseDevelopmentHost=true' });
-  resetConfig();
+  // The stack exactly as `npm start` runs it (the Cosmos DB server patched by patch-package at install).
+  const stack = await startStack({ port: 0, seed: false, verbose: false });
+  const baseUrl = stack.baseUrl ?? '';
   try {
-    await ensureDatabase();
     await upsertEntryAsSystem('datasets', { id: DATASET, name: `Benchmark: ${ROWS.toLocaleString('en')} iris-like rows`, status: 'published' });
     await putSchemaAsSystem(DATASET, {
       columns: [...NUMERIC.map((name) => ({ name, type: 'number' as const })), { name: 'species', type: 'string' as const, values: [...SPECIES] }],
@@ -170,7 +205,7 @@ async function main(): Promise<void> {
     const count = await measure(() => hostedRecordCount(DATASET));
     console.log(
       `embedded server: ingested ${ingest.result.inserted} rows in ${(ingest.ms / 1000).toFixed(1)} s ` +
-        `(${kb(ingest.bytes)} KiB moved); ${count.result} stored (count: ${count.ms.toFixed(0)} ms)`,
+        `(${kb(ingest.bytes)} KiB moved); ${count.result} stored (count: ${count.ms.toFixed(0)} ms); load ${load()}`,
     );
     // What an API caller pays for one filtered page of 100 rows, and for the page after it.
     const filter = SCENARIOS[1]?.filter;
@@ -178,7 +213,13 @@ async function main(): Promise<void> {
     const compiled = { ...compileFilter(filter, columns, { prefix: 'c.values' }), projection: 'c.values', orderBy: '' };
     const first = await measure(() => queryRecordPage(DATASET, compiled, { limit: 100 }));
     const second = await measure(() => queryRecordPage(DATASET, compiled, { limit: 100, continuation: first.result.continuation }));
-    console.log(`filtered page of 100: first ${first.ms.toFixed(0)} ms, next ${second.ms.toFixed(0)} ms\n`);
+    console.log(`filtered page of 100: first ${first.ms.toFixed(0)} ms, next ${second.ms.toFixed(0)} ms; load ${load()}`);
+    const api = await statsThroughApi(baseUrl);
+    const sorted = [...api.health.ms].sort((a, b) => a - b);
+    console.log(
+      `POST /records/stats (groupBy species) through the API: ${api.statsMs.toFixed(0)} ms; meanwhile GET /api/health ` +
+        `${sorted.length}× answered [${[...api.health.statuses].join(', ')}], p50 ${median(sorted).toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms; load ${load()}\n`,
+    );
 
     const rows: string[] = [];
     for (const scenario of SCENARIOS) {
@@ -186,27 +227,30 @@ async function main(): Promise<void> {
       const local: { ms: number; bytes: number }[] = [];
       for (let i = 0; i < REPEAT; i++) {
         const a = await measure(() => recordStats(DATASET, scenario.body, undefined));
-        const b = await measure(() => inFunction(scenario));
-        check(scenario, a.result, b.result);
         pushed.push(a);
-        local.push(b);
+        if (COMPARE) {
+          const b = await measure(() => inFunction(scenario));
+          check(scenario, a.result, b.result);
+          local.push(b);
+        }
       }
       const p = { ms: median(pushed.map((m) => m.ms)), bytes: median(pushed.map((m) => m.bytes)) };
       const l = { ms: median(local.map((m) => m.ms)), bytes: median(local.map((m) => m.bytes)) };
       rows.push(
-        `| ${scenario.name} | ${p.ms.toFixed(0)} | ${l.ms.toFixed(0)} | ${(l.ms / p.ms).toFixed(1)}× | ${kb(p.bytes)} | ${kb(l.bytes)} | ${(l.bytes / p.bytes).toFixed(0)}× |`,
+        COMPARE
+          ? `| ${scenario.name} | ${p.ms.toFixed(0)} | ${l.ms.toFixed(0)} | ${(l.ms / p.ms).toFixed(1)}× | ${kb(p.bytes)} | ${kb(l.bytes)} | ${(l.bytes / p.bytes).toFixed(0)}× |`
+          : `| ${scenario.name} | ${p.ms.toFixed(0)} | – | – | ${kb(p.bytes)} | – | – |`,
       );
     }
     console.log(
       `Stats on ${ROWS.toLocaleString('en')} rows: pushed down vs rows fetched (pages of ${PAGE}) and computed in the function ` +
-        `(median of ${REPEAT}, Node ${process.version})\n`,
+        `(median of ${REPEAT}, Node ${process.version}, load ${load()})\n`,
     );
     console.log('| scenario | pushed down ms | in function ms | time ratio (function/pushed) | pushed KiB | in function KiB | bytes ratio |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const row of rows) console.log(row);
   } finally {
-    disposeCosmosClient();
-    await cosmos.stop();
+    await stack.stop();
   }
 }
 
