@@ -61,8 +61,8 @@ const records = () => container('records');
 
 /**
  * The partition key is passed with every query, and the dataset id is in the WHERE clause too: the
- * embedded emulator ignores the partition key of a query, and real Cosmos DB serves the extra
- * equality on the partition key from the same partition at no cost.
+ * embedded server refuses a query without cross-partition consent whose WHERE does not name the
+ * partition key, and real Cosmos DB serves the extra equality from the same partition at no cost.
  */
 const RECORD_WHERE = "c.datasetId = @datasetId AND c.docType = 'record'";
 const scoped = (datasetId: string, parameters: readonly SqlParameter[]) => [{ name: '@datasetId', value: datasetId }, ...parameters];
