@@ -249,6 +249,10 @@ async function main(): Promise<void> {
       }
       const p = { ms: median(pushed.map((m) => m.ms)), bytes: median(pushed.map((m) => m.bytes)) };
       const l = { ms: median(local.map((m) => m.ms)), bytes: median(local.map((m) => m.bytes)) };
+      if (pushed.length === 0) {
+        rows.push(`| ${scenario.name} | timed out | – | – | – | – | – |`);
+        continue;
+      }
       rows.push(
         COMPARE
           ? `| ${scenario.name} | ${p.ms.toFixed(0)} | ${l.ms.toFixed(0)} | ${(l.ms / p.ms).toFixed(1)}× | ${kb(p.bytes)} | ${kb(l.bytes)} | ${(l.bytes / p.bytes).toFixed(0)}× |`
