@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Applies patches/ (the embedded Cosmos DB server's query engine made linear) with patch-package.
+// Applies patches/ (the embedded Cosmos DB server's query engine made linear; its conditional patch
+// keeping the case of names and strings) with patch-package.
 // Both are development dependencies: an install without them (a production build) has nothing to
 // patch, so it skips instead of failing on a missing command.
 let cli;

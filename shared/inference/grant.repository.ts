@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { container, cosmosStatus, queryPage } from '../azure/cosmos';
-import { GrantRecord, UsageRecord } from './grant.schema';
+import { type GrantCounters, GrantRecord } from './grant.schema';
 
-// Grants and quota counters live in `principals` (partition `/id`) beside the API keys: a submission
-// costs one point read of the grant and one conditional patch per counter.
+// Grants live in `principals` (partition `/id`) beside the API keys, with their quota counters
+// inside: a submission costs one conditional patch (issue 22), and a read or refusal one more read.
 
 /** Principal ids are caller-chosen text (key subjects, OIDC `sub`); a digest keeps document ids short and safe. */
 function principalKey(principalId: string): string {
@@ -14,15 +14,16 @@ export function grantId(principalId: string, modelId: string): string {
   return `grant~${principalKey(principalId)}~${modelId}`;
 }
 
-export function usageId(principalId: string, modelId: string, period: string): string {
-  return `usage~${principalKey(principalId)}~${modelId}~${period}`;
+export async function readGrant(principalId: string, modelId: string): Promise<GrantRecord | undefined> {
+  return (await readGrantVersion(principalId, modelId))?.grant;
 }
 
-export async function readGrant(principalId: string, modelId: string): Promise<GrantRecord | undefined> {
+/** The grant and its ETag, for a conditional replace. */
+export async function readGrantVersion(principalId: string, modelId: string): Promise<{ grant: GrantRecord; etag: string } | undefined> {
   const id = grantId(principalId, modelId);
   try {
-    const { resource } = await container('principals').item(id, id).read<GrantRecord>();
-    return resource?.docType === 'modelGrant' ? GrantRecord.parse(resource) : undefined;
+    const { resource, etag } = await container('principals').item(id, id).read<GrantRecord>();
+    return resource?.docType === 'modelGrant' ? { grant: GrantRecord.parse(resource), etag } : undefined;
   } catch (error) {
     if (cosmosStatus(error) === 404) return undefined;
     throw error;
@@ -65,50 +66,54 @@ export async function listGrants(
   return { items: page.items.map((item) => GrantRecord.parse(item)), continuation: page.continuation };
 }
 
-export async function readUsage(principalId: string, modelId: string, period: string): Promise<number> {
-  const id = usageId(principalId, modelId, period);
+/**
+ * Counts one call in one request: a patch `incr` of both counters guarded by a filter predicate
+ * that holds only while the grant is active, its counters are for `day` and `month`, and both are
+ * below their limits — so concurrent submissions can never pass a limit and no increment is lost.
+ * `refused` means the predicate did not hold (expired, a new period, or a limit reached): the caller
+ * reads the grant to tell which.
+ */
+export async function countCall(principalId: string, modelId: string, day: string, month: string, now: Date): Promise<'counted' | 'absent' | 'refused'> {
+  const id = grantId(principalId, modelId);
+  // Filter predicates take no parameters: every value here is formatted by us (ISO dates), not caller text.
+  const condition = [
+    `FROM c WHERE (IS_NULL(c.expiresAt) OR c.expiresAt > "${now.toISOString()}")`,
+    `c.counters.day = "${day}" AND c.counters.month = "${month}"`,
+    'c.counters.dayCount < c.dailyLimit AND c.counters.monthCount < c.monthlyLimit',
+  ].join(' AND ');
   try {
-    const { resource } = await container('principals').item(id, id).read<UsageRecord>();
-    return resource ? UsageRecord.parse(resource).count : 0;
+    await container('principals').item(id, id).patch({
+      condition,
+      operations: [
+        { op: 'incr', path: '/counters/dayCount', value: 1 },
+        { op: 'incr', path: '/counters/monthCount', value: 1 },
+      ],
+    });
+    return 'counted';
   } catch (error) {
-    if (cosmosStatus(error) === 404) return 0;
+    const status = cosmosStatus(error);
+    if (status === 404) return 'absent';
+    if (status === 412) return 'refused';
     throw error;
   }
 }
 
-/**
- * Adds one to a counter only while it is below `limit`, atomically on the server: a patch `incr`
- * guarded by a filter predicate, so concurrent submissions can never push it past the limit and no
- * increment is lost. Creates the counter on first use. Returns false when the limit is reached.
- */
-export async function incrementBelow(principalId: string, modelId: string, period: string, limit: number): Promise<boolean> {
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`bad limit ${limit}`);
-  if (limit === 0) return false;
-  const id = usageId(principalId, modelId, period);
-  const item = container('principals').item(id, id);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      // The limit is a validated integer (not caller text); Cosmos filter predicates take no parameters.
-      await item.patch({ condition: `FROM c WHERE c.count < ${limit}`, operations: [{ op: 'incr', path: '/count', value: 1 }] });
-      return true;
-    } catch (error) {
-      const status = cosmosStatus(error);
-      if (status === 412) return false;
-      if (status !== 404) throw error;
-    }
-    const record: UsageRecord = { id, docType: 'modelUsage', principalId, modelId, period, count: 0 };
-    try {
-      await container('principals').items.create(record);
-    } catch (error) {
-      // Another submission created it first: fine, patch it.
-      if (cosmosStatus(error) !== 409) throw error;
-    }
+/** Starts new periods' counters; false when the grant changed since it was read (read it again). */
+export async function replaceCounters(grant: GrantRecord, etag: string, counters: GrantCounters): Promise<boolean> {
+  try {
+    await container('principals').item(grant.id, grant.id).replace({ ...grant, counters }, { accessCondition: { type: 'IfMatch', condition: etag } });
+    return true;
+  } catch (error) {
+    if (cosmosStatus(error) === 412 || cosmosStatus(error) === 404) return false;
+    throw error;
   }
-  throw new Error(`usage counter ${id} could not be created`);
 }
 
-/** Gives back one call (a submission that failed after it was counted). */
-export async function decrement(principalId: string, modelId: string, period: string): Promise<void> {
-  const id = usageId(principalId, modelId, period);
-  await container('principals').item(id, id).patch([{ op: 'incr', path: '/count', value: -1 }]);
+/** Gives back one counted call. */
+export async function uncountCall(principalId: string, modelId: string): Promise<void> {
+  const id = grantId(principalId, modelId);
+  await container('principals').item(id, id).patch([
+    { op: 'incr', path: '/counters/dayCount', value: -1 },
+    { op: 'incr', path: '/counters/monthCount', value: -1 },
+  ]);
 }

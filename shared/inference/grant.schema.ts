@@ -25,7 +25,20 @@ export const GrantBody = z
   .meta({ id: 'ModelGrantBody' });
 export type GrantBody = z.infer<typeof GrantBody>;
 
-/** Stored in `principals` (partition `/id`) as `grant~<principal hash>~<model id>`: one point read per submission. */
+/**
+ * The calls counted in the current UTC day and month, kept in the grant itself so that one
+ * conditional patch both checks the grant and counts a call. A period other than the current one
+ * counts as zero.
+ */
+export const GrantCounters = z.object({
+  day: z.string(),
+  dayCount: z.number().int(),
+  month: z.string(),
+  monthCount: z.number().int(),
+});
+export type GrantCounters = z.infer<typeof GrantCounters>;
+
+/** Stored in `principals` (partition `/id`) as `grant~<principal hash>~<model id>`: one conditional patch per submission. */
 export const GrantRecord = z.object({
   id: z.string(),
   docType: z.literal('modelGrant'),
@@ -38,19 +51,9 @@ export const GrantRecord = z.object({
   createdBy: z.string(),
   updatedAt: z.iso.datetime(),
   updatedBy: z.string(),
+  counters: GrantCounters.optional(),
 });
 export type GrantRecord = z.infer<typeof GrantRecord>;
-
-/** One quota counter: `usage~<principal hash>~<model id>~<period>`, incremented with a conditional patch. */
-export const UsageRecord = z.object({
-  id: z.string(),
-  docType: z.literal('modelUsage'),
-  principalId: z.string(),
-  modelId: z.string(),
-  period: z.string(),
-  count: z.number().int(),
-});
-export type UsageRecord = z.infer<typeof UsageRecord>;
 
 export const UsageView = z
   .object({
@@ -63,7 +66,7 @@ export const UsageView = z
   .meta({ id: 'ModelUsage' });
 export type UsageView = z.infer<typeof UsageView>;
 
-export const Grant = GrantRecord.omit({ id: true, docType: true })
+export const Grant = GrantRecord.omit({ id: true, docType: true, counters: true })
   .extend({
     active: z.boolean().describe('False once `expiresAt` has passed.'),
     usage: z.object({ daily: UsageView, monthly: UsageView }),

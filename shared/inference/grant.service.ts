@@ -3,8 +3,8 @@ import type { Principal } from '../auth/auth.schema';
 import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
-import { decrement, deleteGrant, grantId, incrementBelow, listGrants, readGrant, readUsage, upsertGrant } from './grant.repository';
-import type { Grant, GrantBody, GrantRecord, UsageView } from './grant.schema';
+import { countCall, deleteGrant, grantId, listGrants, readGrant, readGrantVersion, replaceCounters, uncountCall, upsertGrant } from './grant.repository';
+import type { Grant, GrantBody, GrantCounters, GrantRecord, UsageView } from './grant.schema';
 
 interface Period {
   kind: 'daily' | 'monthly';
@@ -28,21 +28,30 @@ function isActive(grant: GrantRecord, now: Date): boolean {
   return grant.expiresAt === null || Date.parse(grant.expiresAt) > now.getTime();
 }
 
-function limitOf(grant: GrantRecord, period: Period): number {
-  return period.kind === 'daily' ? grant.dailyLimit : grant.monthlyLimit;
+/** The grant's counters for the periods `now` falls in: a stored period that has ended counts as zero. */
+function countersAt(grant: GrantRecord, day: Period, month: Period): GrantCounters {
+  const stored = grant.counters;
+  return {
+    day: day.key,
+    dayCount: stored?.day === day.key ? stored.dayCount : 0,
+    month: month.key,
+    monthCount: stored?.month === month.key ? stored.monthCount : 0,
+  };
 }
 
-async function usageOf(grant: GrantRecord, period: Period): Promise<UsageView> {
-  const used = await readUsage(grant.principalId, grant.modelId, period.key);
-  const limit = limitOf(grant, period);
+function usageOf(period: Period, used: number, limit: number): UsageView {
   return { period: period.key, used, limit, remaining: Math.max(0, limit - used), resetsAt: period.resetsAt.toISOString() };
 }
 
-async function toView(grant: GrantRecord, now = new Date()): Promise<Grant> {
+function toView(grant: GrantRecord, now = new Date()): Grant {
   const [day, month] = periodsOf(now);
-  const [daily, monthly] = await Promise.all([usageOf(grant, day), usageOf(grant, month)]);
-  const { id: _id, docType: _docType, ...fields } = grant;
-  return { ...fields, active: isActive(grant, now), usage: { daily, monthly } };
+  const counters = countersAt(grant, day, month);
+  const { id: _id, docType: _docType, counters: _counters, ...fields } = grant;
+  return {
+    ...fields,
+    active: isActive(grant, now),
+    usage: { daily: usageOf(day, counters.dayCount, grant.dailyLimit), monthly: usageOf(month, counters.monthCount, grant.monthlyLimit) },
+  };
 }
 
 /** Grants (or changes the grant of) `principalId` on a model; the model must exist. Admins only (the route says so). */
@@ -68,8 +77,10 @@ export async function putGrant(
     createdBy: existing?.createdBy ?? admin.id,
     updatedAt: now,
     updatedBy: admin.id,
+    // New limits do not forget the calls already counted in this period.
+    ...(existing?.counters ? { counters: existing.counters } : {}),
   });
-  return { grant: await toView(record), created: !existing };
+  return { grant: toView(record), created: !existing };
 }
 
 export async function getGrant(modelId: string, principalId: string): Promise<Grant> {
@@ -88,7 +99,7 @@ export async function listGrantsOf(
   cursor: string | undefined,
 ): Promise<{ items: Grant[]; continuation: string | undefined }> {
   const page = await listGrants(modelId, limit, decodeCursor(cursor, { modelId }));
-  return { items: await Promise.all(page.items.map((grant) => toView(grant))), continuation: page.continuation };
+  return { items: page.items.map((grant) => toView(grant)), continuation: page.continuation };
 }
 
 /** The caller's own grant on a model and what is left of it. */
@@ -104,32 +115,46 @@ export type Refund = () => Promise<void>;
 
 const NO_REFUND: Refund = async () => {};
 
+/** A conditional patch loses only to a concurrent change of the same grant; a few rounds settle it. */
+const COUNT_ATTEMPTS = 5;
+
 /**
- * Checks the caller's grant and counts one call against its daily and monthly limits. 403 without
- * an active grant; 429 with `Retry-After` (seconds until the period resets) naming the limit reached.
- * Admins run every model without a grant and are not counted.
+ * Checks the caller's grant and counts one call against its daily and monthly limits, in one
+ * conditional write when the grant is active and below both limits (`countCall`). Otherwise it reads
+ * the grant to say why: 403 without an active grant; 429 with `Retry-After` (seconds until the
+ * period resets) naming the limit reached; or, on the first call of a new day or month, it starts
+ * that period's counters and counts again. Admins run every model without a grant and are not counted.
  */
 export async function consumeCall(principal: Principal, modelId: string, now = new Date()): Promise<Refund> {
   if (isAdmin(principal)) return NO_REFUND;
-  const grant = await readGrant(principal.id, modelId);
-  if (!grant) throw errors.forbidden(`You have no access grant for model '${modelId}'. Ask an admin for one.`);
-  if (!isActive(grant, now)) throw errors.forbidden(`Your access grant for model '${modelId}' expired at ${grant.expiresAt}.`);
-  const counted: Period[] = [];
-  const refund: Refund = async () => {
-    await Promise.all(counted.map((period) => decrement(principal.id, modelId, period.key).catch(() => undefined)));
-  };
-  for (const period of periodsOf(now)) {
-    const limit = limitOf(grant, period);
-    if (!(await incrementBelow(principal.id, modelId, period.key, limit))) {
-      await refund();
-      const retryAfter = (period.resetsAt.getTime() - now.getTime()) / 1000;
-      throw errors.tooManyRequests(
-        `Your ${period.kind} limit of ${limit} job(s) on model '${modelId}' is used up; it resets at ${period.resetsAt.toISOString()}.`,
-        retryAfter,
-        { limit: period.kind, limitValue: limit, period: period.key, resetsAt: period.resetsAt.toISOString(), modelId },
-      );
-    }
-    counted.push(period);
+  const [day, month] = periodsOf(now);
+  for (let attempt = 0; attempt < COUNT_ATTEMPTS; attempt++) {
+    const outcome = await countCall(principal.id, modelId, day.key, month.key, now);
+    if (outcome === 'counted') return () => uncountCall(principal.id, modelId).catch(() => undefined);
+    const current = await readGrantVersion(principal.id, modelId);
+    if (!current) throw errors.forbidden(`You have no access grant for model '${modelId}'. Ask an admin for one.`);
+    const { grant, etag } = current;
+    if (!isActive(grant, now)) throw errors.forbidden(`Your access grant for model '${modelId}' expired at ${grant.expiresAt}.`);
+    const counters = countersAt(grant, day, month);
+    refuseAtLimit(modelId, now, [
+      [day, counters.dayCount, grant.dailyLimit],
+      [month, counters.monthCount, grant.monthlyLimit],
+    ]);
+    const stale = grant.counters?.day !== day.key || grant.counters.month !== month.key;
+    if (stale) await replaceCounters(grant, etag, counters);
   }
-  return refund;
+  throw errors.unavailable(`Your grant for model '${modelId}' is changing under many concurrent submissions; try again.`, 1);
+}
+
+/** Throws 429 for the first period whose limit is reached. */
+function refuseAtLimit(modelId: string, now: Date, periods: Array<[Period, number, number]>): void {
+  for (const [period, used, limit] of periods) {
+    if (used < limit) continue;
+    const retryAfter = (period.resetsAt.getTime() - now.getTime()) / 1000;
+    throw errors.tooManyRequests(
+      `Your ${period.kind} limit of ${limit} job(s) on model '${modelId}' is used up; it resets at ${period.resetsAt.toISOString()}.`,
+      retryAfter,
+      { limit: period.kind, limitValue: limit, period: period.key, resetsAt: period.resetsAt.toISOString(), modelId },
+    );
+  }
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
-import { RE2JS } from 're2js';
+import type Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../azure/load';
 
 /**
  * The JSON Schemas contributors write into model entries (`inputSchema`, `outputSchema`), applied to
@@ -35,7 +35,8 @@ export type SchemaCheck = (value: unknown) => SchemaIssue[];
 
 /** ECMAScript pattern → RE2 (`\uXXXX`, `\cX`, `/` spelled the RE2 way); throws when RE2 cannot run it. */
 function compileRe2(pattern: string): RE2JS {
-  return RE2JS.compile(RE2JS.translateRegExp(pattern));
+  const { RE2JS: engine } = lazyRequire<typeof import('re2js')>('re2js');
+  return engine.compile(engine.translateRegExp(pattern));
 }
 
 const re2Engine = Object.assign(
@@ -49,21 +50,30 @@ const re2Engine = Object.assign(
 
 function withFormats<T extends Ajv>(ajv: T): T {
   // ajv-formats' own expressions are fixed and reviewed; only user-supplied patterns need RE2.
-  addFormats(ajv);
+  lazyRequire<typeof import('ajv-formats')>('ajv-formats').default(ajv);
   return ajv;
 }
 
 // strict: false — stored schemas may carry keywords of other vocabularies (`example`, vendor ones); ignore them as before.
 const options = { allErrors: true, strict: false, code: { regExp: re2Engine } } as const;
-const validators = {
-  draft2020: withFormats(new Ajv2020(options)),
-  draft07: withFormats(new Ajv(options)),
-};
+const validators: { draft2020?: Ajv; draft07?: Ajv } = {};
+
+// Built on first use, not at import: an Ajv instance compiles its meta-schemas, which would cost
+// every cold start though few requests validate a model's JSON Schema (issue 22).
+function draft2020(): Ajv {
+  validators.draft2020 ??= withFormats(new (lazyRequire<typeof import('ajv/dist/2020')>('ajv/dist/2020').default)(options));
+  return validators.draft2020;
+}
+
+function draft07(): Ajv {
+  validators.draft07 ??= withFormats(new (lazyRequire<typeof import('ajv')>('ajv').default)(options));
+  return validators.draft07;
+}
 
 function validatorFor(schema: Record<string, unknown>): Ajv {
   const declared = schema.$schema;
-  if (declared === undefined || (typeof declared === 'string' && declared.includes('2020-12'))) return validators.draft2020;
-  if (typeof declared === 'string' && declared.includes('draft-07')) return validators.draft07;
+  if (declared === undefined || (typeof declared === 'string' && declared.includes('2020-12'))) return draft2020();
+  if (typeof declared === 'string' && declared.includes('draft-07')) return draft07();
   throw new JsonSchemaRefused([{ pointer: '/$schema', message: 'names a JSON Schema version this platform does not apply (use 2020-12 or draft-07)' }]);
 }
 

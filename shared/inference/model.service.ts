@@ -1,5 +1,5 @@
-import { BlobClient } from '@azure/storage-blob';
 import type { Principal } from '../auth/auth.schema';
+import { lazyRequire } from '../azure/load';
 import { getEntry, type ModelEntry } from '../catalogue/catalogue.service';
 import { errors, type FieldError } from '../errors';
 import { PermanentJobError } from '../jobs/job.handler';
@@ -150,7 +150,7 @@ async function downloadImage(image: ImageInput): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {
-    const download = await new BlobClient(image.imageUrl).download(0, MAX_IMAGE_BYTES + 1, { abortSignal: AbortSignal.timeout(60_000) });
+    const download = await new (lazyRequire<typeof import('@azure/storage-blob')>('@azure/storage-blob').BlobClient)(image.imageUrl).download(0, MAX_IMAGE_BYTES + 1, { abortSignal: AbortSignal.timeout(60_000) });
     for await (const chunk of download.readableStreamBody ?? []) {
       const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
       total += bytes.length;

@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { isIP, type LookupFunction, type Socket } from 'node:net';
-import { Agent, buildConnector, request } from 'undici';
+import type { Agent } from 'undici';
+import { lazyRequire } from '../azure/load';
 import { config } from '../config';
 import { bareHost, type OutboundPolicy, refusedAddress, refusedHostName } from './outbound.policy';
 
@@ -48,6 +49,8 @@ export interface OutboundResponse {
 /** Resolves a name to every address it has (dns.lookup with `all`), for the policy to see them all. */
 export type Resolver = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
+const undici = () => lazyRequire<typeof import('undici')>('undici');
+
 const systemResolver: Resolver = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
 
 export class OutboundClient {
@@ -58,6 +61,8 @@ export class OutboundClient {
     resolve: Resolver = systemResolver,
   ) {
     const lookup = vettedLookup(policy, resolve);
+    // undici is loaded with the first client, not at import: it is large and most cold starts make no outbound call.
+    const { Agent, buildConnector } = undici();
     const connector = buildConnector({ lookup, timeout: 10_000 });
     this.agent = new Agent({
       // Idle connections close soon: most targets are called once (a webhook) or rarely.
@@ -103,7 +108,7 @@ export class OutboundClient {
     };
     let answer;
     try {
-      answer = await request(url, {
+      answer = await undici().request(url, {
         method: call.method,
         headers: call.headers,
         body: call.body,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/azure/queue';
 import { isAppError } from '../../shared/errors';
-import { incrementBelow, readUsage } from '../../shared/inference/grant.repository';
+import type { Principal } from '../../shared/auth/auth.schema';
+import { grantId, upsertGrant } from '../../shared/inference/grant.repository';
+import { consumeCall, getGrant } from '../../shared/inference/grant.service';
 import { claimIdempotencyKey } from '../../shared/inference/idempotency.service';
 import { cachedResult, cacheKeyOf, rememberResult } from '../../shared/inference/cache.service';
 import type { JobHandler } from '../../shared/jobs/job.handler';
@@ -24,15 +26,54 @@ beforeAll(() => {
 });
 
 describe('quota counters', () => {
+  const contributor = (): Principal => ({ id: `apikey:${randomUUID().replace(/-/g, '').slice(0, 24)}`, kind: 'apiKey', roles: ['contributor'] });
+  const grant = async (principal: Principal, dailyLimit: number, monthlyLimit = 1_000) => {
+    const now = new Date().toISOString();
+    const by = 'apikey:admin';
+    await upsertGrant({ id: grantId(principal.id, 'model-a'), docType: 'modelGrant', principalId: principal.id, modelId: 'model-a', dailyLimit, monthlyLimit, expiresAt: null, createdAt: now, createdBy: by, updatedAt: now, updatedBy: by });
+  };
+  const outcomesOf = async (calls: Promise<unknown>[]) => {
+    const settled = await Promise.allSettled(calls);
+    const refused = settled.flatMap((outcome) => (outcome.status === 'rejected' && isAppError(outcome.reason) ? [outcome.reason.status] : []));
+    return { counted: settled.filter((outcome) => outcome.status === 'fulfilled').length, refused };
+  };
+
   it('never pass the limit and lose no increment when 60 submissions race for 25 calls', async () => {
-    const principal = `apikey:${randomUUID()}`;
-    const outcomes = await Promise.all(Array.from({ length: 60 }, () => incrementBelow(principal, 'model-a', '2025-06-01', 25)));
-    expect(outcomes.filter(Boolean)).toHaveLength(25);
-    expect(await readUsage(principal, 'model-a', '2025-06-01')).toBe(25);
+    const principal = contributor();
+    await grant(principal, 25);
+    const outcomes = await outcomesOf(Array.from({ length: 60 }, () => consumeCall(principal, 'model-a')));
+    expect(outcomes.counted).toBe(25);
+    expect(outcomes.refused).toEqual(Array.from({ length: 35 }, () => 429));
+    const view = await getGrant('model-a', principal.id);
+    expect(view.usage.daily).toMatchObject({ used: 25, remaining: 0, limit: 25 });
+    expect(view.usage.monthly).toMatchObject({ used: 25, remaining: 975 });
   });
 
-  it('refuse everything at a limit of zero', async () => {
-    expect(await incrementBelow(`apikey:${randomUUID()}`, 'model-a', '2025-06', 0)).toBe(false);
+  it('count a new day from zero while the month keeps counting', async () => {
+    const principal = contributor();
+    await grant(principal, 2, 3);
+    const monday = new Date('2025-06-02T23:59:00Z');
+    const tuesday = new Date('2025-06-03T00:01:00Z');
+    expect((await outcomesOf([consumeCall(principal, 'model-a', monday), consumeCall(principal, 'model-a', monday)])).counted).toBe(2);
+    expect((await outcomesOf([consumeCall(principal, 'model-a', monday)])).refused).toEqual([429]);
+    expect((await outcomesOf([consumeCall(principal, 'model-a', tuesday)])).counted).toBe(1);
+    // The month's limit of 3 is reached although Tuesday has one call left.
+    expect((await outcomesOf([consumeCall(principal, 'model-a', tuesday)])).refused).toEqual([429]);
+  });
+
+  it('give back a refunded call', async () => {
+    const principal = contributor();
+    await grant(principal, 1);
+    const refund = await consumeCall(principal, 'model-a');
+    await refund();
+    expect((await outcomesOf([consumeCall(principal, 'model-a')])).counted).toBe(1);
+  });
+
+  it('refuse everything at a limit of zero, and a caller without a grant', async () => {
+    const principal = contributor();
+    await grant(principal, 0);
+    expect((await outcomesOf([consumeCall(principal, 'model-a')])).refused).toEqual([429]);
+    expect((await outcomesOf([consumeCall(contributor(), 'model-a')])).refused).toEqual([403]);
   });
 });
 

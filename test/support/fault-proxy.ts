@@ -74,7 +74,8 @@ export function isCosmosQuery(headers: http.IncomingHttpHeaders): boolean {
 
 /** The certificate the embedded Cosmos DB server serves (self-signed, for loopback). */
 function cosmosServerCertificate(): { cert: Buffer; key: Buffer } {
-  const root = path.resolve(__dirname, '../../node_modules/@vercel/cosmosdb-server');
+  // Resolved as a package, so this file works from test/ (vitest) and compiled into dist/ (bench).
+  const root = path.dirname(require.resolve('@vercel/cosmosdb-server/package.json'));
   return { cert: readFileSync(path.join(root, 'cert.pem')), key: readFileSync(path.join(root, 'key.pem')) };
 }
 

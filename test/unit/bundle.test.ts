@@ -24,6 +24,21 @@ function registeredNames(files: string[]): string[] {
   return JSON.parse(result.stdout) as string[];
 }
 
+/** The packages a fresh process loads from node_modules while it imports these files as the host does. */
+function packagesLoadedAtImport(files: string[]): string[] {
+  const script = `
+    const core = require(${JSON.stringify(path.join(root, 'dist/local/functions-core.js'))});
+    core.installFunctionsCore();
+    const before = new Set(Object.keys(require.cache));
+    for (const file of ${JSON.stringify(files)}) require(file);
+    const packages = Object.keys(require.cache).filter((file) => !before.has(file) && file.includes('/node_modules/'))
+      .map((file) => file.split('/node_modules/').pop().split('/').slice(0, file.split('/node_modules/').pop().startsWith('@') ? 2 : 1).join('/'));
+    process.stdout.write(JSON.stringify([...new Set(packages)].sort()));`;
+  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as string[];
+}
+
 describe('the deployed bundle (package.json main)', () => {
   const [bundle, ...others] = functionFiles(root);
 
@@ -41,6 +56,13 @@ describe('the deployed bundle (package.json main)', () => {
     const outside = [...required].filter((name) => !name.startsWith('node:') && !(packageOf(name) in pkg.dependencies) && name !== '@azure/functions-core');
     expect(outside).toEqual([]);
     expect(required.has('zod')).toBe(false);
+  });
+
+  it('loads no heavy dependency on a cold start: the SDKs, the outbound HTTP client and the JSON Schema validator load on first use', () => {
+    const loaded = packagesLoadedAtImport([bundle ?? '']);
+    for (const heavy of ['@azure/cosmos', '@azure/storage-blob', '@azure/service-bus', '@azure/identity', 'undici', 'ajv', 'ajv-formats', 're2js']) {
+      expect(loaded, heavy).not.toContain(heavy);
+    }
   });
 
   it('carries the iris model trained by the build', () => {

@@ -1,0 +1,52 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principals, RoundTripStack } from '../../bench/roundtrips.scenarios';
+
+// The compiled stack, as the faults suite loads it: the emulators start from dist/.
+const load = createRequire(import.meta.url);
+const { callerOf, countRoundTrips, pinnedScenarios, preparePrincipals, startCountedStack } = load(
+  path.resolve(__dirname, '../../dist/bench/roundtrips.scenarios.js'),
+) as typeof import('../../bench/roundtrips.scenarios');
+
+/**
+ * Issue 22: the Cosmos DB round trips of the operations users make most, counted at the app's
+ * socket to Cosmos DB (bench/roundtrips.scenarios.ts). Counts, not times: a regression — one more
+ * read per request — fails here whatever the machine's load. `npm run bench:roundtrips` prints them
+ * for every operation.
+ */
+let env: RoundTripStack;
+let principals: Principals;
+
+beforeAll(async () => {
+  env = await startCountedStack();
+  principals = await preparePrincipals(callerOf(env));
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+}, 60_000);
+
+const scenario = (name: string) => {
+  const found = pinnedScenarios(principals).find((candidate) => candidate.name.startsWith(name));
+  if (!found) throw new Error(`no scenario ${name}`);
+  return found;
+};
+
+describe('Cosmos DB round trips per operation', () => {
+  it('an anonymous catalogue read is one point read', async () => {
+    expect(await countRoundTrips(env, scenario('anonymous catalogue read'))).toBe(1);
+  });
+
+  it('a keyed catalogue read is two: the key and the entry', async () => {
+    expect(await countRoundTrips(env, scenario('keyed catalogue read'))).toBe(2);
+  });
+
+  it('a contributor’s iris job, submitted and run to success: key, model, grant with its quota in one conditional write, job; the worker’s writes', async () => {
+    expect(await countRoundTrips(env, scenario('iris job by a contributor'))).toBe(10);
+  });
+
+  it('an admin’s iris job is not counted against a grant', async () => {
+    expect(await countRoundTrips(env, scenario('iris job by an admin'))).toBe(9);
+  });
+});
