@@ -23,7 +23,7 @@ export const IRIS_SCHEMA: DatasetSchemaInput = {
   label: 'species',
 };
 
-const IRIS_ENTRY = {
+export const IRIS_ENTRY = {
   id: IRIS_DATASET_ID,
   name: 'Iris flower data set',
   description: {

@@ -20,7 +20,7 @@ import {
 } from './catalogue.access';
 import { assertPlatformRegistered, findByKey, insertWithClaims, platformKey, releaseQuietly, replaceWithClaims, uniqueKeys } from './catalogue.claims';
 import { countEntries, type EntryFilters, queryEntries, replaceEntry, type StoredEntry, type Versioned } from './catalogue.repository';
-import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
+import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
 import type { CountQuery, ExportProfile, ListQuery } from './catalogue.schema';
 import { type CatalogueEntry, catalogueTypes, type EntryOf } from './catalogue.types';
 import { croissantExport } from './export/croissant.export';
@@ -55,6 +55,7 @@ export async function createEntry(type: string, body: unknown, principal: Princi
   const input = parseInput(definition, body);
   assertEchoesUnchanged(definition, input, undefined);
   assertAllowedChange(input, undefined, principal);
+  assertPublishable(type, input, input.status ?? 'draft');
   await assertPlatformRegistered(input.platform, undefined);
   const now = new Date().toISOString();
   const record = { id: randomUUID(), owner: principal.id, dateCreated: now, dateModified: now, status: input.status ?? 'draft' };
@@ -66,6 +67,7 @@ export async function createEntry(type: string, body: unknown, principal: Princi
 async function replaceFrom(definition: Definition, current: Versioned<StoredEntry>, input: Fields, principal: Principal): Promise<VersionedEntry> {
   assertEchoesUnchanged(definition, input, current.doc);
   assertAllowedChange(input, current.doc, principal);
+  assertPublishable(definition.name, input, input.status ?? current.doc.status);
   await assertPlatformRegistered(input.platform, current.doc.platform);
   if (definition.name === 'platforms' && input.name !== current.doc.name) await assertPlatformUnused(current.doc.name);
   const content = contentOf(input);

@@ -239,7 +239,7 @@ describe('Croissant export', () => {
   });
 
   it('is only for datasets', async () => {
-    const { body } = await call<{ id: string }>('POST', '/v1/catalogue/services', { key: adminKey(), body: { name: 'Svc', status: 'published' } });
+    const { body } = await call<{ id: string }>('POST', '/v1/catalogue/services', { key: adminKey(), body: { name: 'Svc', endpointUrl: 'https://svc.example.org/', status: 'published' } });
     expectProblem(await get(body.id, 'services', '?profile=croissant'), 406);
   });
 });

@@ -45,7 +45,7 @@ async function stored(id: string): Promise<Record<string, unknown> | undefined> 
 async function createDeleted(identifier: string): Promise<string> {
   const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', {
     key: contributor,
-    body: { name: `To purge ${identifier}`, platform, platformResourceIdentifier: identifier, status: 'published' },
+    body: { name: `To purge ${identifier}`, description: { plain: 'Purged soon.' }, platform, platformResourceIdentifier: identifier, status: 'published' },
   });
   expect(created.status, created.text).toBe(201);
   expect((await call('DELETE', `/v1/catalogue/datasets/${created.body.id}`, { key: contributor })).status).toBe(204);
