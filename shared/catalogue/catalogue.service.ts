@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
+import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
 import {
@@ -264,11 +265,14 @@ export async function exportEntry(
   const found = await visibleEntry(type, id, principal);
   const entry = present(found.doc, principal);
   const options = { baseUrl };
+  // A hosted dataset's Croissant describes its columns too: that export changes with the column schema.
+  const schema = profile === 'croissant' && entry.type === 'datasets' ? await readSchemaDoc(entry.id) : undefined;
   const document =
     profile === 'croissant' && entry.type === 'datasets'
-      ? croissantExport(entry, options)
+      ? croissantExport(entry, options, schema?.doc.columns)
       : profile === 'dcat-ap'
         ? dcatExport(entry, options)
         : schemaOrgExport(entry, options);
-  return { document, etag: representationEtag(found.etag, `${profile}${principal ? '' : '-public'}`) };
+  const schemaVariant = schema ? `-${schema.etag?.replace(/[^A-Za-z0-9]/g, '') ?? ''}` : '';
+  return { document, etag: representationEtag(found.etag, `${profile}${schemaVariant}${principal ? '' : '-public'}`) };
 }

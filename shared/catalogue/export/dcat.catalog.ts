@@ -13,11 +13,14 @@ export interface CatalogPage {
 }
 
 export const CATALOG_PATH = '/api/v1/dcat/catalog';
+/** Datasets per page unless `pageSize` says otherwise (ckanext-dcat's default too). */
+export const DEFAULT_CATALOG_PAGE_SIZE = 100;
 
 const HYDRA = 'http://www.w3.org/ns/hydra/core#';
 
 function pageUrl(options: CatalogPage, page: number): string {
-  return `${options.baseUrl}${CATALOG_PATH}?page=${page}`;
+  const size = options.pageSize === DEFAULT_CATALOG_PAGE_SIZE ? '' : `&pageSize=${options.pageSize}`;
+  return `${options.baseUrl}${CATALOG_PATH}?page=${page}${size}`;
 }
 
 /**
