@@ -7,7 +7,8 @@ import { profilesFor } from './catalogue.service';
 // or the DCAT-AP export's triples as Turtle or RDF/XML.
 
 export type RdfSyntax = 'turtle' | 'rdfxml';
-export type Representation = { kind: 'json' } | { kind: 'jsonld'; profile: ExportProfile } | { kind: 'rdf'; profile: 'dcat-ap'; syntax: RdfSyntax };
+type DcatProfile = 'dcat-ap' | 'dcat-ap-2';
+export type Representation = { kind: 'json' } | { kind: 'jsonld'; profile: ExportProfile } | { kind: 'rdf'; profile: DcatProfile; syntax: RdfSyntax };
 
 /** Profile URIs a client may name in `Accept: application/ld+json; profile="…"`. */
 const PROFILE_URIS: Record<string, ExportProfile> = {
@@ -55,10 +56,10 @@ export function negotiateCatalog(accept: string | null): { syntax: 'jsonld' | Rd
 export function negotiate(type: string, accept: string | null, profile: ExportProfile | undefined): Representation {
   const offered = [JSON_TYPE, ...profilesFor(type).map((p) => `${JSONLD_TYPE} (profile=${p})`), ...RDF_OFFERS.map((o) => `${o.mediaType} (profile=dcat-ap)`)];
   if (profile !== undefined) {
-    const rdf = profile === 'dcat-ap' ? RDF_OFFERS : [];
-    const chosen = preferredOffer(accept, [...JSONLD_OFFERS, ...rdf]);
+    const dcat = profile === 'dcat-ap' || profile === 'dcat-ap-2';
+    const chosen = preferredOffer(accept, [...JSONLD_OFFERS, ...(dcat ? RDF_OFFERS : [])]);
     if (!chosen) throw errors.notAcceptable(offered);
-    return chosen.value.kind === 'rdf' ? chosen.value : { kind: 'jsonld', profile };
+    return chosen.value.kind === 'rdf' && dcat ? { ...chosen.value, profile } : { kind: 'jsonld', profile };
   }
   return negotiateOffer<Representation>(accept, [{ mediaType: JSON_TYPE, value: { kind: 'json' } }, ...JSONLD_OFFERS, ...RDF_OFFERS], offered);
 }

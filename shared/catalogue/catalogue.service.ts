@@ -249,7 +249,7 @@ export async function contentUrlOf(type: string, id: string, index: number, prin
 
 /** Which profiles an entry of this type can be exported as. */
 export function profilesFor(type: string): ExportProfile[] {
-  return type === 'datasets' ? ['schema.org', 'dcat-ap', 'croissant'] : ['schema.org', 'dcat-ap'];
+  return type === 'datasets' ? ['schema.org', 'dcat-ap', 'dcat-ap-2', 'croissant'] : ['schema.org', 'dcat-ap', 'dcat-ap-2'];
 }
 
 /** The entry as JSON-LD in one of the export profiles; `baseUrl` is the API's origin (for `@id`s). */
@@ -270,8 +270,8 @@ export async function exportEntry(
   const document =
     profile === 'croissant' && entry.type === 'datasets'
       ? croissantExport(entry, options, schema?.doc.columns)
-      : profile === 'dcat-ap'
-        ? dcatExport(entry, options)
+      : profile === 'dcat-ap' || profile === 'dcat-ap-2'
+        ? dcatExport(entry, options, profile === 'dcat-ap-2' ? '2.1.1' : '3')
         : schemaOrgExport(entry, options);
   const schemaVariant = schema ? `-${schema.etag?.replace(/[^A-Za-z0-9]/g, '') ?? ''}` : '';
   return { document, etag: representationEtag(found.etag, `${profile}${schemaVariant}${principal ? '' : '-public'}`) };

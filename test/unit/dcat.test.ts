@@ -97,6 +97,25 @@ describe('DCAT-AP export: mandatory classes and properties of every entry type',
   });
 });
 
+describe('DCAT-AP 2.1.1 variant (profile dcat-ap-2)', () => {
+  const full = sample.find(({ doc, label }) => doc.type === 'datasets' && label === 'full')!.doc;
+  const withSha1 = { ...present(full, undefined), distributions: [{ contentUrl: 'https://example.org/a.csv', contentSizeBytes: 7, checksum: 'c'.repeat(40), checksumAlgorithm: 'sha1' as const }] };
+
+  it('types byte sizes as xsd:decimal, where 3 has xsd:nonNegativeInteger', async () => {
+    const sizes = async (version: '3' | '2.1.1') =>
+      (await graphOf(dcatExport(withSha1, BASE, version))).getObjects(null, term('dcat', 'byteSize'), null).map((t) => (t.termType === 'Literal' ? t.datatype.value : ''));
+    expect(await sizes('2.1.1')).toEqual([`${NS.xsd}decimal`]);
+    expect(await sizes('3')).toEqual([`${NS.xsd}nonNegativeInteger`]);
+  });
+
+  it('keeps only SHA-1 checksums, the one algorithm 2.1.1 names', async () => {
+    const algorithms = async (entry: typeof withSha1) =>
+      (await graphOf(dcatExport(entry, BASE, '2.1.1'))).getObjects(null, term('spdx', 'algorithm'), null).map((t) => t.value);
+    expect(await algorithms(withSha1)).toEqual([`${NS.spdx}checksumAlgorithm_sha1`]);
+    expect(await algorithms(present(full, undefined) as typeof withSha1)).toEqual([]);
+  });
+});
+
 describe('DCAT-AP catalogue', () => {
   const datasets = sample.filter(({ doc }) => doc.type === 'datasets').map(({ doc }) => present(doc, undefined));
 

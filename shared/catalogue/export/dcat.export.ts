@@ -75,17 +75,24 @@ function contactPoint(ref: AgentRef): JsonLd {
   });
 }
 
-function distribution(item: Distribution, license: string | undefined): JsonLd {
+/** DCAT-AP 3, or 2.1.1 for harvesters that still read 2.x; they differ in what the export uses only here. */
+export type DcatVersion = '3' | '2.1.1';
+
+/** 2.1.1 types byte sizes as xsd:decimal (3: xsd:nonNegativeInteger) and names only SHA-1 as a checksum algorithm. */
+const BYTE_SIZE_TYPE: Record<DcatVersion, string> = { '3': 'xsd:nonNegativeInteger', '2.1.1': 'xsd:decimal' };
+const allowsAlgorithm = (version: DcatVersion, algorithm: string) => version === '3' || algorithm === 'sha1';
+
+function distribution(item: Distribution, license: string | undefined, version: DcatVersion): JsonLd {
   return compact({
     '@type': 'dcat:Distribution',
     'dct:title': item.name,
     'dct:description': item.description,
     'dcat:accessURL': { '@id': item.contentUrl },
     'dcat:downloadURL': { '@id': item.contentUrl },
-    'dcat:byteSize': item.contentSizeBytes === undefined ? undefined : { '@value': String(item.contentSizeBytes), '@type': 'xsd:nonNegativeInteger' },
+    'dcat:byteSize': item.contentSizeBytes === undefined ? undefined : { '@value': String(item.contentSizeBytes), '@type': BYTE_SIZE_TYPE[version] },
     'dcat:mediaType': mediaType(item.encodingFormat),
     'spdx:checksum':
-      item.checksum && item.checksumAlgorithm
+      item.checksum && item.checksumAlgorithm && allowsAlgorithm(version, item.checksumAlgorithm)
         ? {
             '@type': 'spdx:Checksum',
             'spdx:algorithm': { '@id': SPDX_ALGORITHM[item.checksumAlgorithm], '@type': 'spdx:ChecksumAlgorithm' },
@@ -145,9 +152,12 @@ function datasetFields(entry: CatalogueEntry): JsonLd {
 /**
  * DCAT-AP 3 as JSON-LD: the entry with its distributions (access/download URL, media type, byte
  * size, SPDX checksum, licence) and contact points (vCard). Non-dataset types map onto
- * dcat:DataService, dcat:Catalog, foaf agents or dcat:Resource.
+ * dcat:DataService, foaf agents or dcat:Resource. `version` '2.1.1' gives the DCAT-AP 2.1.1 variant
+ * (decimal byte sizes; a checksum whose algorithm 2.1.1 cannot name is left out).
+ *
+ * @example dcatExport(entry, { baseUrl: 'https://assets.example.org' }, '2.1.1')
  */
-export function dcatExport(entry: CatalogueEntry, options: ExportOptions): JsonLd {
+export function dcatExport(entry: CatalogueEntry, options: ExportOptions, version: DcatVersion = '3'): JsonLd {
   const license = licenseUrl(entry.license);
   const document: JsonLd = {
     '@context': DCAT_CONTEXT,
@@ -171,7 +181,7 @@ export function dcatExport(entry: CatalogueEntry, options: ExportOptions): JsonL
     'dct:hasPart': entry.hasPart?.map((ref) => ({ '@id': refUrl(options, ref) })),
     'dcat:distribution':
       entry.type === 'datasets' || entry.type === 'models'
-        ? [...(entry.distributions ?? []).map((d) => distribution(d, license)), hostedDistribution(entry, options, license)].filter(Boolean)
+        ? [...(entry.distributions ?? []).map((d) => distribution(d, license, version)), hostedDistribution(entry, options, license)].filter(Boolean)
         : undefined,
     'dct:license': entry.type === 'datasets' || entry.type === 'models' ? undefined : typedIri(license, 'dct:LicenseDocument'),
     ...(entry.type === 'datasets' ? datasetFields(entry) : {}),
