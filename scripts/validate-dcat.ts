@@ -67,6 +67,13 @@ async function main(): Promise<void> {
     }));
   };
 
+  // The check must be able to fail: a dataset with only a title breaks DCAT-AP (no dct:description).
+  const bare = { '@context': { dcat: 'http://www.w3.org/ns/dcat#', dct: 'http://purl.org/dc/terms/' }, '@id': `${BASE_URL}/bare`, '@type': 'dcat:Dataset', 'dct:title': 'Bare' };
+  if (!(await validate(bare)).some((finding) => finding.severity === 'Violation' && finding.path === 'http://purl.org/dc/terms/description')) {
+    console.error('validate:dcat: the shapes found nothing wrong with a dataset without a description; are they the DCAT-AP shapes?');
+    process.exit(2);
+  }
+
   const sample = standardsSample();
   const views = (doc: StoredEntry): [string, CatalogueEntry][] => [
     ['signed in', present(doc, { id: 'validator', kind: 'user', roles: ['admin'] } as never)],
