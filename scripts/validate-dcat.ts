@@ -76,7 +76,7 @@ async function main(): Promise<void> {
 
   const sample = standardsSample();
   const views = (doc: StoredEntry): [string, CatalogueEntry][] => [
-    ['signed in', present(doc, { id: 'validator', kind: 'user', roles: ['admin'] } as never)],
+    ['signed in', present(doc, { id: 'validator', kind: 'apiKey', roles: ['admin'] })],
     ['anonymous', present(doc, undefined)],
   ];
   let violations = 0;

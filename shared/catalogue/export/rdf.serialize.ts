@@ -63,15 +63,24 @@ function turtle(quads: Quad[], prefixes: Record<string, string>): Promise<string
   return new Promise((resolve, reject) => writer.end((error, result: string) => (error ? reject(error) : resolve(result))));
 }
 
+/** What the export uses of graphy's RDF/XML scriber (the package ships no types): a stream of quad events in, text out. */
+interface RdfXmlScribe {
+  on(event: 'data', listener: (chunk: string | Buffer) => void): this;
+  on(event: 'end', listener: () => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  write(event: { type: 'quad'; value: Quad }): boolean;
+  end(): void;
+}
+
 function rdfXml(quads: Quad[], prefixes: Record<string, string>): Promise<string> {
-  const scribe = require('@graphy/content.xml.scribe') as (config: { prefixes: Record<string, string> }) => NodeJS.ReadWriteStream;
+  const scribe = require('@graphy/content.xml.scribe') as (config: { prefixes: Record<string, string> }) => RdfXmlScribe;
   const stream = scribe({ prefixes });
   let text = '';
   return new Promise((resolve, reject) => {
-    stream.on('data', (chunk: string | Buffer) => (text += String(chunk)));
+    stream.on('data', (chunk) => (text += String(chunk)));
     stream.on('end', () => resolve(text));
     stream.on('error', reject);
-    for (const quad of quads) stream.write({ type: 'quad', value: quad } as never);
+    for (const quad of quads) stream.write({ type: 'quad', value: quad });
     stream.end();
   });
 }
