@@ -27,7 +27,10 @@ import {
   replaceEntryFields,
 } from '../shared/catalogue/catalogue.service';
 import { purgeDeletedEntries } from '../shared/catalogue/catalogue.system';
-import { negotiate, type Representation } from '../shared/catalogue/catalogue.representation';
+import { dcatCatalogPage } from '../shared/catalogue/catalogue.dcat';
+import { negotiate, negotiateCatalog, type Representation } from '../shared/catalogue/catalogue.representation';
+import { DEFAULT_CATALOG_PAGE_SIZE } from '../shared/catalogue/export/dcat.catalog';
+import { RDF_MEDIA_TYPES, serialize } from '../shared/catalogue/export/rdf.serialize';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
 import { ifMatch } from '../shared/http/etag';
 import { pageOf, pageReply } from '../shared/http/pagination';
@@ -64,8 +67,40 @@ async function readRepresentation(
     return { body: entry, contentType: 'application/json; charset=utf-8', etag };
   }
   const { document, etag } = await exportEntry(type, id, representation.profile, principal, baseUrl);
-  return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
+  if (representation.kind === 'jsonld') return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
+  const { syntax } = representation;
+  // Each syntax is its own representation, with its own ETag.
+  return { body: await serialize(document, syntax), contentType: `${RDF_MEDIA_TYPES[syntax]}; charset=utf-8`, etag: etag.replace(/"$/, `-${syntax}"`) };
 }
+
+const CatalogQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).max(100_000).default(1).describe('The page (1 = the first), as the hydra links name it.'),
+  pageSize: z.coerce.number().int().min(1).max(DEFAULT_CATALOG_PAGE_SIZE).default(DEFAULT_CATALOG_PAGE_SIZE).describe('Datasets per page (1–100).'),
+});
+
+route({
+  name: 'getDcatCatalog',
+  method: 'GET',
+  path: 'v1/dcat/catalog',
+  summary: 'The published datasets as one DCAT-AP dcat:Catalog, paged with hydra, as JSON-LD, Turtle or RDF/XML (by Accept)',
+  description:
+    'For DCAT harvesters (as CKAN’s ckanext-dcat serves its catalogue): the catalogue’s title, description, publisher and ' +
+    'homepage, and one page of its published datasets (sorted by name) in DCAT-AP 3, with a `hydra:PagedCollection` node ' +
+    '(`totalItems`, `itemsPerPage`, `firstPage`, `lastPage`, `previousPage`, `nextPage`). 404 past the last page.',
+  tags,
+  access: 'public',
+  query: CatalogQuery,
+  responses: {
+    200: { description: 'One page of the catalogue.', contentType: 'application/ld+json', alsoAs: ['text/turtle', 'application/rdf+xml'] },
+    404: { description: 'The page is past the last one.' },
+    406: { description: 'None of JSON-LD, Turtle or RDF/XML is acceptable.' },
+  },
+  handle: async ({ query, request }) => {
+    const { syntax, mediaType } = negotiateCatalog(request.headers.get('accept'));
+    const document = await dcatCatalogPage(query.page, query.pageSize, origin(request.url));
+    return ok(await serialize(document, syntax), { 'Content-Type': `${mediaType}; charset=utf-8`, 'Cache-Control': 'public, max-age=60', Vary: 'Accept' });
+  },
+});
 
 route({
   name: 'listCatalogueEntries',
@@ -101,16 +136,20 @@ route({
   name: 'getCatalogueEntry',
   method: 'GET',
   path: 'v1/catalogue/{type}/{id}',
-  summary: 'Get one entry: JSON, or JSON-LD (schema.org, DCAT-AP, Croissant for datasets) by Accept and ?profile=',
+  summary: 'Get one entry: JSON, JSON-LD (schema.org, DCAT-AP, Croissant for datasets), or DCAT-AP as Turtle or RDF/XML, by Accept and ?profile=',
   description:
     'Send `Accept: application/ld+json` (optionally with `?profile=schema.org|dcat-ap|croissant`, or a `profile` parameter in Accept) ' +
-    'for a JSON-LD export. Drafts are visible to their owner and admins only; anonymous callers get no email addresses.',
+    'for a JSON-LD export; `Accept: text/turtle` or `application/rdf+xml` for the DCAT-AP export in that syntax. Drafts are visible to their owner and admins only; anonymous callers get no email addresses.',
   tags,
   access: 'optional',
   params: EntryParams,
   query: GetQuery,
   responses: {
-    200: { description: 'The entry (JSON), or its JSON-LD export in the negotiated profile.', schema: AnyCatalogueEntry, alsoAs: ['application/ld+json'] },
+    200: {
+      description: 'The entry (JSON), its JSON-LD export in the negotiated profile, or its DCAT-AP export as Turtle or RDF/XML.',
+      schema: AnyCatalogueEntry,
+      alsoAs: ['application/ld+json', 'text/turtle', 'application/rdf+xml'],
+    },
     406: { description: 'None of the accepted media types or profiles is available.' },
   },
   handle: async ({ params, query, principal, request }) => {

@@ -45,6 +45,11 @@ function entryOf(model: BuiltinModel): Record<string, unknown> {
   };
 }
 
+/** The catalogue entries of the builtin models, as the seeder writes them. */
+export function builtinModelEntries(): Record<string, unknown>[] {
+  return builtinModels().map(entryOf);
+}
+
 export const inferenceSeeder: Seeder = {
   name: 'inference',
   async run() {

@@ -23,7 +23,7 @@ export const IRIS_SCHEMA: DatasetSchemaInput = {
   label: 'species',
 };
 
-const IRIS_ENTRY = {
+export const IRIS_ENTRY = {
   id: IRIS_DATASET_ID,
   name: 'Iris flower data set',
   description: {
@@ -34,6 +34,8 @@ const IRIS_ENTRY = {
   keywords: ['iris', 'classification', 'tabular', 'sample'],
   license: 'CC0-1.0',
   datePublished: '1936-09-01',
+  // As the UCI Machine Learning Repository credits the data set (its `sameAs` page).
+  creators: [{ type: 'persons', name: 'R. A. Fisher' }],
   citeAs: 'Fisher, R. A. (1936). The use of multiple measurements in taxonomic problems. Annals of Eugenics, 7(2), 179–188.',
   sameAs: 'https://archive.ics.uci.edu/dataset/53/iris',
   size: { value: 150, unit: 'rows' },

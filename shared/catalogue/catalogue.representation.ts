@@ -3,9 +3,12 @@ import { negotiate as negotiateOffer, type Offer, preferredOffer } from '../http
 import type { ExportProfile } from './catalogue.schema';
 import { profilesFor } from './catalogue.service';
 
-// Which representation of an entry a client asked for: JSON, or JSON-LD in one of the export profiles.
+// Which representation of an entry a client asked for: JSON, JSON-LD in one of the export profiles,
+// or the DCAT-AP export's triples as Turtle or RDF/XML.
 
-export type Representation = { kind: 'json' } | { kind: 'jsonld'; profile: ExportProfile };
+export type RdfSyntax = 'turtle' | 'rdfxml';
+type DcatProfile = 'dcat-ap' | 'dcat-ap-2';
+export type Representation = { kind: 'json' } | { kind: 'jsonld'; profile: ExportProfile } | { kind: 'rdf'; profile: DcatProfile; syntax: RdfSyntax };
 
 /** Profile URIs a client may name in `Accept: application/ld+json; profile="…"`. */
 const PROFILE_URIS: Record<string, ExportProfile> = {
@@ -15,6 +18,7 @@ const PROFILE_URIS: Record<string, ExportProfile> = {
   'http://data.europa.eu/r5r/': 'dcat-ap',
   'https://semiceu.github.io/DCAT-AP/': 'dcat-ap',
   'http://mlcommons.org/croissant/1.0': 'croissant',
+  'http://mlcommons.org/croissant/1.1': 'croissant',
 };
 
 const JSON_TYPE = 'application/json';
@@ -26,16 +30,36 @@ const JSONLD_OFFERS: Offer<Representation>[] = [
   ...Object.entries(PROFILE_URIS).map(([uri, profile]) => ({ mediaType: `${JSONLD_TYPE}; profile="${uri}"`, value: { kind: 'jsonld', profile } as const })),
 ];
 
+/** Turtle and RDF/XML carry the DCAT-AP export: the profile written for RDF consumers (harvesters). */
+const RDF_OFFERS: Offer<Representation>[] = [
+  { mediaType: 'text/turtle', value: { kind: 'rdf', profile: 'dcat-ap', syntax: 'turtle' } },
+  { mediaType: 'application/rdf+xml', value: { kind: 'rdf', profile: 'dcat-ap', syntax: 'rdfxml' } },
+];
+
+/** The catalogue (`GET /dcat/catalog`) in JSON-LD (first: `*\/*` gets it), Turtle or RDF/XML. */
+export function negotiateCatalog(accept: string | null): { syntax: 'jsonld' | RdfSyntax; mediaType: string } {
+  const offers: Offer<'jsonld' | RdfSyntax>[] = [
+    { mediaType: JSONLD_TYPE, value: 'jsonld' },
+    { mediaType: 'text/turtle', value: 'turtle' },
+    { mediaType: 'application/rdf+xml', value: 'rdfxml' },
+  ];
+  const syntax = negotiateOffer(accept, offers);
+  return { syntax, mediaType: offers.find((offer) => offer.value === syntax)?.mediaType ?? JSONLD_TYPE };
+}
+
 /**
  * Chooses JSON or a JSON-LD export from `Accept` and `?profile=`: JSON-LD when the client prefers
- * `application/ld+json` or names a profile; JSON otherwise (it is offered first, so `*\/*` gets it);
+ * `application/ld+json` or names a profile; the DCAT-AP triples for `text/turtle` or
+ * `application/rdf+xml`; JSON otherwise (it is offered first, so `*\/*` gets it);
  * 406 when it accepts neither.
  */
 export function negotiate(type: string, accept: string | null, profile: ExportProfile | undefined): Representation {
-  const offered = [JSON_TYPE, ...profilesFor(type).map((p) => `${JSONLD_TYPE} (profile=${p})`)];
+  const offered = [JSON_TYPE, ...profilesFor(type).map((p) => `${JSONLD_TYPE} (profile=${p})`), ...RDF_OFFERS.map((o) => `${o.mediaType} (profile=dcat-ap)`)];
   if (profile !== undefined) {
-    if (!preferredOffer(accept, JSONLD_OFFERS)) throw errors.notAcceptable(offered);
-    return { kind: 'jsonld', profile };
+    const dcat = profile === 'dcat-ap' || profile === 'dcat-ap-2';
+    const chosen = preferredOffer(accept, [...JSONLD_OFFERS, ...(dcat ? RDF_OFFERS : [])]);
+    if (!chosen) throw errors.notAcceptable(offered);
+    return chosen.value.kind === 'rdf' && dcat ? { ...chosen.value, profile } : { kind: 'jsonld', profile };
   }
-  return negotiateOffer<Representation>(accept, [{ mediaType: JSON_TYPE, value: { kind: 'json' } }, ...JSONLD_OFFERS], offered);
+  return negotiateOffer<Representation>(accept, [{ mediaType: JSON_TYPE, value: { kind: 'json' } }, ...JSONLD_OFFERS, ...RDF_OFFERS], offered);
 }

@@ -75,6 +75,29 @@ export function assertAllowedChange(input: Fields, current: StoredEntry | undefi
   }
 }
 
+/**
+ * What DCAT-AP 3 makes mandatory and only the caller can give, required when an entry is (or stays)
+ * published: a dataset's description (dct:description), a data service's endpoint (dcat:endpointURL),
+ * and a name for every creator (foaf:name of the dct:creator agent). Drafts may lack them.
+ */
+export function assertPublishable(type: string, input: Fields, status: unknown): void {
+  if (status !== 'published') return;
+  const fieldErrors: FieldError[] = [];
+  if (type === 'datasets' && input.description === undefined) {
+    fieldErrors.push({ pointer: '/body/description', message: 'a published dataset needs a description (DCAT-AP: dct:description)' });
+  }
+  if (type === 'services' && input.endpointUrl === undefined) {
+    fieldErrors.push({ pointer: '/body/endpointUrl', message: 'a published service needs its endpoint URL (DCAT-AP: dcat:endpointURL)' });
+  }
+  const creators = Array.isArray(input.creators) ? (input.creators as { name?: unknown }[]) : [];
+  creators.forEach((creator, index) => {
+    if (creator.name === undefined) {
+      fieldErrors.push({ pointer: `/body/creators/${index}/name`, message: 'a published entry names its creators (DCAT-AP: foaf:name)' });
+    }
+  });
+  if (fieldErrors.length > 0) throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+}
+
 export interface EntryRecord {
   id: string;
   owner: string;

@@ -225,8 +225,10 @@ const instant = DateOrDateTime.transform((text) => new Date(text).toISOString())
 const repeated = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).max(10)]).transform((value) => (Array.isArray(value) ? value : [value]));
 
-export const EXPORT_PROFILES = ['schema.org', 'dcat-ap', 'croissant'] as const;
-export const ExportProfile = z.enum(EXPORT_PROFILES).describe('The JSON-LD profile of an export.');
+export const EXPORT_PROFILES = ['schema.org', 'dcat-ap', 'dcat-ap-2', 'croissant'] as const;
+export const ExportProfile = z
+  .enum(EXPORT_PROFILES)
+  .describe('The profile of an export: `dcat-ap` is DCAT-AP 3, `dcat-ap-2` DCAT-AP 2.1.1 for harvesters that still read 2.x.');
 export type ExportProfile = z.infer<typeof ExportProfile>;
 
 export const ListQuery = z

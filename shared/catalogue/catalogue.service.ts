@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
+import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
 import {
@@ -20,7 +21,7 @@ import {
 } from './catalogue.access';
 import { assertPlatformRegistered, findByKey, insertWithClaims, platformKey, releaseQuietly, replaceWithClaims, uniqueKeys } from './catalogue.claims';
 import { countEntries, type EntryFilters, queryEntries, replaceEntry, type StoredEntry, type Versioned } from './catalogue.repository';
-import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
+import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
 import type { CountQuery, ExportProfile, ListQuery } from './catalogue.schema';
 import { type CatalogueEntry, catalogueTypes, type EntryOf } from './catalogue.types';
 import { croissantExport } from './export/croissant.export';
@@ -55,6 +56,7 @@ export async function createEntry(type: string, body: unknown, principal: Princi
   const input = parseInput(definition, body);
   assertEchoesUnchanged(definition, input, undefined);
   assertAllowedChange(input, undefined, principal);
+  assertPublishable(type, input, input.status ?? 'draft');
   await assertPlatformRegistered(input.platform, undefined);
   const now = new Date().toISOString();
   const record = { id: randomUUID(), owner: principal.id, dateCreated: now, dateModified: now, status: input.status ?? 'draft' };
@@ -66,6 +68,7 @@ export async function createEntry(type: string, body: unknown, principal: Princi
 async function replaceFrom(definition: Definition, current: Versioned<StoredEntry>, input: Fields, principal: Principal): Promise<VersionedEntry> {
   assertEchoesUnchanged(definition, input, current.doc);
   assertAllowedChange(input, current.doc, principal);
+  assertPublishable(definition.name, input, input.status ?? current.doc.status);
   await assertPlatformRegistered(input.platform, current.doc.platform);
   if (definition.name === 'platforms' && input.name !== current.doc.name) await assertPlatformUnused(current.doc.name);
   const content = contentOf(input);
@@ -246,7 +249,7 @@ export async function contentUrlOf(type: string, id: string, index: number, prin
 
 /** Which profiles an entry of this type can be exported as. */
 export function profilesFor(type: string): ExportProfile[] {
-  return type === 'datasets' ? ['schema.org', 'dcat-ap', 'croissant'] : ['schema.org', 'dcat-ap'];
+  return type === 'datasets' ? ['schema.org', 'dcat-ap', 'dcat-ap-2', 'croissant'] : ['schema.org', 'dcat-ap', 'dcat-ap-2'];
 }
 
 /** The entry as JSON-LD in one of the export profiles; `baseUrl` is the API's origin (for `@id`s). */
@@ -262,11 +265,14 @@ export async function exportEntry(
   const found = await visibleEntry(type, id, principal);
   const entry = present(found.doc, principal);
   const options = { baseUrl };
+  // A hosted dataset's Croissant describes its columns too: that export changes with the column schema.
+  const schema = profile === 'croissant' && entry.type === 'datasets' ? await readSchemaDoc(entry.id) : undefined;
   const document =
     profile === 'croissant' && entry.type === 'datasets'
-      ? croissantExport(entry, options)
-      : profile === 'dcat-ap'
-        ? dcatExport(entry, options)
+      ? croissantExport(entry, options, schema?.doc.columns)
+      : profile === 'dcat-ap' || profile === 'dcat-ap-2'
+        ? dcatExport(entry, options, profile === 'dcat-ap-2' ? '2.1.1' : '3')
         : schemaOrgExport(entry, options);
-  return { document, etag: representationEtag(found.etag, `${profile}${principal ? '' : '-public'}`) };
+  const schemaVariant = schema ? `-${schema.etag?.replace(/[^A-Za-z0-9]/g, '') ?? ''}` : '';
+  return { document, etag: representationEtag(found.etag, `${profile}${schemaVariant}${principal ? '' : '-public'}`) };
 }

@@ -102,8 +102,8 @@ describe('GET /api/v1/catalogue/{type}/{id} with Accept: application/ld+json (co
     expect(plain.body['@context']).toBe('https://schema.org/');
     const dcat = await get(datasetId, 'datasets', '?profile=dcat-ap', { Accept: 'application/ld+json' });
     expect(dcat.body['@type']).toBe('dcat:Dataset');
-    const croissant = await get(datasetId, 'datasets', '', { Accept: 'application/ld+json; profile="http://mlcommons.org/croissant/1.0"' });
-    expect(croissant.body.conformsTo).toBe('http://mlcommons.org/croissant/1.0');
+    const croissant = await get(datasetId, 'datasets', '', { Accept: 'application/ld+json; profile="http://mlcommons.org/croissant/1.1"' });
+    expect(croissant.body.conformsTo).toBe('http://mlcommons.org/croissant/1.1');
   });
 
   it('answers 406 when the client accepts nothing it can have', async () => {
@@ -217,7 +217,7 @@ describe('DCAT-AP export', () => {
 });
 
 describe('Croissant export', () => {
-  it('has the Croissant 1.0 dataset-level required fields and FileObjects with checksums', async () => {
+  it('has the Croissant 1.1 dataset-level required fields and FileObjects with checksums', async () => {
     const sut = await get(datasetId, 'datasets', '?profile=croissant');
     expect(sut.status, sut.text).toBe(200);
     const [node] = (await expanded(sut.body)) as Record<string, unknown>[];
@@ -225,7 +225,7 @@ describe('Croissant export', () => {
     for (const term of ['name', 'description', 'license', 'url', 'creator', 'datePublished', 'distribution']) {
       expect(node?.[`https://schema.org/${term}`], term).toBeDefined();
     }
-    expect(node?.['http://purl.org/dc/terms/conformsTo']).toEqual([{ '@value': 'http://mlcommons.org/croissant/1.0', '@language': 'en' }]);
+    expect(node?.['http://purl.org/dc/terms/conformsTo']).toEqual([{ '@value': 'http://mlcommons.org/croissant/1.1', '@language': 'en' }]);
 
     const lines = await triples(sut.body, `http://base.example${selfUrl}`);
     const files = subjectsOfType(lines, CR('FileObject'));
@@ -239,7 +239,7 @@ describe('Croissant export', () => {
   });
 
   it('is only for datasets', async () => {
-    const { body } = await call<{ id: string }>('POST', '/v1/catalogue/services', { key: adminKey(), body: { name: 'Svc', status: 'published' } });
+    const { body } = await call<{ id: string }>('POST', '/v1/catalogue/services', { key: adminKey(), body: { name: 'Svc', endpointUrl: 'https://svc.example.org/', status: 'published' } });
     expectProblem(await get(body.id, 'services', '?profile=croissant'), 406);
   });
 });

@@ -51,7 +51,7 @@ beforeAll(async () => {
       numbers.slice(i, i + 10).map((n) =>
         call<Entry>('POST', '/v1/catalogue/datasets', {
           key: contributor,
-          body: { name: `Walk entry ${String((n * 7919) % TOTAL).padStart(3, '0')}`, platform, platformResourceIdentifier: `walk/${n}`, status: 'published' },
+          body: { name: `Walk entry ${String((n * 7919) % TOTAL).padStart(3, '0')}`, description: { plain: 'A walk entry.' }, platform, platformResourceIdentifier: `walk/${n}`, status: 'published' },
         }),
       ),
     );

@@ -45,7 +45,7 @@ async function stored(id: string): Promise<Record<string, unknown> | undefined> 
 async function createDeleted(identifier: string): Promise<string> {
   const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', {
     key: contributor,
-    body: { name: `To purge ${identifier}`, platform, platformResourceIdentifier: identifier, status: 'published' },
+    body: { name: `To purge ${identifier}`, description: { plain: 'Purged soon.' }, platform, platformResourceIdentifier: identifier, status: 'published' },
   });
   expect(created.status, created.text).toBe(201);
   expect((await call('DELETE', `/v1/catalogue/datasets/${created.body.id}`, { key: contributor })).status).toBe(204);
@@ -123,7 +123,7 @@ describe('system writes: upsertEntryAsSystem (seeders, connectors) and patchEntr
     expect((await call<{ hosting: unknown }>('GET', path)).body.hosting).toEqual(hosting);
     const changed = await call('PUT', path, { key: adminKey(), body: { name: 'Hosted', platform, platformResourceIdentifier: 'hosted/1', hosting: { records: 1 } } });
     expect(changed.status).toBe(400);
-    const kept = await call<{ hosting: unknown }>('PUT', path, { key: adminKey(), body: { name: 'Hosted again', platform, platformResourceIdentifier: 'hosted/1' } });
+    const kept = await call<{ hosting: unknown }>('PUT', path, { key: adminKey(), body: { name: 'Hosted again', description: { plain: 'Hosted rows.' }, platform, platformResourceIdentifier: 'hosted/1' } });
     expect(kept.body.hosting).toEqual(hosting);
     await expect(patchEntryAsSystem('datasets', 'no-such-entry', { hosting })).rejects.toMatchObject({ status: 404 });
   });

@@ -532,7 +532,7 @@ describe('GET /api/v1/catalogue/{type}/{id}/content', () => {
   });
 
   it('answers 404 for an entry without distributions, and for a draft the caller may not see', async () => {
-    const { entry: bare } = await create(alice, { name: 'No files', status: 'published' });
+    const { entry: bare } = await create(alice, { name: 'No files', description: { plain: 'No distributions.' }, status: 'published' });
     expectProblem(await call('GET', `/v1/catalogue/datasets/${bare.id}/content`), 404);
     const { entry: draft } = await create(alice, dataset());
     expectProblem(await call('GET', `/v1/catalogue/datasets/${draft.id}/content`), 404);

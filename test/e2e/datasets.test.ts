@@ -72,7 +72,7 @@ beforeAll(async () => {
 
 /** A catalogue dataset owned by the caller of `key`. */
 async function newDataset(key: string, status: 'published' | 'draft' = 'published'): Promise<string> {
-  const response = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key, body: { name: `records test ${Date.now()}`, status } });
+  const response = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key, body: { name: `records test ${Date.now()}`, description: { plain: 'Rows for the records tests.' }, status } });
   expect(response.status, response.text).toBe(201);
   return response.body.id;
 }

@@ -117,7 +117,7 @@ describe('JSON nested deeper than any request of this API needs', () => {
   });
 
   it('is refused per row, naming the row, in NDJSON ingest (whose body is not parsed as one JSON document)', async () => {
-    const dataset = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key: contributor, body: { name: `deep rows ${randomUUID()}`, status: 'published' } });
+    const dataset = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key: contributor, body: { name: `deep rows ${randomUUID()}`, description: { plain: 'Deeply nested rows.' }, status: 'published' } });
     expect(dataset.status, dataset.text).toBe(201);
     const schema = await call('PUT', `/v1/datasets/${dataset.body.id}/schema`, { key: contributor, body: { columns: [{ name: 'site', type: 'string' }] } });
     expect(schema.status, schema.text).toBe(201);

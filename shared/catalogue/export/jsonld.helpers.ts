@@ -67,3 +67,15 @@ export function compact(node: JsonLd): JsonLd {
 export function field<T>(entry: CatalogueEntry, name: string): T | undefined {
   return (entry as Record<string, unknown>)[name] as T | undefined;
 }
+
+/**
+ * Where a hosted dataset serves all its rows as CSV (the records API's URL form with `_stream=on`),
+ * or undefined for a dataset the platform does not host.
+ *
+ * @example hostedCsvUrl(iris, { baseUrl: 'https://a.example' }) // 'https://a.example/api/v1/datasets/seed-dataset-iris/records?_format=csv&_stream=on'
+ */
+export function hostedCsvUrl(entry: CatalogueEntry, options: ExportOptions): string | undefined {
+  const hosting = field<{ records?: unknown }>(entry, 'hosting');
+  if (entry.type !== 'datasets' || typeof hosting?.records !== 'string') return undefined;
+  return `${options.baseUrl}/api/v1/datasets/${encodeURIComponent(entry.id)}/records?_format=csv&_stream=on`;
+}
