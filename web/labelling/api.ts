@@ -17,6 +17,7 @@ export interface CampaignImage {
   width: number;
   height: number;
   url: string;
+  urlExpiresAt: string;
   labelled: boolean;
   labelCount: number;
 }

@@ -1,15 +1,6 @@
-import { Api, ApiError, type Campaign, type CampaignImage, keyIdOf, type StoredLabel } from './api';
-import { Editor, type EditLabel, type Prediction } from './editor';
-
-/**
- * The labelling page: sign in with a campaign key (or bearer token), walk the campaign's images (or
- * its review queue), draw and fix boxes, accept or reject predictions, save with If-Match.
- */
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`#${id} is missing from the page`);
-  return found as T;
-}
+import { Api, ApiError, type Campaign, type CampaignImage, keyIdOf } from './api';
+import { actionButton, describe, element, listItem, loadPicture, toEditLabel, toPrediction } from './dom';
+import { Editor, type Prediction } from './editor';
 
 const SESSION_KEY = 'labelling.session';
 
@@ -24,6 +15,10 @@ interface Current {
   dirty: boolean;
 }
 
+/**
+ * The labelling page: sign in with a campaign key (or bearer token), walk the campaign's images (or
+ * its review queue), draw and fix boxes, accept or reject predictions, save with If-Match.
+ */
 class LabellingPage {
   private api: Api | null = null;
   private campaign: Campaign | null = null;
@@ -118,9 +113,12 @@ class LabellingPage {
   private async open(position: number): Promise<void> {
     if (!this.api || !this.campaign || position < 0 || position >= this.order.length) return;
     if (!(await this.save())) return;
-    const image = this.images.find((candidate) => candidate.id === this.order[position]);
-    if (!image) return;
     const ticket = ++this.opening;
+    const image = await this.freshImage(this.order[position] ?? '').catch((error: unknown) => {
+      element('error').textContent = describe(error);
+      return undefined;
+    });
+    if (!image) return;
     element('error').textContent = '';
     element('conflict').hidden = true;
     const [picture, labels] = await Promise.all([loadPicture(image.url), this.api.labels(this.campaign.id, image.id)]).catch((error: unknown) => {
@@ -139,6 +137,21 @@ class LabellingPage {
     element('save-state').textContent = picture ? '' : 'The image could not be loaded; its labels are shown.';
     this.renderImageList();
     this.renderSide();
+  }
+
+  /**
+   * The image with a read URL that is still valid: the SAS URLs of the listing expire
+   * (IMAGE_READ_TOKEN_TTL, 15 minutes by default), so the listing is read again when they do.
+   */
+  private async freshImage(imageId: string): Promise<CampaignImage | undefined> {
+    const listed = this.images.find((candidate) => candidate.id === imageId);
+    if (!listed || !this.api || !this.campaign || Date.parse(listed.urlExpiresAt) - Date.now() > 60_000) return listed;
+    const fresh = new Map((await this.api.images(this.campaign.id)).map((image) => [image.id, image]));
+    for (const image of this.images) {
+      const renewed = fresh.get(image.id);
+      if (renewed) Object.assign(image, { url: renewed.url, urlExpiresAt: renewed.urlExpiresAt });
+    }
+    return listed;
   }
 
   /** Pending predictions: neither accepted by a label nor rejected. */
@@ -310,6 +323,8 @@ class LabellingPage {
 
   private renderSide(): void {
     const selection = this.editor.selection;
+    const selected = selection?.kind === 'label' ? this.editor.labels[selection.index] : undefined;
+    element<HTMLSelectElement>('category').value = selected?.label ?? this.category;
     const labelItems = this.editor.labels.map((label, index) => {
       const item = listItem(`${label.label} [${label.xMin}, ${label.yMin} – ${label.xMax}, ${label.yMax}]${label.predictionId ? ' (from prediction)' : ''}`);
       item.setAttribute('aria-selected', String(selection?.kind === 'label' && selection.index === index));
@@ -332,48 +347,6 @@ class LabellingPage {
     this.editor.draw();
     this.renderSide();
   }
-}
-
-function toEditLabel(stored: StoredLabel): EditLabel {
-  const { xMin, yMin, xMax, yMax } = stored;
-  return { label: stored.labelTranslated ?? stored.label, xMin, yMin, xMax, yMax, ...(stored.fromPrediction ? { predictionId: stored.fromPrediction.id } : {}) };
-}
-
-function toPrediction(stored: StoredLabel): Prediction {
-  const { id, xMin, yMin, xMax, yMax, confidence } = stored;
-  return { id, label: stored.labelTranslated ?? stored.label, xMin, yMin, xMax, yMax, confidence };
-}
-
-function listItem(text: string): HTMLLIElement {
-  const item = document.createElement('li');
-  item.textContent = text;
-  return item;
-}
-
-function actionButton(text: string, action: () => void): HTMLButtonElement {
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.textContent = text;
-  button.addEventListener('click', (event) => {
-    event.stopPropagation();
-    action();
-  });
-  return button;
-}
-
-/** The image through its read SAS URL; null when it cannot be loaded (the labels still show). */
-function loadPicture(url: string): Promise<HTMLImageElement | null> {
-  return new Promise((resolve) => {
-    const picture = new Image();
-    picture.onload = () => resolve(picture);
-    picture.onerror = () => resolve(null);
-    picture.src = url;
-  });
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ApiError) return `${error.message} (HTTP ${error.status})`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 new LabellingPage();
