@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrl, call, keyWithRoles } from '../support/api';
+import { baseUrl, call, keyWithRoles, signToken } from '../support/api';
 import { launchBrowser } from '../support/browser';
 import { pngImage } from '../support/images';
 import { untilJobEnds } from '../support/jobs';
@@ -273,6 +273,13 @@ describe('the labelling page', () => {
     expect(await page.locator('#save').isDisabled()).toBe(true);
     await drag(page, image('large.png'), [500, 400], [700, 500]);
     expect(await page.locator('#labels li').count()).toBe(1);
+    await page.close();
+  });
+
+  it('signs in with a bearer token instead of a key', SLOW, async () => {
+    const page = await signIn(campaignA, await signToken({ roles: ['reader'] }, { expiresIn: '10m' }));
+    await untilText(page, '#progress', '/ 4 labelled');
+    expect(await page.locator('#readonly-badge').isVisible()).toBe(true);
     await page.close();
   });
 
