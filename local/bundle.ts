@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -10,6 +10,9 @@ import path from 'node:path';
  * The other dependencies stay in `node_modules`: the SDKs are required on first use
  * (`shared/azure/load.ts`), `@azure/functions` is shared with the host, and swagger-ui-dist is
  * served from its own folder.
+ *
+ * It also bundles the labelling page (`web/labelling/`, browser TypeScript) into
+ * `dist/web/labelling/`, which `functions/labelling-page.ts` serves: no CDN, no framework.
  *
  *   node dist/local/bundle.js
  */
@@ -30,6 +33,26 @@ function functionFiles(): string[] {
     .map((file) => `./functions/${file}`);
 }
 
+/** The labelling page: its script bundled for browsers, its HTML and CSS copied as they are. */
+function bundleLabellingPage(build: typeof import('esbuild').buildSync): boolean {
+  const source = path.join(root, 'web', 'labelling');
+  const out = path.join(dist, 'web', 'labelling');
+  mkdirSync(out, { recursive: true });
+  for (const file of ['index.html', 'labelling.css']) copyFileSync(path.join(source, file), path.join(out, file));
+  const result = build({
+    entryPoints: [path.join(source, 'main.ts')],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    outfile: path.join(out, 'labelling.js'),
+    minify: true,
+    sourcemap: false,
+    logLevel: 'warning',
+  });
+  return result.errors.length === 0;
+}
+
 function main(): void {
   const { buildSync } = require('esbuild') as typeof import('esbuild');
   const started = performance.now();
@@ -46,7 +69,7 @@ function main(): void {
     sourcemap: true,
     logLevel: 'warning',
   });
-  if (result.errors.length > 0) {
+  if (result.errors.length > 0 || !bundleLabellingPage(buildSync)) {
     process.exitCode = 1;
     return;
   }
