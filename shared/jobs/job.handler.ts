@@ -29,6 +29,11 @@ export interface JobContext {
    * again; finishing twice is harmless, the worker ignores a job that has ended).
    */
   completePart(partId: string, result: unknown, units: number): Promise<PartsDone>;
+  /**
+   * Aborted once the job's owner cancels it while this delivery runs: pass it to slow calls (a
+   * remote model) so they stop at once instead of at the next progress report.
+   */
+  signal: AbortSignal;
   log(message: string): void;
 }
 
