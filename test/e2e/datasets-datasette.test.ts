@@ -137,3 +137,14 @@ describe('GET …/records with __date, __isblank and __notblank on a dataset wit
     expect(await selected('site__notcontains=O')).toEqual(expected((row) => row.site !== undefined && !row.site.toLowerCase().includes('o')));
   });
 });
+
+describe('GET …/records with Datasette’s _size=max and _nocol', () => {
+  it('_size=max gives the largest page and _nocol leaves columns out', async () => {
+    const sut = await call<{ items: Record<string, unknown>[] }>('GET', `${IRIS}/records?_size=max&_nocol=species,petal_width`);
+    expect(sut.status, sut.text).toBe(200);
+    expect(sut.body.items).toHaveLength(irisRows.length);
+    expect(Object.keys(sut.body.items[0] ?? {}).sort()).toEqual(['_id', 'petal_length', 'sepal_length', 'sepal_width']);
+    const problem = expectProblem(await call('GET', `${IRIS}/records?_nocol=colour`), 400);
+    expect(problem.errors).toEqual([{ pointer: '/query/_nocol', message: expect.stringContaining("unknown column 'colour'") }]);
+  });
+});
