@@ -47,11 +47,11 @@ async function withWebhook(context: JobContext, webhook: WebhookTarget | undefin
 async function runOnce(input: InferenceJobInput, signal: AbortSignal): Promise<JobOutcome> {
   if (input.cacheKey) {
     const hit = await cachedResult(input.cacheKey);
-    if (hit) return { kind: 'done', result: hit.result };
+    if (hit) return { kind: 'done', result: hit.result, cached: true };
   }
   const result = await runModel(input.model, input.input, signal);
   if (input.cacheKey) await rememberResult(input.cacheKey, input.model, result);
-  return { kind: 'done', result };
+  return { kind: 'done', result, cached: false };
 }
 
 /** The job reads the imageset on behalf of its owner, who was allowed to write into it at submission. */

@@ -112,8 +112,8 @@ async function answer(job: JobRecord, request: SubmitRequest, replayed: boolean)
   if (request.waitSeconds === undefined) return { view, replayed };
   const ended = await waitForJobEnd(job, request.waitSeconds * 1000);
   if (ended.status === 'queued' || ended.status === 'running') return { view: { ...view, status: ended.status }, replayed };
-  const { result, resultUrl, expiresAt, error, startedAt, finishedAt } = await presentJob(ended);
-  return { view, finished: { ...view, status: ended.status, result, resultUrl, expiresAt, error, startedAt, finishedAt }, replayed };
+  const { result, resultUrl, expiresAt, error, startedAt, finishedAt, cached, metrics } = await presentJob(ended);
+  return { view, finished: { ...view, status: ended.status, result, resultUrl, expiresAt, error, startedAt, finishedAt, cached, metrics }, replayed };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EntryId } from '../catalogue/catalogue.schema';
 import { ModelRuntime } from '../catalogue/types/model.schema';
-import { JobError, JobStatus } from '../jobs/job.schema';
+import { JobError, JobStatus, JobView } from '../jobs/job.schema';
 import { ImageId, ImagesetId } from '../labels/ids';
 import { config } from '../config';
 import { refusedUrl } from '../outbound/outbound.policy';
@@ -88,6 +88,8 @@ export const FinishedJob = SubmittedJob.extend({
   error: JobError.optional(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
+  cached: JobView.shape.cached,
+  metrics: JobView.shape.metrics,
 }).meta({
   id: 'FinishedInferenceJob',
   description: 'With `Prefer: wait`: the job as it ended within the wait (Replicate’s sync mode). Its `Location` header is `urls.get`.',

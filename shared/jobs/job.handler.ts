@@ -38,10 +38,11 @@ export interface JobContext {
 }
 
 /**
- * The outcome of a handler: `done` with a result ends the job `succeeded`; `pending` leaves it
- * `running` (a fan-out job whose other parts are still out).
+ * The outcome of a handler: `done` with a result ends the job `succeeded` (`cached`: the result was
+ * a cached one, shown on the job); `pending` leaves it `running` (a fan-out job whose other parts
+ * are still out).
  */
-export type JobOutcome = { kind: 'done'; result?: unknown } | { kind: 'pending' };
+export type JobOutcome = { kind: 'done'; result?: unknown; cached?: boolean } | { kind: 'pending' };
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome>;
 

@@ -270,7 +270,8 @@ export async function processJobMessage(
     return;
   }
   // The result is written in the same document update that says `succeeded`, never after it.
-  await finish(latest.record, { status: 'succeeded', ...(await storeResult(latest.record, outcome.result)) });
+  const cached = outcome.cached === undefined ? {} : { cached: outcome.cached };
+  await finish(latest.record, { status: 'succeeded', ...cached, ...(await storeResult(latest.record, outcome.result)) });
 }
 
 /** The dead-letter trigger: a job whose message was dead-lettered ends `failed` with the reason. */

@@ -100,7 +100,7 @@ describe('POST /api/v1/models/{id}/jobs with Prefer: wait', () => {
     expect(sut.headers.get('preference-applied')).toBe('wait=30');
     expect(sut.headers.get('location')).toBe(`/api/v1/jobs/${sut.body.id}`);
     expect(sut.body).toMatchObject({ status: 'succeeded', result: { species: KNOWN_ROWS[0].species } });
-    expect(sut.body).toHaveProperty('finishedAt', expect.any(String));
+    expect(sut.body).toMatchObject({ finishedAt: expect.any(String), metrics: { predictTime: expect.any(Number) } });
   });
 
   it('answers the usual 202 when the job is still running when the wait ends', async () => {
@@ -118,5 +118,17 @@ describe('POST /api/v1/models/{id}/jobs with Prefer: wait', () => {
     expect(sut.headers.get('preference-applied')).toBe('wait=60');
     const refused = expectProblem(await submit(IRIS, owner, { input: KNOWN_ROWS[1].input }, { Prefer: 'wait=soon' }), 400);
     expect(refused.errors).toEqual([expect.objectContaining({ pointer: '/headers/prefer' })]);
+  });
+});
+
+describe('a finished job’s metrics', () => {
+  it('give predictTime, and say whether the result came from the cache', async () => {
+    const input = { ...KNOWN_ROWS[2].input, sepal_length: 6 + Math.random() };
+    const first = await submit(IRIS, owner, { input }, { Prefer: 'wait=30' });
+    expect(first.status, first.text).toBe(201);
+    const ran = await waitForJob(first.body.id, owner);
+    expect(ran).toMatchObject({ status: 'succeeded', cached: false, metrics: { predictTime: expect.any(Number) } });
+    const again = await waitForJob((await submit(IRIS, owner, { input })).body.id, owner);
+    expect(again).toMatchObject({ status: 'succeeded', cached: true, result: ran.result });
   });
 });
