@@ -113,13 +113,8 @@ async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: str
   const view = await toImageView(record);
   let predictions;
   try {
-    predictions = await runModelOnImage(model, {
-      imageId,
-      imageUrl: view.url,
-      contentType: record.contentType,
-      width: record.width,
-      height: record.height,
-    }, signal);
+    const image = { imageId, imageUrl: view.url, contentType: record.contentType, width: record.width, height: record.height };
+    predictions = await runModelOnImage(model, image, signal);
   } catch (error) {
     if (error instanceof PermanentJobError && PER_IMAGE_CODES.has(error.code)) return { skipped: error.message };
     throw error;
