@@ -10,7 +10,8 @@ import { getGrant, listGrantsOf, myGrant, putGrant, revokeGrant } from '../share
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
 import { runInferenceJob } from '../shared/inference/inference.job';
 import { jobPath, submitInference } from '../shared/inference/inference.service';
-import { ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';
+import { FinishedJob, ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';
+import { preferredWait } from '../shared/jobs/job.wait';
 import { deliverWebhookJob } from '../shared/inference/webhook.job';
 
 const tags = ['inference'];
@@ -22,30 +23,40 @@ route({
   name: 'submitInferenceJob',
   method: 'POST',
   path: 'v1/models/{id}/jobs',
-  summary: 'Run a model: one input, or every image of an imageset; answers 202 with the job to poll',
+  summary: 'Run a model: one input, or every image of an imageset; answers 202 with the job to poll (or the finished job with `Prefer: wait`)',
   description:
     'Needs an access grant on the model (admins excepted); each accepted job counts one call against its daily and monthly ' +
     `limits (429 with Retry-After when one is used up). \`${IDEMPOTENCY_HEADER}\` makes retries safe: the same key and body ` +
-    'return the same job, the same key with another body is 422. `Cancel-After` (or `cancelAfter`): a job not started by then ends `canceled`.',
+    'return the same job, the same key with another body is 422. `Cancel-After` (or `cancelAfter`): a job not started by then ends `canceled`. ' +
+    '`Prefer: wait` (or `wait=n`, n seconds, at most 60) is Replicate’s sync mode: a job that ends within the wait is answered finished, ' +
+    'with its result (201; 200 for an Idempotency-Key replay), else as usual with 202; `Preference-Applied` says the wait applied.',
   tags,
   access: ['reader'],
   params: ModelParams,
   body: SubmitJobBody,
-  responses: { 202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob } },
+  responses: {
+    200: { description: 'With `Prefer: wait`, an Idempotency-Key replay of a job that has ended.', schema: FinishedJob },
+    201: { description: 'With `Prefer: wait`, the job ended within the wait. `Location` is its URL.', schema: FinishedJob },
+    202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob },
+  },
   handle: async ({ params, body, principal, request }) => {
+    const waitSeconds = preferredWait(request.headers.get('prefer'));
     const result = await submitInference({
       principal,
       modelId: params.id,
       body,
       idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
       cancelAfterHeader: request.headers.get('cancel-after') ?? undefined,
+      waitSeconds,
       origin: new URL(request.url).origin,
     });
-    return {
-      status: 202,
-      body: result.view,
-      headers: { Location: jobPath(result.view.id), ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}) },
+    const headers = {
+      Location: jobPath(result.view.id),
+      ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+      ...(waitSeconds === undefined ? {} : { 'Preference-Applied': `wait=${waitSeconds}` }),
     };
+    if (result.finished) return { status: result.replayed ? 200 : 201, body: result.finished, headers };
+    return { status: 202, body: result.view, headers };
   },
 });
 

@@ -254,9 +254,10 @@ export const BrowseQuery = z
   .object({
     _sort: urlText.optional().describe('Sort by this column (one every row has), ascending; `-column` for descending.'),
     _sort_desc: urlText.optional().describe('Sort by this column, descending.'),
-    _size: urlText.optional().describe('Rows per page, 1–1000 (default 100).'),
+    _size: urlText.optional().describe('Rows per page, 1–1000 or `max` (1000); default 100.'),
     _next: urlText.optional().describe('The cursor of the next page (the `nextCursor` of this one).'),
     _col: repeatable.optional().describe('Columns to return, repeated or comma-separated (default: all).'),
+    _nocol: repeatable.optional().describe('Columns to leave out, repeated or comma-separated.'),
     _facet: repeatable.optional().describe('A categorical column whose values to count among the matching rows; repeatable.'),
     _count: urlText.optional().describe('`true`: also count every matching row.'),
     _format: z.enum(['json', 'csv', 'ndjson']).optional().describe('The representation, overriding `Accept` (for spreadsheets, which cannot set it).'),
@@ -265,7 +266,9 @@ export const BrowseQuery = z
   .catchall(repeatable)
   .describe(
     'Any other parameter filters: `<column>__<op>=<value>` with op exact (the default when there is none), not, gt, gte, lt, lte, ' +
-      'in and notin (comma-separated or a JSON array), contains, startswith, isnull (true/false).',
+      'in and notin (comma-separated or a JSON array), contains, notcontains, startswith, endswith (these three without case, as ' +
+      'SQLite LIKE), like, notlike (SQLite LIKE: % and _, without case), glob (SQLite GLOB: *, ?, [...], with case), ' +
+      'isnull, notnull, isblank, notblank (1/true), date (YYYY-MM-DD: the UTC day of a datetime column).',
   );
 export type BrowseQuery = z.infer<typeof BrowseQuery>;
 

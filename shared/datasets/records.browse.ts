@@ -24,7 +24,7 @@ export interface BrowseResult {
   facets?: Record<string, { value: CellValue; count: number }[]>;
 }
 
-const CONTROLS = new Set(['_sort', '_sort_desc', '_size', '_next', '_col', '_facet', '_count', '_format', '_stream']);
+const CONTROLS = new Set(['_sort', '_sort_desc', '_size', '_next', '_col', '_nocol', '_facet', '_count', '_format', '_stream']);
 
 function single(controls: Map<string, string[]>, name: string): string | undefined {
   const values = controls.get(name);
@@ -38,6 +38,16 @@ function flag(controls: Map<string, string[]>, name: string): boolean {
   if (['true', '1', 'on', 'yes'].includes(value.toLowerCase())) return true;
   if (['false', '0', 'off', 'no'].includes(value.toLowerCase())) return false;
   throw errors.invalidField(`/query/${name}`, 'is true or false');
+}
+
+/** `_col` less `_nocol` (Datasette's pair): undefined (every column) when neither is given. */
+function withoutColumns(all: string[], chosen: string[] | undefined, dropped: string[] | undefined): string[] | undefined {
+  if (!dropped) return chosen;
+  const unknown = dropped.filter((name) => !all.includes(name));
+  if (unknown.length > 0) throw errors.invalidField('/query/_nocol', `unknown column '${unknown[0] ?? ''}'; columns: ${all.join(', ')}`);
+  const kept = (chosen ?? all).filter((name) => !dropped.includes(name));
+  if (kept.length === 0) throw errors.invalidField('/query/_nocol', 'leaves no column to return');
+  return kept;
 }
 
 /**
@@ -69,9 +79,14 @@ export async function browseRecords(datasetId: string, query: BrowseQuery, princ
     orderBy = sort.startsWith('-') ? { column: sort.slice(1), direction: 'desc' } : { column: sort, direction: sortDesc !== undefined ? 'desc' : 'asc' };
   }
   const sizeText = single(controls, '_size');
-  const size = sizeText === undefined ? 100 : Number(sizeText);
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_ROWS) throw errors.invalidField('/query/_size', `is a whole number from 1 to ${MAX_PAGE_ROWS}`);
-  const selected = controls.get('_col')?.flatMap((value) => value.split(',')).filter(Boolean);
+  // `_size=max` is Datasette's largest page.
+  const size = sizeText === undefined ? 100 : sizeText === 'max' ? MAX_PAGE_ROWS : Number(sizeText);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_ROWS) throw errors.invalidField('/query/_size', `is a whole number from 1 to ${MAX_PAGE_ROWS}, or max`);
+  const selected = withoutColumns(
+    schema.columns.map((column) => column.name),
+    controls.get('_col')?.flatMap((value) => value.split(',')).filter(Boolean),
+    controls.get('_nocol')?.flatMap((value) => value.split(',')).filter(Boolean),
+  );
   const stream = flag(controls, '_stream');
   // Read before any query starts: a bad flag thrown while a page is being fetched would leave that
   // fetch's rejection unobserved.

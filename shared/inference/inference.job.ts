@@ -44,14 +44,14 @@ async function withWebhook(context: JobContext, webhook: WebhookTarget | undefin
   }
 }
 
-async function runOnce(input: InferenceJobInput): Promise<JobOutcome> {
+async function runOnce(input: InferenceJobInput, signal: AbortSignal): Promise<JobOutcome> {
   if (input.cacheKey) {
     const hit = await cachedResult(input.cacheKey);
-    if (hit) return { kind: 'done', result: hit.result };
+    if (hit) return { kind: 'done', result: hit.result, cached: true };
   }
-  const result = await runModel(input.model, input.input);
+  const result = await runModel(input.model, input.input, signal);
   if (input.cacheKey) await rememberResult(input.cacheKey, input.model, result);
-  return { kind: 'done', result };
+  return { kind: 'done', result, cached: false };
 }
 
 /** The job reads the imageset on behalf of its owner, who was allowed to write into it at submission. */
@@ -102,7 +102,7 @@ async function plan(context: JobContext, input: InferenceJobInput, imagesetId: s
   return { kind: 'pending' };
 }
 
-async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: string): Promise<{ predictions: number } | { skipped: string }> {
+async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: string, signal: AbortSignal): Promise<{ predictions: number } | { skipped: string }> {
   let record;
   try {
     record = await findImageOr404(imageId, imagesetId);
@@ -113,13 +113,8 @@ async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: str
   const view = await toImageView(record);
   let predictions;
   try {
-    predictions = await runModelOnImage(model, {
-      imageId,
-      imageUrl: view.url,
-      contentType: record.contentType,
-      width: record.width,
-      height: record.height,
-    });
+    const image = { imageId, imageUrl: view.url, contentType: record.contentType, width: record.width, height: record.height };
+    predictions = await runModelOnImage(model, image, signal);
   } catch (error) {
     if (error instanceof PermanentJobError && PER_IMAGE_CODES.has(error.code)) return { skipped: error.message };
     throw error;
@@ -134,10 +129,10 @@ async function scoreImage(model: ModelSnapshot, imagesetId: string, imageId: str
   return { predictions: predictions.length };
 }
 
-async function scoreBatch(input: InferenceJobInput, imagesetId: string, imageIds: string[]): Promise<BatchResult> {
+async function scoreBatch(input: InferenceJobInput, imagesetId: string, imageIds: string[], signal: AbortSignal): Promise<BatchResult> {
   const result: BatchResult = { images: imageIds.length, predictions: 0, skipped: [] };
   for (let i = 0; i < imageIds.length; i += IMAGE_CONCURRENCY) {
-    const outcomes = await Promise.all(imageIds.slice(i, i + IMAGE_CONCURRENCY).map((id) => scoreImage(input.model, imagesetId, id)));
+    const outcomes = await Promise.all(imageIds.slice(i, i + IMAGE_CONCURRENCY).map((id) => scoreImage(input.model, imagesetId, id, signal)));
     outcomes.forEach((outcome, k) => {
       if ('skipped' in outcome) result.skipped.push({ imageId: imageIds[i + k] ?? '', reason: outcome.skipped });
       else result.predictions += outcome.predictions;
@@ -153,7 +148,7 @@ async function imagesetStep(context: JobContext, input: InferenceJobInput, image
   if (context.job.cancelRequested) throw new PermanentJobError('Canceled while it was running; batches already done keep their predictions.', 'canceled');
   const partId = `batch-${batch.data.batch}`;
   const done = context.job.parts?.[partId];
-  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds) : done;
+  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds, context.signal) : done;
   const progress = await context.completePart(partId, result, batch.data.imageIds.length);
   if (progress.done < progress.total) return { kind: 'pending' };
   return { kind: 'done', result: summary(input, progress.total, progress.parts) };
@@ -164,5 +159,5 @@ export async function runInferenceJob(context: JobContext): Promise<JobOutcome> 
   if (!parsed.success) throw new PermanentJobError('The job input could not be read.', 'bad-message');
   const input = parsed.data;
   const { imagesetId } = input;
-  return withWebhook(context, input.webhook, () => (imagesetId ? imagesetStep(context, input, imagesetId) : runOnce(input)));
+  return withWebhook(context, input.webhook, () => (imagesetId ? imagesetStep(context, input, imagesetId) : runOnce(input, context.signal)));
 }

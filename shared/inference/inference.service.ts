@@ -4,11 +4,12 @@ import type { Principal } from '../auth/auth.schema';
 import { writeMayHaveHappened } from '../azure/cosmos';
 import { errors } from '../errors';
 import type { JobRecord } from '../jobs/job.schema';
-import { findJob, submitJob } from '../jobs/job.service';
+import { findJob, presentJob, submitJob } from '../jobs/job.service';
+import { waitForJobEnd } from '../jobs/job.wait';
 import { cacheKeyOf, canonicalJson, sha256 } from './cache.service';
 import { consumeCall, type Refund } from './grant.service';
 import { claimIdempotencyKey, type Claim } from './idempotency.service';
-import { InferenceJobInput, type SubmitJobBody, type SubmittedJob } from './model.schema';
+import { type FinishedJob, InferenceJobInput, type SubmitJobBody, type SubmittedJob } from './model.schema';
 import { assertRunsOnImages, assertTakesInput, resolveModel, validateModelInput } from './model.service';
 import { newWebhookSecret } from './webhook.service';
 
@@ -65,12 +66,16 @@ export interface SubmitRequest {
   body: SubmitJobBody;
   idempotencyKey: string | undefined;
   cancelAfterHeader: string | undefined;
+  /** `Prefer: wait=n`: answer with the finished job if it ends within this many seconds. */
+  waitSeconds?: number;
   /** `https://host` of the request, for the absolute URLs in the answer. */
   origin: string;
 }
 
 export interface SubmitResult {
   view: SubmittedJob;
+  /** With `waitSeconds`: the job as it ended within the wait; undefined when it was still going. */
+  finished?: FinishedJob;
   /** True when an Idempotency-Key replay returned the job an earlier request created. */
   replayed: boolean;
 }
@@ -101,6 +106,16 @@ function deadline(body: SubmitJobBody, header: string | undefined): Date | undef
   return undefined;
 }
 
+/** The accepted job, and with a wait, the job as it ended if it ended within the wait. */
+async function answer(job: JobRecord, request: SubmitRequest, replayed: boolean): Promise<SubmitResult> {
+  const view = viewOf(job, request.origin);
+  if (request.waitSeconds === undefined) return { view, replayed };
+  const ended = await waitForJobEnd(job, request.waitSeconds * 1000);
+  if (ended.status === 'queued' || ended.status === 'running') return { view: { ...view, status: ended.status }, replayed };
+  const { result, resultUrl, expiresAt, error, startedAt, finishedAt, cached, metrics } = await presentJob(ended);
+  return { view, finished: { ...view, status: ended.status, result, resultUrl, expiresAt, error, startedAt, finishedAt, cached, metrics }, replayed };
+}
+
 /**
  * Accepts an inference job: model visible and runnable → input valid for it (or the imageset ready
  * and the caller allowed to write predictions into it) → Idempotency-Key → grant and quota → job
@@ -108,7 +123,7 @@ function deadline(body: SubmitJobBody, header: string | undefined): Date | undef
  * call again; any failure after counting gives the call back and frees the key.
  */
 export async function submitInference(request: SubmitRequest): Promise<SubmitResult> {
-  const { principal, modelId, body, origin } = request;
+  const { principal, modelId, body } = request;
   const model = await resolveModel(modelId, principal);
   const cancelAfter = deadline(body, request.cancelAfterHeader);
   if (body.imagesetId !== undefined) {
@@ -130,7 +145,7 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
     if (claim.kind === 'replay') {
       const job = await findJob(claim.jobId);
       if (!job) throw errors.conflict('The job of this Idempotency-Key is not available yet; retry in a moment.');
-      return { view: viewOf(job, origin), replayed: true };
+      return answer(job, request, true);
     }
   }
   let refund: Refund;
@@ -140,13 +155,14 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
     if (claim?.kind === 'new') await claim.release().catch(() => undefined);
     throw error;
   }
+  let job: JobRecord;
   try {
     const webhook = body.webhookUrl ? { url: body.webhookUrl, secret: newWebhookSecret() } : undefined;
     const input: InferenceJobInput =
       body.imagesetId !== undefined
         ? { model: model.snapshot, imagesetId: body.imagesetId, webhook }
         : { model: model.snapshot, input: body.input, cacheKey: cacheKeyOf(model.snapshot, body.input), webhook };
-    const job = await submitJob({
+    job = await submitJob({
       id: claim?.jobId,
       kind: 'inference.run',
       owner: principal.id,
@@ -158,7 +174,6 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
       },
       cancelAfter,
     });
-    return { view: viewOf(job, origin), replayed: false };
   } catch (error) {
     // A job create Cosmos never answered (and could not be read back) may be stored and will run —
     // the reaper queues it: keep the call counted and the claim, so the caller's retry replays that
@@ -168,4 +183,5 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
     if (claim?.kind === 'new') await claim.release().catch(() => undefined);
     throw error;
   }
+  return answer(job, request, false);
 }

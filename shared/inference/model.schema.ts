@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EntryId } from '../catalogue/catalogue.schema';
 import { ModelRuntime } from '../catalogue/types/model.schema';
-import { JobStatus } from '../jobs/job.schema';
+import { JobError, JobStatus, JobView } from '../jobs/job.schema';
 import { ImageId, ImagesetId } from '../labels/ids';
 import { config } from '../config';
 import { refusedUrl } from '../outbound/outbound.policy';
@@ -80,6 +80,21 @@ export const SubmittedJob = z
   })
   .meta({ id: 'SubmittedInferenceJob', description: 'The job as accepted (202). Its `Location` header is `urls.get`.' });
 export type SubmittedJob = z.infer<typeof SubmittedJob>;
+
+export const FinishedJob = SubmittedJob.extend({
+  result: z.unknown().optional().describe('What the model answered (a result over 100 KB comes as `resultUrl`).'),
+  resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.'),
+  expiresAt: z.iso.datetime().optional().describe('When `resultUrl` stops working.'),
+  error: JobError.optional(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  cached: JobView.shape.cached,
+  metrics: JobView.shape.metrics,
+}).meta({
+  id: 'FinishedInferenceJob',
+  description: 'With `Prefer: wait`: the job as it ended within the wait (Replicate’s sync mode). Its `Location` header is `urls.get`.',
+});
+export type FinishedJob = z.infer<typeof FinishedJob>;
 
 /** One bounding box a model predicts, in pixels of the image. */
 export const Prediction = z

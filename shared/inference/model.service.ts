@@ -129,10 +129,13 @@ function checkOutput(snapshot: ModelSnapshot, output: unknown): unknown {
   );
 }
 
-/** Runs the model on one input (in the worker). Bad input → PermanentJobError; transient trouble → thrown. */
-export async function runModel(snapshot: ModelSnapshot, input: unknown): Promise<unknown> {
+/**
+ * Runs the model on one input (in the worker). Bad input → PermanentJobError; transient trouble →
+ * thrown; `signal` aborts a remote call in flight (a `canceled` PermanentJobError).
+ */
+export async function runModel(snapshot: ModelSnapshot, input: unknown, signal?: AbortSignal): Promise<unknown> {
   const runtime = snapshot.runtime;
-  if (runtime.kind === 'http') return checkOutput(snapshot, await callHttpModel(runtime, input));
+  if (runtime.kind === 'http') return checkOutput(snapshot, await callHttpModel(runtime, input, { signal }));
   const builtin = builtinModel(runtime.name);
   if (!builtin || builtin.accepts !== 'json') throw new PermanentJobError(`No builtin model '${runtime.name}' that takes JSON input.`, 'model-misconfigured');
   return checkOutput(snapshot, await builtin.predict(input));
@@ -168,11 +171,11 @@ async function downloadImage(image: ImageInput): Promise<Buffer> {
 }
 
 /** Runs an image model on one image (in the worker): its predicted boxes, clamped to the image. */
-export async function runModelOnImage(snapshot: ModelSnapshot, image: ImageInput): Promise<Prediction[]> {
+export async function runModelOnImage(snapshot: ModelSnapshot, image: ImageInput, signal?: AbortSignal): Promise<Prediction[]> {
   const runtime = snapshot.runtime;
   let predictions: Prediction[];
   if (runtime.kind === 'http') {
-    const parsed = ImageOutput.safeParse(await callHttpModel(runtime, image));
+    const parsed = ImageOutput.safeParse(await callHttpModel(runtime, image, { signal }));
     if (!parsed.success) throw new PermanentJobError('The model did not answer { predictions: [ { label, confidence, xMin, yMin, xMax, yMax } ] }.', 'model-output');
     predictions = parsed.data.predictions;
   } else {

@@ -29,14 +29,20 @@ export interface JobContext {
    * again; finishing twice is harmless, the worker ignores a job that has ended).
    */
   completePart(partId: string, result: unknown, units: number): Promise<PartsDone>;
+  /**
+   * Aborted once the job's owner cancels it while this delivery runs: pass it to slow calls (a
+   * remote model) so they stop at once instead of at the next progress report.
+   */
+  signal: AbortSignal;
   log(message: string): void;
 }
 
 /**
- * The outcome of a handler: `done` with a result ends the job `succeeded`; `pending` leaves it
- * `running` (a fan-out job whose other parts are still out).
+ * The outcome of a handler: `done` with a result ends the job `succeeded` (`cached`: the result was
+ * a cached one, shown on the job); `pending` leaves it `running` (a fan-out job whose other parts
+ * are still out).
  */
-export type JobOutcome = { kind: 'done'; result?: unknown } | { kind: 'pending' };
+export type JobOutcome = { kind: 'done'; result?: unknown; cached?: boolean } | { kind: 'pending' };
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome>;
 

@@ -35,6 +35,8 @@ export const JobRecord = z.object({
   result: z.unknown().optional(),
   /** Results too big to store inline live in blob storage; this is the blob path. */
   resultBlob: z.string().optional(),
+  /** The result was served from a cache instead of running again (inference jobs say so). */
+  cached: z.boolean().optional(),
   error: JobError.optional(),
   attempts: z.number().int().min(0),
   createdAt: z.iso.datetime(),
@@ -65,6 +67,10 @@ export const JobView = JobRecord.omit({ docType: true, state: true, input: true,
   .extend({
     resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.'),
     expiresAt: z.iso.datetime().optional().describe('When `resultUrl` stops working; fetch the job again for a fresh link.'),
+    metrics: z
+      .object({ predictTime: z.number().min(0).describe('Seconds from its start (first attempt) to its end: Replicate’s `predict_time`, retries included.') })
+      .optional()
+      .describe('Once the job has ended after starting.'),
   })
   .meta({ id: 'Job' });
 export type JobView = z.infer<typeof JobView>;

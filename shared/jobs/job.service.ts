@@ -75,7 +75,9 @@ export async function getJobFor(id: string, principal: Principal): Promise<{ rec
 }
 
 export function toJobView(record: JobRecord): JobView {
-  return JobView.parse(record);
+  const { startedAt, finishedAt } = record;
+  const metrics = startedAt && finishedAt ? { predictTime: Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) / 1000 } : undefined;
+  return JobView.parse({ ...record, ...(metrics ? { metrics } : {}) });
 }
 
 /** The job as its poller sees it: a result kept in blob storage comes as a short-lived read SAS link. */

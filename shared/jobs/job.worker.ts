@@ -8,6 +8,11 @@ import { isTerminal, sendJobMessage } from './job.service';
 /** Results above this size go to blob storage; Cosmos documents stay small (and cheap to poll). */
 export const INLINE_RESULT_LIMIT_BYTES = 100 * 1024;
 export const RESULTS_CONTAINER = 'job-results';
+/**
+ * How often a running handler's job is read to learn of a cancel: a cancel in another instance is
+ * seen within this, one read per running job and interval (fast jobs end before the first).
+ */
+export const CANCEL_POLL_MS = 300;
 
 /** Finds the handler of a job kind (`jobHandler` from job.handlers.ts; tests pass their own). */
 export type HandlerLookup = (kind: JobKind) => JobHandler | undefined;
@@ -39,6 +44,12 @@ async function finish(job: JobRecord, fields: Partial<JobRecord>): Promise<void>
     value,
   }));
   await patchJob(job.id, operations);
+}
+
+async function finishCanceled(jobId: string): Promise<void> {
+  const latest = await readJob(jobId);
+  if (!latest || isTerminal(latest.record.status)) return;
+  await finish(latest.record, { status: 'canceled', error: { code: 'canceled', message: 'Canceled while it was running; what it had done by then is kept.' } });
 }
 
 /** queued → running guarded by the ETag: of two racing deliveries only one starts the job. */
@@ -95,7 +106,36 @@ function stopIfCancelRequested(current: JobRecord | undefined): void {
   }
 }
 
-function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog): JobContext {
+/**
+ * Watches the job while its handler runs and aborts `signal` once its owner asks to cancel it (the
+ * cancel route only marks the job; the worker may run in another instance). Stop it when the
+ * handler returns.
+ */
+function watchForCancel(jobId: string, log: WorkerLog): { signal: AbortSignal; stop: () => void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const poll = async () => {
+    try {
+      const current = await readJob(jobId);
+      if (current?.record.cancelRequested || (current && isTerminal(current.record.status))) controller.abort(new Error('canceled'));
+    } catch (error) {
+      // A failed read only delays the cancel to the next poll.
+      log(`could not read job ${jobId} to check for a cancel: ${reason(error)}`);
+    }
+    if (!stopped && !controller.signal.aborted) timer = setTimeout(() => void poll(), CANCEL_POLL_MS);
+  };
+  timer = setTimeout(() => void poll(), CANCEL_POLL_MS);
+  return {
+    signal: controller.signal,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog, signal: AbortSignal): JobContext {
   return {
     job,
     part,
@@ -124,6 +164,7 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
       await sendJobMessage({ jobId: job.id, kind: job.kind, part: nextPart }, `${job.id}:${digest}`);
     },
     completePart: (partId, result, units) => completePart(job.id, partId, result, units),
+    signal,
     log,
   };
 }
@@ -198,9 +239,15 @@ export async function processJobMessage(
     return;
   }
   let outcome: JobOutcome;
+  const watch = watchForCancel(job.id, log);
   try {
-    outcome = await handler(contextFor(job, message.part, delivery, log));
+    outcome = await handler(contextFor(job, message.part, delivery, log, watch.signal));
   } catch (error) {
+    if (watch.signal.aborted) {
+      // Whatever the handler threw once its calls were aborted, the job was canceled, not broken.
+      await finishCanceled(job.id);
+      return;
+    }
     if (error instanceof PermanentJobError) {
       // A handler that stops because its job was asked to stop ends it `canceled`, not `failed`.
       await finish(job, { status: error.code === 'canceled' ? 'canceled' : 'failed', error: { code: error.code, message: error.message } });
@@ -211,12 +258,20 @@ export async function processJobMessage(
       await finish(job, { status: 'failed', error: { code: 'failed', message: reason(error) } });
     }
     throw error;
+  } finally {
+    watch.stop();
   }
   if (outcome.kind === 'pending') return;
   const latest = await readJob(job.id);
   if (!latest || isTerminal(latest.record.status)) return;
+  if (latest.record.cancelRequested) {
+    // Canceled before its result was recorded: as Replicate does, a canceled job has no output.
+    await finishCanceled(job.id);
+    return;
+  }
   // The result is written in the same document update that says `succeeded`, never after it.
-  await finish(latest.record, { status: 'succeeded', ...(await storeResult(latest.record, outcome.result)) });
+  const cached = outcome.cached === undefined ? {} : { cached: outcome.cached };
+  await finish(latest.record, { status: 'succeeded', ...cached, ...(await storeResult(latest.record, outcome.result)) });
 }
 
 /** The dead-letter trigger: a job whose message was dead-lettered ends `failed` with the reason. */

@@ -1,4 +1,5 @@
 import { normaliseDatetime } from './filter.compiler';
+import { parsePattern, patternRegex } from './filter.pattern';
 import type { ColumnDef, Filter, Scalar } from './filter.schema';
 
 /**
@@ -39,14 +40,29 @@ function evaluate(filter: Filter, columns: Map<string, ColumnDef>, row: Record<s
   const column = columns.get(filter.column ?? '');
   if (!column) return false;
   const value = valueAt(row, column);
-  if (filter.exists !== undefined) return (value !== undefined && value !== null) === filter.exists;
+  const present = value !== undefined && value !== null;
+  if (filter.exists !== undefined) return present === filter.exists;
+  if (filter.blank !== undefined) {
+    const text = column.type === 'string';
+    return filter.blank ? !present || (text && value === '') : present && (!text || (typeof value === 'string' && value !== ''));
+  }
   const is = (expected: Scalar) => sameType(value, normalised(column, expected)) && value === normalised(column, expected);
   if (filter.eq !== undefined) return is(filter.eq);
   if (filter.ne !== undefined) return sameType(value, filter.ne) && !is(filter.ne);
   if (filter.in !== undefined) return filter.in.some(is);
   if (filter.notIn !== undefined) return filter.notIn.length > 0 && sameType(value, filter.notIn[0] as Scalar) && !filter.notIn.some(is);
-  if (filter.contains !== undefined) return typeof value === 'string' && value.includes(filter.contains);
-  if (filter.startsWith !== undefined) return typeof value === 'string' && value.startsWith(filter.startsWith);
+  if (filter.contains !== undefined || filter.startsWith !== undefined || filter.endsWith !== undefined) {
+    if (typeof value !== 'string') return false;
+    const fold = (text: string) => (filter.ignoreCase ? text.toLowerCase() : text);
+    if (filter.contains !== undefined) return fold(value).includes(fold(filter.contains));
+    if (filter.startsWith !== undefined) return fold(value).startsWith(fold(filter.startsWith));
+    return fold(value).endsWith(fold(filter.endsWith ?? ''));
+  }
+  if (filter.like !== undefined || filter.glob !== undefined) {
+    if (typeof value !== 'string') return false;
+    const tokens = filter.like !== undefined ? parsePattern('like', filter.like.toLowerCase()) : parsePattern('glob', filter.glob ?? '');
+    return typeof tokens !== 'string' && patternRegex(tokens).matches(filter.like !== undefined ? value.toLowerCase() : value);
+  }
   const lower = filter.gt ?? filter.gte;
   const upper = filter.lt ?? filter.lte;
   if (lower !== undefined) {

@@ -57,12 +57,19 @@ export interface Filter {
   lte?: number | string;
   contains?: string;
   startsWith?: string;
+  endsWith?: string;
+  /** With contains, startsWith or endsWith: compare lowercased (Datasette's names in URLs mean this). */
+  ignoreCase?: boolean;
+  like?: string;
+  glob?: string;
   exists?: boolean;
+  blank?: boolean;
 }
 
 const COMBINATORS = ['and', 'or', 'not'] as const;
 /** Operators of a predicate that stand alone; the bounds (`gt`, `gte`, `lt`, `lte`) may be paired. */
-const SINGLE_OPERATORS = ['eq', 'ne', 'in', 'notIn', 'contains', 'startsWith', 'exists'] as const;
+const SINGLE_OPERATORS = ['eq', 'ne', 'in', 'notIn', 'contains', 'startsWith', 'endsWith', 'like', 'glob', 'exists', 'blank'] as const;
+const TEXT_OPERATORS = ['contains', 'startsWith', 'endsWith'] as const;
 const BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
 
 function present(value: Record<string, unknown>, keys: readonly string[]): string[] {
@@ -98,6 +105,9 @@ function checkShape(value: Filter, ctx: z.RefinementCtx): void {
   }
   if (value.gt !== undefined && value.gte !== undefined) ctx.addIssue({ code: 'custom', path: ['gt'], message: 'give one lower bound: gt (exclusive) or gte (inclusive)' });
   if (value.lt !== undefined && value.lte !== undefined) ctx.addIssue({ code: 'custom', path: ['lt'], message: 'give one upper bound: lt (exclusive) or lte (inclusive)' });
+  if (value.ignoreCase !== undefined && present(node, TEXT_OPERATORS).length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['ignoreCase'], message: `ignoreCase goes with ${TEXT_OPERATORS.join(', ')}` });
+  }
 }
 
 export const Filter: z.ZodType<Filter> = z
@@ -120,15 +130,32 @@ export const Filter: z.ZodType<Filter> = z
     gte: Bound.optional().describe('Inclusive lower bound.'),
     lt: Bound.optional().describe('Exclusive upper bound.'),
     lte: Bound.optional().describe('Inclusive upper bound.'),
-    contains: z.string().min(1).max(256).optional().describe('Text containing this (case-sensitive).'),
-    startsWith: z.string().min(1).max(256).optional().describe('Text starting with this (case-sensitive).'),
+    contains: z.string().min(1).max(256).optional().describe('Text containing this (case-sensitive unless ignoreCase).'),
+    startsWith: z.string().min(1).max(256).optional().describe('Text starting with this (case-sensitive unless ignoreCase).'),
+    endsWith: z.string().min(1).max(256).optional().describe('Text ending with this (case-sensitive unless ignoreCase).'),
+    ignoreCase: z.boolean().optional().describe('With contains, startsWith or endsWith: compare both sides lowercased.'),
+    like: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        "SQLite LIKE: `%` any run of characters, `_` one character, case-insensitive. At most one run of text may float between two `%` (`%a%` yes, `%a%b%` no).",
+      ),
+    glob: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('SQLite GLOB: `*`, `?`, `[abc]`, `[a-z]`, `[^abc]`, case-sensitive. The same limit on floating text as `like`.'),
     exists: z.boolean().optional().describe('true: the value is present; false: it is missing.'),
+    blank: z.boolean().optional().describe("true: missing or the empty text ''; false: present and not ''."),
   })
   .superRefine(checkShape)
   .meta({
     id: 'Filter',
     description:
       'A predicate `{"column": "sepal_width", "gte": 3}` (operators eq, ne, in, notIn, gt/gte and lt/lte bounds, contains, ' +
-      'startsWith, exists) or a combination `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}`. Comparisons never match a ' +
+      'startsWith, endsWith (with ignoreCase), like, glob, exists, blank) or a combination `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}`. Comparisons never match a ' +
       'missing value; use `exists` for those.',
   });

@@ -2,15 +2,38 @@ import { errors, type FieldError } from '../errors';
 import type { ColumnDef, Filter, Scalar } from './filter.schema';
 
 /**
- * The filter language as URL parameters, Datasette-style, for people and spreadsheets:
- * `?sepal_length__gte=5&species__in=setosa,versicolor&petal_width=0.2`. A parameter is
- * `<column>__<operator>=<value>` (no operator: `exact`); parameters starting with `_` are the
- * caller's controls (`_sort`, `_size`, …), which is why column names never start with one.
+ * The filter language as URL parameters, Datasette's table arguments (json_api.rst), for people and
+ * spreadsheets: `?sepal_length__gte=5&species__in=setosa,versicolor&petal_width=0.2`. A parameter
+ * is `<column>__<operator>=<value>` (no operator: `exact`); parameters starting with `_` are the
+ * caller's controls (`_sort`, `_size`, …), which is why column names never start with one. Where
+ * Datasette's operator is SQLite `LIKE` (contains, startswith, endswith) it compares without case.
  */
-export const URL_OPERATORS = ['exact', 'not', 'gt', 'gte', 'lt', 'lte', 'in', 'notin', 'contains', 'startswith', 'isnull'] as const;
+export const URL_OPERATORS = [
+  'exact',
+  'not',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'in',
+  'notin',
+  'contains',
+  'notcontains',
+  'startswith',
+  'endswith',
+  'like',
+  'notlike',
+  'glob',
+  'isnull',
+  'notnull',
+  'isblank',
+  'notblank',
+  'date',
+  'arraycontains',
+] as const;
 export type UrlOperator = (typeof URL_OPERATORS)[number];
-
-const OPERATOR_SUFFIX = new RegExp(`^(.+)__(${URL_OPERATORS.join('|')})$`);
+const OPERATOR_SET: ReadonlySet<string> = new Set(URL_OPERATORS);
+const isOperator = (text: string): text is UrlOperator => OPERATOR_SET.has(text);
 
 export interface UrlFilter {
   /** `{ and: [...] }` of every filter parameter, or undefined when there are none. */
@@ -61,16 +84,65 @@ function listOf(text: string): string[] | undefined {
   return text.split(',');
 }
 
+/** Datasette's negated LIKE: a missing value is neither like nor not like anything (SQL NULL). */
+function present(name: string, filter: Filter): Filter {
+  return { and: [{ column: name, exists: true }, { not: filter }] };
+}
+
+/** `__date=2024-05-01`: the UTC day of a datetime column, or text starting with that date. */
+function onDate(column: ColumnDef, text: string): Filter | string {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(day)) return 'date takes a date, YYYY-MM-DD';
+  if (column.type === 'string') return { column: column.name, startsWith: text };
+  if (column.type !== 'datetime') return `date is for datetime and text columns; '${column.name}' holds ${column.type} values`;
+  return { column: column.name, gte: new Date(day).toISOString(), lt: new Date(day + 86_400_000).toISOString() };
+}
+
+/** The flag operators: `__isnull=1`, `__notblank=true`, …; Datasette's docs write 1. */
+function flagged(operator: 'isnull' | 'notnull' | 'isblank' | 'notblank', name: string, text: string): Filter | string {
+  const lower = text.trim().toLowerCase();
+  if (!TRUE_TEXT.has(lower) && !FALSE_TEXT.has(lower)) return `${operator} takes 1 or true (0 or false inverts it)`;
+  const on = TRUE_TEXT.has(lower);
+  switch (operator) {
+    case 'isnull':
+      return { column: name, exists: !on };
+    case 'notnull':
+      return { column: name, exists: on };
+    case 'isblank':
+      return { column: name, blank: on };
+    case 'notblank':
+      return { column: name, blank: !on };
+  }
+}
+
+function textPredicate(name: string, operator: UrlOperator, text: string): Filter | undefined {
+  switch (operator) {
+    case 'contains':
+      return { column: name, contains: text, ignoreCase: true };
+    case 'notcontains':
+      return present(name, { column: name, contains: text, ignoreCase: true });
+    case 'startswith':
+      return { column: name, startsWith: text, ignoreCase: true };
+    case 'endswith':
+      return { column: name, endsWith: text, ignoreCase: true };
+    case 'like':
+      return { column: name, like: text };
+    case 'notlike':
+      return present(name, { column: name, like: text });
+    case 'glob':
+      return { column: name, glob: text };
+    default:
+      return undefined;
+  }
+}
+
 function predicate(column: ColumnDef, operator: UrlOperator, text: string): Filter | string {
   const name = column.name;
-  if (operator === 'isnull') {
-    const lower = text.trim().toLowerCase();
-    if (!TRUE_TEXT.has(lower) && !FALSE_TEXT.has(lower)) return 'isnull takes true or false';
-    return { column: name, exists: !TRUE_TEXT.has(lower) };
-  }
-  if (operator === 'contains' || operator === 'startswith') {
-    return operator === 'contains' ? { column: name, contains: text } : { column: name, startsWith: text };
-  }
+  if (operator === 'isnull' || operator === 'notnull' || operator === 'isblank' || operator === 'notblank') return flagged(operator, name, text);
+  if (operator === 'date') return onDate(column, text);
+  if (operator === 'arraycontains') return `columns of hosted datasets hold single values, not arrays: '${name}' has no array to look in`;
+  const textual = textPredicate(name, operator, text);
+  if (textual) return textual;
   if (operator === 'in' || operator === 'notin') {
     const items = listOf(text);
     if (!items || items.length === 0) return 'expected a comma-separated list or a JSON array';
@@ -112,12 +184,16 @@ export function filterFromUrl(query: Record<string, string | string[]>, columns:
       controls.set(key, values);
       continue;
     }
-    const match = OPERATOR_SUFFIX.exec(key);
-    const name = match?.[1] ?? key;
-    const operator = (match?.[2] ?? 'exact') as UrlOperator;
-    const column = byName.get(name);
+    const split = key.lastIndexOf('__');
+    const named = byName.has(key) || split <= 0 ? key : key.slice(0, split);
+    const operator = named === key ? 'exact' : key.slice(split + 2);
+    const column = byName.get(named);
     if (!column) {
-      problems.push({ pointer: `/query/${key}`, message: `unknown column '${name}'; columns: ${[...byName.keys()].join(', ')}` });
+      problems.push({ pointer: `/query/${key}`, message: `unknown column '${named}'; columns: ${[...byName.keys()].join(', ')}` });
+      continue;
+    }
+    if (!isOperator(operator)) {
+      problems.push({ pointer: `/query/${key}`, message: `unknown operator '__${operator}' on column '${named}'; operators: ${URL_OPERATORS.join(', ')}` });
       continue;
     }
     for (const text of values) {

@@ -67,6 +67,7 @@ function delivery(
     deliveryCount: 1,
     isLastDelivery: options.lastDelivery ?? false,
     state: store.state,
+    signal: new AbortController().signal,
     progressCalls,
     async saveState(state) {
       saves++;

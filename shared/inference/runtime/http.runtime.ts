@@ -14,7 +14,8 @@ type HttpRuntime = Extract<ModelRuntime, { kind: 'http' }>;
  * Failures are sorted the way the job worker needs them: the endpoint refusing the input (400, 404,
  * 413, 415, 422) or our credentials (401, 403), a misconfiguration, an address the outbound policy
  * refuses, a redirect, or an answer larger than the cap is permanent and fails the job at once;
- * timeouts, 408, 429, 5xx and network errors are transient and thrown for redelivery.
+ * timeouts, 408, 429, 5xx and network errors are transient and thrown for redelivery. A call
+ * aborted through its `signal` (the job's owner canceled it) ends the job `canceled`: never retried.
  */
 export const HTTP_MODEL_TIMEOUT_MS = 60_000;
 const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -58,12 +59,19 @@ function excerpt(text: string): string {
   return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
 }
 
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Aborts the request in flight (the job was canceled). */
+  signal?: AbortSignal;
+}
+
 /**
  * POSTs `payload` as JSON and returns the parsed JSON answer.
  *
- * @example const output = await callHttpModel(runtime, { sepal_length: 5.1, … });
+ * @example const output = await callHttpModel(runtime, { sepal_length: 5.1, … }, { signal: context.signal });
  */
-export async function callHttpModel(runtime: HttpRuntime, payload: unknown, timeoutMs = HTTP_MODEL_TIMEOUT_MS): Promise<unknown> {
+export async function callHttpModel(runtime: HttpRuntime, payload: unknown, options: CallOptions = {}): Promise<unknown> {
+  const { timeoutMs = HTTP_MODEL_TIMEOUT_MS, signal } = options;
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json', ...(await authorization(runtime)) };
   let response;
   try {
@@ -74,9 +82,11 @@ export async function callHttpModel(runtime: HttpRuntime, payload: unknown, time
       body: JSON.stringify(payload),
       timeoutMs,
       maxBytes: MAX_RESPONSE_BYTES,
+      signal,
     });
   } catch (error) {
     if (!(error instanceof OutboundError)) throw error;
+    if (error.kind === 'aborted') throw new PermanentJobError('Canceled while the model was running.', 'canceled');
     if (error.kind === 'refused') {
       throw new PermanentJobError("The model endpoint's address is not allowed by the outbound policy (it is private, loopback or a metadata address).", 'model-misconfigured');
     }
