@@ -181,6 +181,7 @@ route({
   body: EntryInputBody,
   responses: {
     200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    409: { description: 'Another live entry has this platform + platformResourceIdentifier, or the entry kept changing.' },
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
@@ -201,6 +202,7 @@ route({
   consumes: ['application/merge-patch+json'],
   responses: {
     200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    409: { description: 'Another live entry has this platform + platformResourceIdentifier, or the entry kept changing.' },
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
@@ -217,7 +219,11 @@ route({
   tags,
   access: writers,
   params: EntryParams,
-  responses: { 204: { description: 'Deleted.' } },
+  responses: {
+    204: { description: 'Deleted.' },
+    409: { description: 'A platform that still has entries, or the entry kept changing.' },
+    412: { description: 'If-Match does not match the current ETag.' },
+  },
   handle: async ({ params, principal, request }) => {
     await deleteEntry(params.type, params.id, principal, ifMatch(request.headers));
     return noContent();

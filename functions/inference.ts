@@ -31,7 +31,11 @@ route({
   access: ['reader'],
   params: ModelParams,
   body: SubmitJobBody,
-  responses: { 202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob } },
+  responses: {
+    202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob },
+    409: { description: 'The imageset is not ready, or the job of this `Idempotency-Key` is not available yet.' },
+    422: { description: 'The model cannot run here or takes another kind of input, or the `Idempotency-Key` was used for a different request.' },
+  },
   handle: async ({ params, body, principal, request }) => {
     const result = await submitInference({
       principal,

@@ -6,7 +6,7 @@ import { disposeCosmosClient } from '../shared/azure/cosmos';
 import { disposeQueueSender } from '../shared/azure/queue';
 import { resetConfig } from '../shared/config';
 import { errors } from '../shared/errors';
-import { docsAsset, docsPage } from '../shared/docs/docs.service';
+import { ASSET_MEDIA_TYPES, docsAsset, docsPage } from '../shared/docs/docs.service';
 import { Health } from '../shared/health/health.schema';
 import { checkHealth } from '../shared/health/health.service';
 import { preflightHeaders } from '../shared/http/cors';
@@ -64,7 +64,7 @@ route({
   tags: ['system'],
   access: 'public',
   params: z.strictObject({ file: z.string().max(100) }),
-  responses: { 200: { description: 'The file.', contentType: 'application/octet-stream' } },
+  responses: { 200: { description: 'The file, in its own media type.', oneOf: ASSET_MEDIA_TYPES } },
   handle: async ({ params }) => {
     const asset = await docsAsset(params.file);
     return raw(asset.body, asset.contentType, { 'Cache-Control': 'public, max-age=86400' });

@@ -24,11 +24,12 @@ export const TAGS: TagObject[] = [
 
 const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 
+/** The headers of the catalogue's problems: each factory in `shared/errors.ts` always sets its own, so they are required. */
 const HEADERS: Record<string, HeaderObject> = {
-  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } },
-  'WWW-Authenticate': { description: 'The accepted authentication schemes.', schema: { type: 'string' } },
-  Allow: { description: 'The methods this resource answers.', schema: { type: 'string' } },
-  'Accept-Post': { description: 'The media types a body may have.', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  'WWW-Authenticate': { description: 'The accepted authentication schemes.', required: true, schema: { type: 'string' } },
+  Allow: { description: 'The methods this resource answers.', required: true, schema: { type: 'string' } },
+  'Accept-Post': { description: 'The media types a body may have.', required: true, schema: { type: 'string' } },
 };
 
 const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
@@ -52,18 +53,20 @@ const codeByStatus = new Map<number, ErrorCode>(
 
 const componentName = (code: ErrorCode) => problemCatalogue[code].title.replace(/[^A-Za-z]/g, '');
 
-/** The error statuses an operation can answer, from what its registration declares. */
+/**
+ * The error statuses every operation of its kind can answer, from what its registration declares:
+ * the wrapper's own (validation, credentials, roles, body limits, negotiation). A service's refusals
+ * that only some routes make — 409, 412, 422 — are listed where the route declares them in
+ * `responses`, not on every write.
+ */
 function errorCodes(definition: RouteDefinition, mediaTypes: number): ErrorCode[] {
   const codes: ErrorCode[] = ['service-unavailable'];
   const authenticated = definition.access !== 'public';
   const hasBody = Boolean(definition.body || definition.rawBody);
-  const writes = definition.method !== 'GET';
   if (definition.params || definition.query || hasBody) codes.push('validation-failed');
   if (authenticated) codes.push('unauthenticated', 'forbidden', 'too-many-requests');
   if (definition.path.includes('{')) codes.push('not-found');
   if (definition.method === 'GET' && mediaTypes > 1) codes.push('not-acceptable');
-  if (writes && authenticated) codes.push('conflict', 'precondition-failed');
-  if (definition.method === 'POST' && authenticated) codes.push('unprocessable');
   if (hasBody) codes.push('payload-too-large', 'unsupported-media-type');
   return codes;
 }
