@@ -30,7 +30,10 @@ route({
   },
   handle: async () => {
     const health = await checkHealth(version);
-    return { status: health.status === 'ok' ? 200 : 503, body: health, headers: { 'Cache-Control': 'no-store' } };
+    const ok = health.status === 'ok';
+    // A 503 says when to look again, like every 503 of this API (a probe's own interval usually decides).
+    const headers: Record<string, string> = ok ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-store', 'Retry-After': '30' };
+    return { status: ok ? 200 : 503, body: health, headers };
   },
 });
 

@@ -71,6 +71,13 @@ function errorCodes(definition: RouteDefinition, mediaTypes: number): ErrorCode[
   return codes;
 }
 
+/** The headers the catalogue promises with this status (`Retry-After` on 429 and 503), whatever the body. */
+export function catalogueHeaders(status: number): Record<string, HeaderObject> | undefined {
+  const code = codeByStatus.get(status);
+  const names = code ? problemCatalogue[code].headers : [];
+  return names.length > 0 ? Object.fromEntries(names.map((name) => [name, HEADERS[name] ?? {}])) : undefined;
+}
+
 /** The shared error responses (`#/components/responses/…`) an operation refers to. */
 export function errorResponses(
   definition: RouteDefinition,
@@ -85,12 +92,15 @@ export function errorResponses(
     if (code) codes.add(code);
   }
   for (const code of codes) {
-    const { status, headers } = problemCatalogue[code];
+    const { status } = problemCatalogue[code];
     const own = definition.responses[status];
+    // A route that answers this status with a body of its own (health's report) documents it itself.
+    if (own?.schema) continue;
+    const headers = catalogueHeaders(status);
     const response: ResponseObject = {
       description: own?.description ?? DESCRIPTIONS[code] ?? problemCatalogue[code].title,
       content: problemContent,
-      ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((name) => [name, HEADERS[name] ?? {}])) } : {}),
+      ...(headers ? { headers } : {}),
     };
     if (own) {
       // The route says more than the catalogue about this status (which conflict, which precondition).

@@ -2,7 +2,7 @@ import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, S
 import { lazyRequire } from '../azure/load';
 import { z } from 'zod';
 import { type RouteDefinition, registeredRoutes } from '../http/route';
-import { accessNote, errorResponses, problemSchema, TAGS } from './openapi.responses';
+import { accessNote, catalogueHeaders, errorResponses, problemSchema, TAGS } from './openapi.responses';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -97,13 +97,17 @@ function operationOf(definition: RouteDefinition, components: Components): Opera
   const responses: OperationObject['responses'] = {};
   let mediaTypes = 0;
   for (const [status, spec] of Object.entries(definition.responses)) {
-    if (Number(status) >= 400) continue; // described with the catalogue's problem below
+    const failure = Number(status) >= 400;
+    // Failures are the catalogue's problems (below), unless the route answers one with a body of its own.
+    if (failure && !spec.schema) continue;
     const negotiated = [...(spec.schema || spec.contentType ? [spec.contentType ?? 'application/json'] : []), ...(spec.alsoAs ?? [])];
     // Only a choice made by `Accept` can be refused with 406; a file's own type is no choice.
     mediaTypes = Math.max(mediaTypes, negotiated.length);
     const types = [...negotiated, ...(spec.oneOf ?? [])];
+    const headers = failure ? catalogueHeaders(Number(status)) : undefined;
     responses[status] = {
       description: spec.description,
+      ...(headers ? { headers } : {}),
       ...(types.length > 0
         ? {
             content: Object.fromEntries(

@@ -58,6 +58,13 @@ describe('Conformance.problem', () => {
     expect(sut.problem({ ...unavailable, headers: new Headers({ ...problemJson, 'Retry-After': '5' }) })).toBeUndefined();
   });
 
+  it('describes health’s 503 as its report in JSON with Retry-After, not as a problem', () => {
+    const report = { status: 'degraded', version: '1', checks: Object.fromEntries(['cosmos', 'blob', 'queue'].map((name) => [name, { status: 'failed', latencyMs: 1 }])) };
+    const degraded = answer({ path: '/health', status: 503, headers: { 'content-type': 'application/json', 'Retry-After': '30' }, text: JSON.stringify(report) });
+    expect(sut.problem(degraded)).toBeUndefined();
+    expect(sut.problem({ ...degraded, headers: new Headers({ 'content-type': 'application/json' }) })).toMatch(/header Retry-After is missing/);
+  });
+
   it('leaves paths outside the document to the host (its 404 and 405 fallbacks)', () => {
     expect(sut.problem(answer({ path: '/v1/no-such-thing', status: 404, headers: problemJson, text: problem(404) }))).toBeUndefined();
   });
