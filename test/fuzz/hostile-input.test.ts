@@ -16,7 +16,8 @@ import { createWriteRecorder, describeWrite, type StoredWrite } from './write-re
  * Hostile input against every operation in the OpenAPI document: random and malformed bodies,
  * wrong types, huge strings and arrays, deep nesting, catastrophic regex patterns, bad JSON, wrong content types, path and query
  * injection attempts. The properties: never a 5xx, every error is problem+json, every answer is
- * described by the OpenAPI document (whatever was sent), and nothing is stored by a refused (4xx) request — no Cosmos DB or Blob storage write lands, no job message is sent.
+ * described by the OpenAPI document (whatever was sent), and nothing is stored by a refused (4xx)
+ * request — no Cosmos DB or Blob storage write lands, no job message is sent.
  *
  * Hostile input is refused at validation, so near-valid input follows, with the same properties
  * (./near-valid.ts): requests valid for the document's schemas, to things that exist, some with one
