@@ -130,7 +130,10 @@ route({
   params: EntryParams,
   query: z.strictObject({ profile: ExportProfile.default('schema.org') }),
   deprecated: { since: new Date('2025-01-01T00:00:00Z'), sunset: new Date('2027-01-01T00:00:00Z'), successor: '/api/v1/catalogue/{type}/{id}' },
-  responses: { 200: { description: 'The JSON-LD export.', contentType: 'application/ld+json' } },
+  responses: {
+    200: { description: 'The JSON-LD export.', contentType: 'application/ld+json' },
+    406: { description: 'This type has no export in `profile` (`detail` lists the profiles it has).' },
+  },
   handle: async ({ params, query, principal, request }) => {
     const representation = { kind: 'jsonld', profile: query.profile } as const;
     const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));

@@ -65,6 +65,11 @@ describe('Conformance.problem', () => {
     expect(sut.problem({ ...degraded, headers: new Headers({ 'content-type': 'application/json' }) })).toMatch(/header Retry-After is missing/);
   });
 
+  it('describes the 406 of an export in a profile its type does not have (found by the fuzzer)', () => {
+    const refused = answer({ path: '/v1/catalogue/organisations/o1/export?profile=croissant', status: 406, headers: problemJson, text: problem(406) });
+    expect(sut.problem(refused)).toBeUndefined();
+  });
+
   it('leaves paths outside the document to the host (its 404 and 405 fallbacks)', () => {
     expect(sut.problem(answer({ path: '/v1/no-such-thing', status: 404, headers: problemJson, text: problem(404) }))).toBeUndefined();
   });
