@@ -21,7 +21,11 @@ route({
   tags,
   access: ['admin'],
   body: CreateApiKeyBody,
-  responses: { 201: { description: 'The key, with its secret.', schema: CreatedApiKey } },
+  responses: {
+    201: { description: 'The key, with its secret.', schema: CreatedApiKey },
+    409: { description: 'A request with this `Idempotency-Key` is still being processed; retry after `Retry-After`.' },
+    422: { description: 'This `Idempotency-Key` was already used for a different request.' },
+  },
   handle: async ({ body, principal, request }) => {
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
     const { key, replayed } = await createApiKeyIdempotently(body, principal.id, idempotencyKey);

@@ -88,7 +88,11 @@ route({
   access: ['contributor'],
   params: CampaignParams,
   body: PatchCampaignBody,
-  responses: { 200: { description: 'The campaign.', schema: Campaign } },
+  responses: {
+    200: { description: 'The campaign.', schema: Campaign },
+    409: { description: 'The campaign is finished, or no longer `created` for a change of imagesets or labels.' },
+    412: { description: '`If-Match` does not match the current ETag, or the campaign changed meanwhile.' },
+  },
   handle: async ({ params, body, principal, request }) => {
     const { campaign, etag } = await patchCampaignFields(principal!, params.campaignId, body, ifMatch(request.headers));
     return ok(campaign, { ETag: quoteEtag(etag) });
@@ -105,7 +109,11 @@ route({
   access: ['contributor'],
   params: CampaignParams,
   body: CampaignStatusBody,
-  responses: { 200: { description: 'The campaign.', schema: Campaign }, 409: { description: 'Not a valid transition.' } },
+  responses: {
+    200: { description: 'The campaign.', schema: Campaign },
+    409: { description: 'Not a valid transition.' },
+    412: { description: '`If-Match` does not match the current ETag, or the campaign changed meanwhile.' },
+  },
   handle: async ({ params, body, principal, request }) => {
     const { campaign, etag } = await transitionCampaign(principal!, params.campaignId, body.status, ifMatch(request.headers), exportOnFinish);
     return ok(campaign, { ETag: quoteEtag(etag) });
@@ -121,7 +129,7 @@ route({
   access: ['contributor'],
   params: CampaignParams,
   body: AddLabellerBody,
-  responses: { 201: { description: 'The labeller and their key.', schema: AddedLabeller } },
+  responses: { 201: { description: 'The labeller and their key.', schema: AddedLabeller }, 409: { description: 'The campaign is finished or has its most labellers.' } },
   handle: async ({ params, body, principal }) => {
     const result = await addLabeller(principal!, params.campaignId, body);
     return created(result, `/api/v1/campaigns/${params.campaignId}/labellers/${result.labeller.keyId}`);
@@ -136,7 +144,7 @@ route({
   tags,
   access: ['contributor'],
   params: LabellerParams,
-  responses: { 200: { description: 'The campaign.', schema: Campaign } },
+  responses: { 200: { description: 'The campaign.', schema: Campaign }, 409: { description: 'The campaign kept changing; the key is revoked, retry to record the removal.' } },
   handle: async ({ params, principal }) => ok(await removeLabeller(principal!, params.campaignId, params.keyId)),
 });
 

@@ -169,7 +169,10 @@ route({
   params: EntryParams,
   query: z.strictObject({ profile: ExportProfile.default('schema.org') }),
   deprecated: { since: new Date('2025-01-01T00:00:00Z'), sunset: new Date('2027-01-01T00:00:00Z'), successor: '/api/v1/catalogue/{type}/{id}' },
-  responses: { 200: { description: 'The JSON-LD export.', contentType: 'application/ld+json' } },
+  responses: {
+    200: { description: 'The JSON-LD export.', contentType: 'application/ld+json' },
+    406: { description: 'This type has no export in `profile` (`detail` lists the profiles it has).' },
+  },
   handle: async ({ params, query, principal, request }) => {
     const representation = { kind: 'jsonld', profile: query.profile } as const;
     const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
@@ -220,6 +223,7 @@ route({
   body: EntryInputBody,
   responses: {
     200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    409: { description: 'Another live entry has this platform + platformResourceIdentifier, or the entry kept changing.' },
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
@@ -240,6 +244,7 @@ route({
   consumes: ['application/merge-patch+json'],
   responses: {
     200: { description: 'The entry as stored.', schema: AnyCatalogueEntry },
+    409: { description: 'Another live entry has this platform + platformResourceIdentifier, or the entry kept changing.' },
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
@@ -256,7 +261,11 @@ route({
   tags,
   access: writers,
   params: EntryParams,
-  responses: { 204: { description: 'Deleted.' } },
+  responses: {
+    204: { description: 'Deleted.' },
+    409: { description: 'A platform that still has entries, or the entry kept changing.' },
+    412: { description: 'If-Match does not match the current ETag.' },
+  },
   handle: async ({ params, principal, request }) => {
     await deleteEntry(params.type, params.id, principal, ifMatch(request.headers));
     return noContent();

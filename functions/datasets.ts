@@ -38,6 +38,8 @@ route({
   responses: {
     200: { description: 'The schema was replaced (or was already this).', schema: DatasetSchema },
     201: { description: 'The schema was declared.', schema: DatasetSchema },
+    409: { description: 'The dataset holds records validated against its current columns, or the schema changed meanwhile.' },
+    412: { description: '`If-Match` does not match the schema’s ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
     const result = await putSchema(params.id, body, principal, request.headers.get('if-match') ?? undefined);
@@ -76,6 +78,7 @@ route({
   responses: {
     200: { description: 'Nothing was stored: every row was rejected (onError=skip).', schema: IngestResult },
     201: { description: 'The rows were stored.', schema: IngestResult },
+    409: { description: 'The schema or the dataset changed while the rows were being stored; nothing was stored.' },
   },
   handle: async ({ params, query, rawBody, principal, request }) => {
     const result = await ingestRecords(params.id, rawBody, formatOf(request.headers.get('content-type')), query.onError, principal);
@@ -91,7 +94,7 @@ route({
   tags,
   access: ['contributor'],
   params: DatasetParams,
-  responses: { 200: { description: 'How many records were deleted.', schema: DeleteResult } },
+  responses: { 200: { description: 'How many records were deleted.', schema: DeleteResult }, 409: { description: 'The dataset is being changed by another request.' } },
   handle: async ({ params, principal }) => ok(await deleteRecords(params.id, principal)),
 });
 

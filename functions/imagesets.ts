@@ -86,7 +86,11 @@ route({
   access: ['contributor'],
   params: ImagesetParams,
   body: PatchImagesetBody,
-  responses: { 200: { description: 'The imageset.', schema: Imageset } },
+  responses: {
+    200: { description: 'The imageset.', schema: Imageset },
+    409: { description: 'The title is taken.' },
+    412: { description: '`If-Match` does not match the current ETag, or the imageset changed meanwhile.' },
+  },
   handle: async ({ params, body, principal, request }) => {
     const { imageset, etag } = await patchImagesetFields(principal!, params.imagesetId, body, ifMatch(request.headers));
     return ok(imageset, { ETag: quoteEtag(etag) });

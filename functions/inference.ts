@@ -38,6 +38,8 @@ route({
     200: { description: 'With `Prefer: wait`, an Idempotency-Key replay of a job that has ended.', schema: FinishedJob },
     201: { description: 'With `Prefer: wait`, the job ended within the wait. `Location` is its URL.', schema: FinishedJob },
     202: { description: 'The job, queued. `Location` is its URL.', schema: SubmittedJob },
+    409: { description: 'The imageset is not ready, or the job of this `Idempotency-Key` is not available yet.' },
+    422: { description: 'The model cannot run here or takes another kind of input, or the `Idempotency-Key` was used for a different request.' },
   },
   handle: async ({ params, body, principal, request }) => {
     const waitSeconds = preferredWait(request.headers.get('prefer'));

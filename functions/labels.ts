@@ -73,7 +73,11 @@ route({
   access: ['labeller', 'contributor'],
   params: CampaignImageParams,
   body: PutLabelsBody,
-  responses: { 200: { description: 'The image’s labels.', schema: ImageLabels } },
+  responses: {
+    200: { description: 'The image’s labels.', schema: ImageLabels },
+    409: { description: 'The campaign is not active, or the labels kept changing.' },
+    412: { description: '`If-Match` does not match the current ETag.' },
+  },
   handle: async ({ params, body, principal, request }) => {
     const { labels, etag } = await putImageLabels(principal!, params.campaignId, params.imageId, body.labels, ifMatch(request.headers));
     return ok(labels, { ETag: quoteEtag(etag) });
@@ -89,7 +93,7 @@ route({
   access: ['labeller', 'contributor'],
   params: CampaignImageParams,
   body: LabelInput,
-  responses: { 201: { description: 'The label.', schema: Label } },
+  responses: { 201: { description: 'The label.', schema: Label }, 409: { description: 'The campaign is not active, the image has its most labels, or its labels kept changing.' } },
   handle: async ({ params, body, principal }) => {
     const { label, etag } = await addImageLabel(principal!, params.campaignId, params.imageId, body);
     return created(label, `/api/v1/images/${params.imageId}/labels?campaign=${params.campaignId}`, quoteEtag(etag));
@@ -106,7 +110,7 @@ route({
   params: CampaignParams,
   body: BulkLabelsBody,
   bodyLimitBytes: 8 * 1024 * 1024,
-  responses: { 200: { description: 'What was written.', schema: BulkLabelsResult } },
+  responses: { 200: { description: 'What was written.', schema: BulkLabelsResult }, 409: { description: 'The campaign is not active.' } },
   handle: async ({ params, body, principal }) => ok(await bulkPutLabels(principal!, params.campaignId, body.labels)),
 });
 

@@ -6,7 +6,7 @@ import { disposeCosmosClient } from '../shared/azure/cosmos';
 import { disposeQueueSender } from '../shared/azure/queue';
 import { resetConfig } from '../shared/config';
 import { errors } from '../shared/errors';
-import { docsAsset, docsPage } from '../shared/docs/docs.service';
+import { ASSET_MEDIA_TYPES, docsAsset, docsPage } from '../shared/docs/docs.service';
 import { Health } from '../shared/health/health.schema';
 import { checkHealth } from '../shared/health/health.service';
 import { preflightHeaders } from '../shared/http/cors';
@@ -30,7 +30,10 @@ route({
   },
   handle: async () => {
     const health = await checkHealth(version);
-    return { status: health.status === 'ok' ? 200 : 503, body: health, headers: { 'Cache-Control': 'no-store' } };
+    const ok = health.status === 'ok';
+    // A 503 says when to look again, like every 503 of this API (a probe's own interval usually decides).
+    const headers: Record<string, string> = ok ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-store', 'Retry-After': '30' };
+    return { status: ok ? 200 : 503, body: health, headers };
   },
 });
 
@@ -64,7 +67,7 @@ route({
   tags: ['system'],
   access: 'public',
   params: z.strictObject({ file: z.string().max(100) }),
-  responses: { 200: { description: 'The file.', contentType: 'application/octet-stream' } },
+  responses: { 200: { description: 'The file, in its own media type.', oneOf: ASSET_MEDIA_TYPES } },
   handle: async ({ params }) => {
     const asset = await docsAsset(params.file);
     return raw(asset.body, asset.contentType, { 'Cache-Control': 'public, max-age=86400' });

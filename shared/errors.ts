@@ -156,11 +156,12 @@ export const errors = {
       extensions,
     });
   },
-  unavailable(detail: string, retryAfterSeconds?: number): AppError {
+  /** Always with Retry-After: the OpenAPI document promises it on every 503. */
+  unavailable(detail: string, retryAfterSeconds: number): AppError {
     return new AppError({
       ...catalogued(ErrorCode.ServiceUnavailable),
       detail,
-      headers: retryAfterSeconds === undefined ? {} : { 'Retry-After': String(Math.ceil(retryAfterSeconds)) },
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     });
   },
   internal(cause: unknown): AppError {

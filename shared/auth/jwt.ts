@@ -15,8 +15,9 @@ async function loadJose(): Promise<Jose> {
 async function jwksUri(issuer: string, configured: string | undefined): Promise<URL> {
   if (configured) return new URL(configured);
   const discovery = new URL(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-  const response = await fetch(discovery, { signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) throw errors.unavailable('The identity provider cannot be reached.', 30);
+  // Refused, reset or timed out: the provider is down, which the caller should retry (503), not our bug (500).
+  const response = await fetch(discovery, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  if (!response?.ok) throw errors.unavailable('The identity provider cannot be reached.', 30);
   const document = (await response.json()) as { jwks_uri?: unknown };
   if (typeof document.jwks_uri !== 'string') throw errors.unavailable('The identity provider has no jwks_uri.', 30);
   return new URL(document.jwks_uri);

@@ -12,6 +12,9 @@ const ASSETS = new Map<string, string>(Object.entries({
   'favicon-16x16.png': 'image/png',
 }));
 
+/** The media types the assets come in, for the OpenAPI document. */
+export const ASSET_MEDIA_TYPES = [...new Set([...ASSETS.values()].map((type) => type.split(';')[0] ?? type))];
+
 const cache = new Map<string, Buffer>();
 
 function assetDirectory(): string {

@@ -27,6 +27,8 @@ export interface ResponseSpec {
   contentType?: string;
   /** Further media types the same answer may come in (negotiated by `Accept`): documented without a schema. */
   alsoAs?: string[];
+  /** Media types the answer has by which resource is asked for (a file's own type), not by `Accept`: documented without a schema. */
+  oneOf?: string[];
 }
 
 type Schema = z.ZodType<unknown, unknown>;

@@ -60,7 +60,8 @@ export async function resolveModel(modelId: string, principal: Principal): Promi
   try {
     builtinVersion = builtin.version();
   } catch (error) {
-    if (error instanceof PermanentJobError) throw errors.unavailable(error.message);
+    // A model missing from this build comes with the next deployment: minutes, not seconds.
+    if (error instanceof PermanentJobError) throw errors.unavailable(error.message, 300);
     throw error;
   }
   return {

@@ -24,11 +24,12 @@ export const TAGS: TagObject[] = [
 
 const problemContent = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
 
+/** The headers of the catalogue's problems: each factory in `shared/errors.ts` always sets its own, so they are required. */
 const HEADERS: Record<string, HeaderObject> = {
-  'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 1 } },
-  'WWW-Authenticate': { description: 'The accepted authentication schemes.', schema: { type: 'string' } },
-  Allow: { description: 'The methods this resource answers.', schema: { type: 'string' } },
-  'Accept-Post': { description: 'The media types a body may have.', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer', minimum: 1 } },
+  'WWW-Authenticate': { description: 'The accepted authentication schemes.', required: true, schema: { type: 'string' } },
+  Allow: { description: 'The methods this resource answers.', required: true, schema: { type: 'string' } },
+  'Accept-Post': { description: 'The media types a body may have.', required: true, schema: { type: 'string' } },
 };
 
 const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
@@ -52,20 +53,29 @@ const codeByStatus = new Map<number, ErrorCode>(
 
 const componentName = (code: ErrorCode) => problemCatalogue[code].title.replace(/[^A-Za-z]/g, '');
 
-/** The error statuses an operation can answer, from what its registration declares. */
+/**
+ * The error statuses every operation of its kind can answer, from what its registration declares:
+ * the wrapper's own (validation, credentials, roles, body limits, negotiation). A service's refusals
+ * that only some routes make — 409, 412, 422 — are listed where the route declares them in
+ * `responses`, not on every write.
+ */
 function errorCodes(definition: RouteDefinition, mediaTypes: number): ErrorCode[] {
   const codes: ErrorCode[] = ['service-unavailable'];
   const authenticated = definition.access !== 'public';
   const hasBody = Boolean(definition.body || definition.rawBody);
-  const writes = definition.method !== 'GET';
   if (definition.params || definition.query || hasBody) codes.push('validation-failed');
   if (authenticated) codes.push('unauthenticated', 'forbidden', 'too-many-requests');
   if (definition.path.includes('{')) codes.push('not-found');
   if (definition.method === 'GET' && mediaTypes > 1) codes.push('not-acceptable');
-  if (writes && authenticated) codes.push('conflict', 'precondition-failed');
-  if (definition.method === 'POST' && authenticated) codes.push('unprocessable');
   if (hasBody) codes.push('payload-too-large', 'unsupported-media-type');
   return codes;
+}
+
+/** The headers the catalogue promises with this status (`Retry-After` on 429 and 503), whatever the body. */
+export function catalogueHeaders(status: number): Record<string, HeaderObject> | undefined {
+  const code = codeByStatus.get(status);
+  const names = code ? problemCatalogue[code].headers : [];
+  return names.length > 0 ? Object.fromEntries(names.map((name) => [name, HEADERS[name] ?? {}])) : undefined;
 }
 
 /** The shared error responses (`#/components/responses/…`) an operation refers to. */
@@ -82,12 +92,15 @@ export function errorResponses(
     if (code) codes.add(code);
   }
   for (const code of codes) {
-    const { status, headers } = problemCatalogue[code];
+    const { status } = problemCatalogue[code];
     const own = definition.responses[status];
+    // A route that answers this status with a body of its own (health's report) documents it itself.
+    if (own?.schema) continue;
+    const headers = catalogueHeaders(status);
     const response: ResponseObject = {
       description: own?.description ?? DESCRIPTIONS[code] ?? problemCatalogue[code].title,
       content: problemContent,
-      ...(headers.length > 0 ? { headers: Object.fromEntries(headers.map((name) => [name, HEADERS[name] ?? {}])) } : {}),
+      ...(headers ? { headers } : {}),
     };
     if (own) {
       // The route says more than the catalogue about this status (which conflict, which precondition).

@@ -2,7 +2,7 @@ import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, S
 import { lazyRequire } from '../azure/load';
 import { z } from 'zod';
 import { type RouteDefinition, registeredRoutes } from '../http/route';
-import { accessNote, errorResponses, problemSchema, TAGS } from './openapi.responses';
+import { accessNote, catalogueHeaders, errorResponses, problemSchema, TAGS } from './openapi.responses';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -47,7 +47,12 @@ function parametersOf(definition: RouteDefinition, components: Record<string, Sc
   const result: ParameterObject[] = [];
   const add = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
     if (!schema) return;
-    const json = toSchema(schema, components, 'input') as { properties?: Record<string, SchemaObject>; required?: string[] };
+    const json = toSchema(schema, components, 'input') as {
+      properties?: Record<string, SchemaObject>;
+      required?: string[];
+      additionalProperties?: SchemaObject | boolean;
+      description?: string;
+    };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
       const { description, ...rest } = property as SchemaObject & { description?: string };
       result.push({
@@ -56,6 +61,18 @@ function parametersOf(definition: RouteDefinition, components: Record<string, Sc
         required: where === 'path' || (json.required ?? []).includes(name),
         schema: rest,
         ...(description ? { description } : {}),
+      });
+    }
+    // A query that takes names of the caller's choosing (`<column>__<op>=` filters) says so as one
+    // exploded object: each of its properties is a parameter of its own in the URL.
+    if (where === 'query' && typeof json.additionalProperties === 'object') {
+      result.push({
+        name: 'otherParameters',
+        in: 'query',
+        style: 'form',
+        explode: true,
+        schema: { type: 'object', additionalProperties: json.additionalProperties },
+        description: json.description ?? 'Any other parameter.',
       });
     }
   };
@@ -80,11 +97,17 @@ function operationOf(definition: RouteDefinition, components: Components): Opera
   const responses: OperationObject['responses'] = {};
   let mediaTypes = 0;
   for (const [status, spec] of Object.entries(definition.responses)) {
-    if (Number(status) >= 400) continue; // described with the catalogue's problem below
-    const types = [...(spec.schema || spec.contentType ? [spec.contentType ?? 'application/json'] : []), ...(spec.alsoAs ?? [])];
-    mediaTypes = Math.max(mediaTypes, types.length);
+    const failure = Number(status) >= 400;
+    // Failures are the catalogue's problems (below), unless the route answers one with a body of its own.
+    if (failure && !spec.schema) continue;
+    const negotiated = [...(spec.schema || spec.contentType ? [spec.contentType ?? 'application/json'] : []), ...(spec.alsoAs ?? [])];
+    // Only a choice made by `Accept` can be refused with 406; a file's own type is no choice.
+    mediaTypes = Math.max(mediaTypes, negotiated.length);
+    const types = [...negotiated, ...(spec.oneOf ?? [])];
+    const headers = failure ? catalogueHeaders(Number(status)) : undefined;
     responses[status] = {
       description: spec.description,
+      ...(headers ? { headers } : {}),
       ...(types.length > 0
         ? {
             content: Object.fromEntries(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
-import { baseUrl } from '../support/api';
+import { apiFetch, baseUrl } from '../support/api';
 
 /**
  * Hostile queries against a dataset that exists (the seeded iris data), so they reach the filter
@@ -96,7 +96,7 @@ describe('hostile queries against the hosted iris data', () => {
   it('POST …/records/query and …/records/stats never answer 5xx, and errors are problem+json', async () => {
     await fc.assert(
       fc.asyncProperty(queryBody, fc.constantFrom('query', 'stats'), async (body, endpoint) => {
-        const response = await fetch(`${IRIS}/records/${endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        const response = await apiFetch(`${IRIS}/records/${endpoint}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
         await expectWellFormed(response, `${endpoint} ${JSON.stringify(body)}`);
       }),
       { numRuns: RUNS },
@@ -107,7 +107,7 @@ describe('hostile queries against the hosted iris data', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(urlParameter, { maxLength: 5 }), fc.constantFrom(undefined, 'text/csv', 'application/x-ndjson', 'image/png', 'text/csv;q=0, */*;q=0.1'), async (parameters, accept) => {
         const url = `${IRIS}/records?${new URLSearchParams(parameters).toString()}`;
-        const response = await fetch(url, { headers: accept ? { Accept: accept } : {} });
+        const response = await apiFetch(url, { headers: accept ? { Accept: accept } : {} });
         await expectWellFormed(response, `${url} (Accept: ${accept})`);
       }),
       { numRuns: RUNS },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IRIS_DATASET_ID, irisCsvPath } from '../../local/seed/query.seed';
-import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
+import { apiFetch, baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 
 /**
  * Hosted datasets over HTTP: the seeded iris data (150 rows) queried and described, and datasets of
@@ -299,7 +299,7 @@ describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {
     expect(lines[0]).toBe('sepal_length,sepal_width,petal_length,petal_width,species');
     expect(lines).toHaveLength(51);
     // Read as text: NDJSON is not one JSON document.
-    const ndjson = await fetch(`${baseUrl()}/api${IRIS}/records?petal_width__gt=2.3&_format=ndjson&_stream=on`);
+    const ndjson = await apiFetch(`${baseUrl()}/api${IRIS}/records?petal_width__gt=2.3&_format=ndjson&_stream=on`);
     expect(ndjson.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
     const parsed = (await ndjson.text()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(parsed).toHaveLength(irisRows.filter((row) => row.petal_width > 2.3).length);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import { afterAll, describe, expect, it } from 'vitest';
+import { apiFetch } from '../support/api';
 import { generateImages } from '../support/images';
 import { announcement } from '../../local/emulators';
 
@@ -79,7 +80,7 @@ async function stopGroup(started: Started, signal: NodeJS.Signals): Promise<void
 }
 
 async function call(stack: Started, method: string, route: string, key: string, body?: unknown) {
-  const response = await fetch(`${stack.api}${route}`, {
+  const response = await apiFetch(`${stack.api}${route}`, {
     method,
     headers: { 'X-API-Key': key, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { startServer, type TestServer } from './inference-support';
 import { untilJobEnds } from '../support/jobs';
+import { apiFetch } from '../support/api';
 
 /**
  * Issue 14 items 2 and 11, over HTTP against a stack of its own that runs as in Azure:
@@ -30,7 +31,7 @@ interface Answer {
 async function call(method: string, route: string, body?: unknown): Promise<Answer> {
   const headers: Record<string, string> = { 'X-API-Key': adminKey };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${baseUrl}/api${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await apiFetch(`${baseUrl}/api${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
   return { status: response.status, body: text && (response.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseUrl, call, expectProblem } from '../support/api';
+import { apiFetch, baseUrl, call, expectProblem } from '../support/api';
 
 describe('GET /api/health', () => {
   it('answers 200 with every dependency checked and no secrets', async () => {
@@ -30,7 +30,7 @@ describe('GET /api/docs', () => {
     expect(scripts.length).toBeGreaterThan(0);
     for (const script of scripts) {
       expect(script).not.toMatch(/^https?:/);
-      const asset = await fetch(new URL(script, `${baseUrl()}/api/docs`));
+      const asset = await apiFetch(new URL(script, `${baseUrl()}/api/docs`));
       expect(asset.status, script).toBe(200);
     }
   });
@@ -56,7 +56,7 @@ describe('unknown routes', () => {
 
 describe('CORS', () => {
   it('answers a preflight from an allowed origin', async () => {
-    const sut = await fetch(`${baseUrl()}/api/v1/api-keys`, {
+    const sut = await apiFetch(`${baseUrl()}/api/v1/api-keys`, {
       method: 'OPTIONS',
       headers: { Origin: 'https://labeller.example', 'Access-Control-Request-Method': 'POST' },
     });
@@ -66,7 +66,7 @@ describe('CORS', () => {
   });
 
   it('grants nothing to another origin', async () => {
-    const sut = await fetch(`${baseUrl()}/api/health`, { headers: { Origin: 'https://evil.example' } });
+    const sut = await apiFetch(`${baseUrl()}/api/health`, { headers: { Origin: 'https://evil.example' } });
     expect(sut.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

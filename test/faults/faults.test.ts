@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+import { apiFetch } from '../support/api';
 import { untilJobEnds } from '../support/jobs';
 
 /**
@@ -34,7 +35,7 @@ interface Answer<T> {
 async function call<T = Record<string, unknown>>(method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
   const headers: Record<string, string> = { 'X-API-Key': adminKey, ...options.headers };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`${baseUrl}/api${route}`, {
+  const response = await apiFetch(`${baseUrl}/api${route}`, {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),

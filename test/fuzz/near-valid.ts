@@ -214,14 +214,16 @@ export class NearValidRequests {
     return fc.tuple(...members).map((pairs) => Object.fromEntries(pairs.filter((pair) => pair !== undefined)) as Json);
   }
 
-  /** The query as one object: each parameter a member, unknown ones refused (the app's queries are strict). */
+  /** The query as one object: each parameter a member, unknown ones refused unless an exploded object parameter takes them. */
   private querySchema(op: Operation): JsonSchema {
-    const parameters = op.parameters.filter((parameter) => parameter.in === 'query');
+    const query = op.parameters.filter((parameter) => parameter.in === 'query');
+    const parameters = query.filter((parameter) => !parameter.explode);
+    const others = query.find((parameter) => parameter.explode)?.schema?.additionalProperties as JsonSchema | undefined;
     return {
       type: 'object',
       properties: Object.fromEntries(parameters.map((parameter) => [parameter.name, (parameter.schema ?? {}) as JsonSchema])),
       required: parameters.filter((parameter) => parameter.required).map((parameter) => parameter.name),
-      additionalProperties: false,
+      additionalProperties: others ?? false,
     };
   }
 

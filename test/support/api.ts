@@ -21,14 +21,54 @@ export interface CallOptions {
   headers?: Record<string, string>;
 }
 
-let served: Promise<Conformance> | undefined;
+const served = new Map<string, Promise<Conformance>>();
 
-/** The served document, fetched once per worker: every answer `call()` gets is checked against it. */
-function servedDocument(): Promise<Conformance> {
-  served ??= fetch(`${baseUrl()}/api/openapi.json`)
-    .then((response) => response.json())
-    .then((document) => new Conformance(document as ConstructorParameters<typeof Conformance>[0]));
-  return served;
+/** The document a deployment serves, fetched once per worker and origin (tests start stacks of their own too). */
+function servedDocument(origin: string): Promise<Conformance> {
+  let document = served.get(origin);
+  if (!document) {
+    document = fetch(`${origin}/api/openapi.json`)
+      .then((response) => response.json())
+      .then((json) => new Conformance(json as ConstructorParameters<typeof Conformance>[0]));
+    served.set(origin, document);
+  }
+  return document;
+}
+
+/**
+ * Why this answer of the API at `url` is not described by the document the same deployment serves,
+ * or undefined when it is. For tests that collect such answers rather than fail on the first (the fuzzer).
+ */
+export async function undescribed(url: URL, method: string, response: { status: number; headers: Headers }, text: string): Promise<string | undefined> {
+  const conformance = await servedDocument(url.origin);
+  return conformance.problem({ method, path: `${url.pathname.replace(/^\/api/, '')}${url.search}`, status: response.status, headers: response.headers, text });
+}
+
+/** Fails the test when the API's answer to this request is not described by its OpenAPI document. */
+async function expectDescribed(url: URL, method: string, response: Response): Promise<void> {
+  // A clone, so the caller can still read (or stream) the body the check has read.
+  const text = await response.clone().text();
+  expect(await undescribed(url, method, response, text), 'the answer is not described by the OpenAPI document').toBeUndefined();
+}
+
+/**
+ * `fetch()` for requests to the API (a URL below `/api/`): every answer is checked against the
+ * served OpenAPI document, like `call()`'s. A redirect is checked as the API answered it, then
+ * followed (unless `redirect: 'manual'`) to wherever it points — SAS URLs are not the API's, so
+ * what they answer is not checked.
+ */
+export async function apiFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+  const url = new URL(input);
+  if (!url.pathname.startsWith('/api/')) throw new Error(`apiFetch is for the API's own URLs, not ${url.href}`);
+  const method = (init.method ?? 'GET').toUpperCase();
+  const response = await fetch(url, { ...init, redirect: 'manual' });
+  await expectDescribed(url, method, response);
+  const location = response.headers.get('location');
+  if (init.redirect === 'manual' || !location || response.status < 300 || response.status >= 400) return response;
+  const next = new URL(location, url);
+  // 303 (what the API answers) turns into a GET without a body, as fetch's own redirect mode does.
+  const again: RequestInit = response.status === 303 ? { method: method === 'HEAD' ? 'HEAD' : 'GET' } : init;
+  return next.origin === url.origin && next.pathname.startsWith('/api/') ? apiFetch(next, again) : fetch(next, again);
 }
 
 /** Calls the API: `path` is below `/api` (e.g. `/v1/api-keys`). JSON bodies are parsed. */
@@ -42,11 +82,8 @@ export async function call<T = Record<string, unknown>>(method: string, path: st
     body = JSON.stringify(options.body);
     headers['Content-Type'] ??= 'application/json';
   }
-  const response = await fetch(`${baseUrl()}/api${path}`, { method, headers, body, redirect: 'manual' });
+  const response = await apiFetch(`${baseUrl()}/api${path}`, { method, headers, body, redirect: 'manual' });
   const text = await response.text();
-  const conformance = await servedDocument();
-  const problem = conformance.problem({ method, path, status: response.status, headers: response.headers, text });
-  expect(problem, 'the answer is not described by the OpenAPI document').toBeUndefined();
   const type = response.headers.get('content-type') ?? '';
   const parsed = type.includes('json') && text ? (JSON.parse(text) as T) : (text as T);
   return { status: response.status, headers: response.headers, body: parsed, text };

@@ -9,9 +9,13 @@ import addFormats from 'ajv-formats';
 interface MediaType {
   schema?: unknown;
 }
+interface HeaderObject {
+  required?: boolean;
+  schema?: { type?: string };
+}
 interface ResponseObject {
   content?: Record<string, MediaType>;
-  headers?: Record<string, { required?: boolean }>;
+  headers?: Record<string, HeaderObject>;
 }
 interface OperationObject {
   operationId: string;
@@ -76,7 +80,16 @@ export class Conformance {
       pointer.splice(0, pointer.length, 'components', 'responses', ref);
     }
     for (const [header, spec] of Object.entries(response.headers ?? {})) {
-      if (spec.required && !answer.headers.has(header)) return `${name}: header ${header} is missing`;
+      const value = answer.headers.get(header);
+      if (value === null) {
+        if (spec.required) return `${name}: header ${header} is missing`;
+        continue;
+      }
+      if (spec.schema === undefined) continue;
+      const validate = this.validator([...pointer, 'headers', header, 'schema']);
+      // A header is text; the document's `integer` means its digits (`Retry-After: 30`).
+      const typed = spec.schema.type === 'integer' && /^-?\d+$/.test(value) ? Number(value) : value;
+      if (!validate(typed)) return `${name}: header ${header}: '${value}' does not match its schema: ${this.ajv.errorsText(validate.errors)}`;
     }
     if (answer.text === '' || answer.method.toUpperCase() === 'HEAD') return undefined;
     const type = (answer.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';

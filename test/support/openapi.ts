@@ -6,7 +6,8 @@ export interface Operation {
   path: string;
   operationId: string;
   roles: string[] | 'public' | 'optional';
-  parameters: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
+  /** An `explode`d object parameter stands for names of the caller's choosing (`<column>__<op>=` filters). */
+  parameters: { name: string; in: string; required?: boolean; explode?: boolean; schema?: Record<string, unknown> }[];
   requestBody?: { content: Record<string, { schema?: Record<string, unknown> }> };
 }
 
