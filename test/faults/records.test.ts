@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+import { apiFetch } from '../support/api';
 
 /**
  * Hosted dataset records seen from between the app and Cosmos DB (a private stack behind the fault
@@ -33,7 +34,7 @@ async function call<T = Record<string, unknown>>(method: string, route: string, 
   const headers: Record<string, string> = { 'X-API-Key': adminKey };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.csv !== undefined) headers['Content-Type'] = 'text/csv';
-  const response = await fetch(`${baseUrl}/api${route}`, { method, headers, body: options.csv ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
+  const response = await apiFetch(`${baseUrl}/api${route}`, { method, headers, body: options.csv ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
   const text = await response.text();
   const body = (response.headers.get('content-type') ?? '').includes('json') && text ? (JSON.parse(text) as T) : (text as T);
   return { status: response.status, headers: response.headers, body, text };
