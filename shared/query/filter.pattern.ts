@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../azure/load';
 
 /**
  * SQLite's `LIKE` and `GLOB` patterns (Datasette's `__like` and `__glob`), read into tokens that the
@@ -105,5 +106,7 @@ export function patternRegex(tokens: readonly Token[]): RE2JS {
       }
     })
     .join('');
-  return RE2JS.compile(`^${body}$`, RE2JS.DOTALL);
+  // re2js is loaded by the first pattern, not at import (issue 22: nothing heavy on a cold start).
+  const { RE2JS: engine } = lazyRequire<typeof import('re2js')>('re2js');
+  return engine.compile(`^${body}$`, engine.DOTALL);
 }

@@ -1,8 +1,12 @@
 import type { Quad } from '@rdfjs/types';
-import * as jsonld from 'jsonld';
 import type { JsonLdDocument } from 'jsonld';
-import { DataFactory, Writer } from 'n3';
+import { lazyRequire } from '../../azure/load';
 import type { JsonLd } from './jsonld.helpers';
+
+// jsonld and n3 are loaded by the first RDF export, not at import: they are large, and a cold start
+// that serves no Turtle or RDF/XML should not pay for them (issue 22).
+const jsonld = () => lazyRequire<typeof import('jsonld')>('jsonld');
+const n3 = () => lazyRequire<typeof import('n3')>('n3');
 
 // One export, three RDF syntaxes: the JSON-LD document is the source; Turtle and RDF/XML are its
 // triples written by RDF libraries (jsonld → quads, n3 → Turtle, graphy → RDF/XML), never by hand.
@@ -28,6 +32,7 @@ interface JsonLdTerm {
 }
 
 function term(t: JsonLdTerm) {
+  const { DataFactory } = n3();
   if (t.termType === 'BlankNode') return DataFactory.blankNode(t.value.replace(/^_:/, ''));
   if (t.termType === 'Literal') return DataFactory.literal(t.value, t.language || (t.datatype ? DataFactory.namedNode(t.datatype.value) : undefined));
   return DataFactory.namedNode(t.value);
@@ -39,11 +44,12 @@ function term(t: JsonLdTerm) {
  * @example const quads = await jsonLdToQuads(dcatExport(entry, options));
  */
 export async function jsonLdToQuads(document: JsonLd): Promise<Quad[]> {
-  const raw = (await jsonld.toRDF(document as JsonLdDocument, { documentLoader: refuseRemoteDocuments })) as unknown as {
+  const raw = (await jsonld().toRDF(document as JsonLdDocument, { documentLoader: refuseRemoteDocuments })) as unknown as {
     subject: JsonLdTerm;
     predicate: JsonLdTerm;
     object: JsonLdTerm;
   }[];
+  const { DataFactory } = n3();
   return raw.map((q) => DataFactory.quad(term(q.subject) as Quad['subject'], term(q.predicate) as Quad['predicate'], term(q.object) as Quad['object']));
 }
 
@@ -58,7 +64,7 @@ function prefixesOf(document: JsonLd): Record<string, string> {
 }
 
 function turtle(quads: Quad[], prefixes: Record<string, string>): Promise<string> {
-  const writer = new Writer({ prefixes });
+  const writer = new (n3().Writer)({ prefixes });
   writer.addQuads(quads);
   return new Promise((resolve, reject) => writer.end((error, result: string) => (error ? reject(error) : resolve(result))));
 }
