@@ -27,6 +27,9 @@ export async function setup(project: TestProject): Promise<void> {
     startStack(options: StackOptions): Promise<RunningStack>;
   };
   jwks = await startJwksServer();
+  // Strict mode of the Cosmos DB server (local/cosmos-strict.ts): Azure's limits, met here first. The
+  // server inherits this process's environment; `COSMOS_STRICT=0 npm test` shows what it catches.
+  process.env.COSMOS_STRICT ??= '1';
   stack = await startStack({
     port: 0,
     seed: true,
