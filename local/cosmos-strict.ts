@@ -137,6 +137,12 @@ function guardWrites(limits: StrictLimits): void {
   };
 }
 
+/**
+ * The longest wait a 429 asks for. Cosmos's hints are short; a long one would make the SDK give up at
+ * once (its retries stop when their total wait would pass 30 s) instead of retrying.
+ */
+const MAX_RETRY_AFTER_MS = 500;
+
 /** A bucket of request units, refilled continuously at `rate` per second, holding at most one second's worth. */
 class Budget {
   private tokens = 0;
@@ -163,7 +169,7 @@ class Budget {
       this.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+    return Math.min(MAX_RETRY_AFTER_MS, Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000)));
   }
 }
 
