@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
+import { atomicBatches } from './cosmos-batch';
 import { Journal } from './cosmos-journal';
 import { fastPaging } from './cosmos-paging';
 import type { Account } from './cosmos-store';
@@ -40,6 +41,7 @@ accountModule.default = class extends LibraryAccount {
 // before a page can be answered from a kept result.
 fastPaging();
 honourTtl();
+atomicBatches();
 const server = createHttpsServer({ keepAlive: true });
 server.keepAliveTimeout = 0;
 let journal: Journal | undefined;

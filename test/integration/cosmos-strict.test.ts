@@ -197,3 +197,39 @@ describe('strict mode: cross-partition queries answer empty pages with a continu
     expect(ids.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `q${String(i).padStart(2, '0')}`));
   });
 });
+
+describe('transactional batches (local/cosmos-batch.ts): all operations or none', () => {
+  it('applies a Create and a Patch together', async () => {
+    const sut = await freshContainer();
+    await sut.items.create({ id: 'job', pk: 'j', done: 1 });
+    const { result = [] } = await sut.items.batch(
+      [
+        { operationType: 'Create', resourceBody: { id: 'part-1', pk: 'j' } },
+        { operationType: 'Patch', id: 'job', resourceBody: { operations: [{ op: 'incr', path: '/done', value: 2 }] } },
+      ],
+      'j',
+    );
+    expect(result.map((r) => r.statusCode)).toEqual([201, 200]);
+    expect((await sut.item('job', 'j').read<{ done: number }>()).resource?.done).toBe(3);
+  });
+
+  it('undoes the operations before a failing one: the failure has its status, every other 424', async () => {
+    const sut = await freshContainer();
+    await sut.items.create({ id: 'job', pk: 'j', done: 1 });
+    await sut.items.create({ id: 'part-1', pk: 'j' });
+    const { result = [] } = await sut.items.batch(
+      [
+        { operationType: 'Patch', id: 'job', resourceBody: { operations: [{ op: 'incr', path: '/done', value: 5 }] } },
+        { operationType: 'Create', resourceBody: { id: 'new', pk: 'j' } },
+        { operationType: 'Create', resourceBody: { id: 'part-1', pk: 'j' } },
+      ],
+      'j',
+    );
+    expect(result.map((r) => r.statusCode)).toEqual([424, 424, 409]);
+    const { resource, etag } = await sut.item('job', 'j').read<{ done: number }>();
+    expect(resource?.done).toBe(1);
+    expect((await sut.item('new', 'j').read()).statusCode).toBe(404);
+    // The job is back exactly as it was: its ETag still matches.
+    await sut.item('job', 'j').replace({ id: 'job', pk: 'j', done: 2 }, { accessCondition: { type: 'IfMatch', condition: etag ?? '' } });
+  });
+});
