@@ -17,11 +17,12 @@ let stack: RunningStack | undefined;
 let jwks: JwksServer | undefined;
 
 /**
- * Starts the embedded stack once for the whole run: Azurite, the Cosmos DB server and the
+ * Without `API_BASE_URL`: starts the embedded stack once for the whole run: Azurite, the Cosmos DB server and the
  * development host with the compiled app (`npm test` builds it first), plus an OIDC issuer of the
  * test's own whose JWKS the app verifies bearer tokens against.
  */
 export async function setup(project: TestProject): Promise<void> {
+  if (process.env.API_BASE_URL) return useDeployment(project, process.env.API_BASE_URL);
   const load = createRequire(import.meta.url);
   const { startStack } = load(path.resolve(__dirname, '../dist/local/stack.js')) as {
     startStack(options: StackOptions): Promise<RunningStack>;
@@ -46,6 +47,20 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('adminKey', stack.adminKey ?? '');
   project.provide('settings', stack.settings);
   project.provide('jwks', { issuer: jwks.issuer, audience: jwks.audience, privateJwk: JSON.stringify(jwks.privateJwk) });
+}
+
+/**
+ * External mode: the suite runs against a deployed app (docs/deploy.md, "Verify a deployment"), with
+ * no local stack. `API_BASE_URL` is the app's origin; `API_ADMIN_KEY` an admin API key of that
+ * deployment. Tests that need the local stack are marked `needsLocalStack` and skipped.
+ */
+function useDeployment(project: TestProject, apiBaseUrl: string): void {
+  const adminKey = process.env.API_ADMIN_KEY;
+  if (!adminKey) throw new Error('API_BASE_URL is set: set API_ADMIN_KEY to an admin API key of that deployment too');
+  project.provide('baseUrl', apiBaseUrl.replace(/\/+$/, ''));
+  project.provide('adminKey', adminKey);
+  project.provide('settings', {});
+  project.provide('jwks', { issuer: '', audience: '', privateJwk: '{}' });
 }
 
 export async function teardown(): Promise<void> {

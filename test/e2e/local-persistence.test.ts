@@ -7,6 +7,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateImages } from '../support/images';
 import { announcement } from '../../local/emulators';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * `npm start --data <folder>` as a new user runs it: the real entry point in its own process group,
@@ -243,7 +244,7 @@ async function leaveUnfinishedFinalize(dataDir: string, jobs: { imagesetId: stri
   }
 }
 
-describe('npm start --data after a crash in the middle of a job', () => {
+needsLocalStack.describe('npm start --data after a crash in the middle of a job', () => {
   it('starts the jobs found running or queued again instead of leaving them to the reaper', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'mlassets-requeue-'));
     folders.push(dataDir);
