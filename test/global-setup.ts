@@ -51,13 +51,14 @@ export async function setup(project: TestProject): Promise<void> {
 
 /**
  * External mode: the suite runs against a deployed app (docs/deploy.md, "Verify a deployment"), with
- * no local stack. `API_BASE_URL` is the app's origin; `API_ADMIN_KEY` an admin API key of that
+ * no local stack. `API_BASE_URL` is the app's URL (`azd env get-value API_BASE_URL`); `API_ADMIN_KEY` an admin API key of that
  * deployment. Tests that need the local stack are marked `needsLocalStack` and skipped.
  */
 function useDeployment(project: TestProject, apiBaseUrl: string): void {
   const adminKey = process.env.API_ADMIN_KEY;
   if (!adminKey) throw new Error('API_BASE_URL is set: set API_ADMIN_KEY to an admin API key of that deployment too');
-  project.provide('baseUrl', apiBaseUrl.replace(/\/+$/, ''));
+  // The tests add `/api` themselves; azd's `API_BASE_URL` output ends with it.
+  project.provide('baseUrl', apiBaseUrl.replace(/\/+$/, '').replace(/\/api$/, ''));
   project.provide('adminKey', adminKey);
   project.provide('settings', {});
   project.provide('jwks', { issuer: '', audience: '', privateJwk: '{}' });
