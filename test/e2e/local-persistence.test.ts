@@ -219,6 +219,8 @@ async function leaveUnfinishedFinalize(dataDir: string, jobs: { imagesetId: stri
       ]);
       await database.container('jobs').items.create({
         id: jobId,
+        // The jobs container's partition key (a job document carries its own id there).
+        jobId,
         docType: 'job',
         kind: 'imageset.finalize',
         owner: 'local-admin',
