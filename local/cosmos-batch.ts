@@ -33,7 +33,9 @@ interface AccountModel {
 
 type Handler = (account: AccountModel, request: IncomingMessage, response: ServerResponse, params: Record<string, string>) => Promise<unknown>;
 
-const operations = require('@vercel/cosmosdb-server/lib/handler/_document-operations') as Record<string, (collection: Collection, input: BatchInput) => Outcome>;
+type Operation = (collection: Collection, input: BatchInput) => Outcome;
+/** Read at call time: strict mode (cosmos-strict.ts) wraps these exports. */
+const operations = require('@vercel/cosmosdb-server/lib/handler/_document-operations') as Record<'createOperation' | 'upsertOperation' | 'replaceOperation' | 'readOperation' | 'deleteOperation', Operation>;
 const patches = require('@vercel/cosmosdb-server/lib/handler/_patch-operations') as { patchOperation(collection: Collection, input: unknown): Outcome };
 const { parsePartitionKey } = require('@vercel/cosmosdb-server/lib/utils/get-partition-from-header') as { parsePartitionKey(value: unknown, id: string): unknown };
 const readJson = require('@vercel/cosmosdb-server/lib/json').default as (request: IncomingMessage) => Promise<unknown>;
@@ -41,15 +43,15 @@ const readJson = require('@vercel/cosmosdb-server/lib/json').default as (request
 function run(collection: Collection, input: BatchInput): Outcome {
   switch (input.operationType) {
     case 'Create':
-      return operations.createOperation!(collection, input);
+      return operations.createOperation(collection, input);
     case 'Upsert':
-      return operations.upsertOperation!(collection, input);
+      return operations.upsertOperation(collection, input);
     case 'Replace':
-      return operations.replaceOperation!(collection, input);
+      return operations.replaceOperation(collection, input);
     case 'Read':
-      return operations.readOperation!(collection, input);
+      return operations.readOperation(collection, input);
     case 'Delete':
-      return operations.deleteOperation!(collection, input);
+      return operations.deleteOperation(collection, input);
     case 'Patch':
       return patches.patchOperation(collection, {
         id: input.id,

@@ -112,8 +112,8 @@ function check(limits: StrictLimits, items: ItemsMap, data: Doc, replaced: Doc |
 
 /** Checks every document write before it happens (a refused replace keeps the old document) and counts partition sizes. */
 function guardWrites(limits: StrictLimits): void {
-  const { create, replace, delete: remove } = itemsPrototype as ItemsMap & { create(data: Doc): Doc; replace(data: Doc, original: Doc): Doc };
   const prototype = itemsPrototype as ItemsMap & { create(data: Doc): Doc; replace(data: Doc, original: Doc): Doc };
+  const { create, replace, delete: remove } = prototype;
   prototype.create = function created(this: ItemsMap, data: Doc): Doc {
     if (kindOf(this) !== 'docs') return create.call(this, data);
     check(limits, this, data, undefined);
