@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
+import { atomicBatches } from './cosmos-batch';
 import { Journal } from './cosmos-journal';
 import { fastPaging } from './cosmos-paging';
 import type { Account } from './cosmos-store';
+import { enforceStrict, strictLimitsFromEnv } from './cosmos-strict';
 import { honourTtl } from './cosmos-ttl';
 
 /**
@@ -16,6 +18,9 @@ import { honourTtl } from './cosmos-ttl';
  * `Connection: keep-alive` with no timeout hint, so Node's agent keeps idle sockets until the server
  * closes them; a server that closed them after Node's default 5 s would race a client that picks an
  * idle socket in the same instant (read ECONNRESET). The client alone closes idle connections.
+ *
+ * `COSMOS_STRICT=1`: Azure Cosmos DB's limits (item size, partition size, request rate, empty
+ * cross-partition pages), see `cosmos-strict.ts`.
  */
 const requested = Number(process.argv[2] ?? 0);
 const dataDir = process.argv[3];
@@ -36,6 +41,7 @@ accountModule.default = class extends LibraryAccount {
 // before a page can be answered from a kept result.
 fastPaging();
 honourTtl();
+atomicBatches();
 const server = createHttpsServer({ keepAlive: true });
 server.keepAliveTimeout = 0;
 let journal: Journal | undefined;
@@ -65,6 +71,9 @@ server.listen(requested, '127.0.0.1', () => {
       if (!account) throw new Error('@vercel/cosmosdb-server changed: its account was not created on listen');
       ({ journal, documents } = await Journal.open(dataDir, account));
     }
+    // After the journal has hooked the model's writes: strict mode's partition sizes count its deletes too.
+    const strict = strictLimitsFromEnv(process.env);
+    if (strict) enforceStrict(strict);
     process.stdout.write(`READY ${port} ${documents}\n`);
   };
   ready().catch((error: unknown) => {

@@ -95,6 +95,8 @@ export async function startAzurite(options: { port?: number; dataDir?: string })
 /**
  * The Cosmos DB–compatible server (`@vercel/cosmosdb-server`) on loopback, over HTTPS; in memory, or
  * journaled under `dataDir/cosmos` (`cosmos-journal.ts`). `documents`: how many it loaded from there.
+ * It inherits the environment: `COSMOS_STRICT=1` (and the `COSMOS_STRICT_*` limits) turns on strict
+ * mode (`cosmos-strict.ts`), as `npm test` does.
  */
 export async function startCosmos(options: { port?: number; dataDir?: string }): Promise<Emulator & { documents: number }> {
   const script = path.join(__dirname, 'cosmos-server.js');

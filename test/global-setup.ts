@@ -17,16 +17,20 @@ let stack: RunningStack | undefined;
 let jwks: JwksServer | undefined;
 
 /**
- * Starts the embedded stack once for the whole run: Azurite, the Cosmos DB server and the
+ * Without `API_BASE_URL`: starts the embedded stack once for the whole run: Azurite, the Cosmos DB server and the
  * development host with the compiled app (`npm test` builds it first), plus an OIDC issuer of the
  * test's own whose JWKS the app verifies bearer tokens against.
  */
 export async function setup(project: TestProject): Promise<void> {
+  if (process.env.API_BASE_URL) return useDeployment(project, process.env.API_BASE_URL);
   const load = createRequire(import.meta.url);
   const { startStack } = load(path.resolve(__dirname, '../dist/local/stack.js')) as {
     startStack(options: StackOptions): Promise<RunningStack>;
   };
   jwks = await startJwksServer();
+  // Strict mode of the Cosmos DB server (local/cosmos-strict.ts): Azure's limits, met here first. The
+  // server inherits this process's environment; `COSMOS_STRICT=0 npm test` shows what it catches.
+  process.env.COSMOS_STRICT ??= '1';
   stack = await startStack({
     port: 0,
     seed: true,
@@ -43,6 +47,21 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('adminKey', stack.adminKey ?? '');
   project.provide('settings', stack.settings);
   project.provide('jwks', { issuer: jwks.issuer, audience: jwks.audience, privateJwk: JSON.stringify(jwks.privateJwk) });
+}
+
+/**
+ * External mode: the suite runs against a deployed app (docs/deploy.md, "Verify a deployment"), with
+ * no local stack. `API_BASE_URL` is the app's URL (`azd env get-value API_BASE_URL`); `API_ADMIN_KEY` an admin API key of that
+ * deployment. Tests that need the local stack are marked `needsLocalStack` and skipped.
+ */
+function useDeployment(project: TestProject, apiBaseUrl: string): void {
+  const adminKey = process.env.API_ADMIN_KEY;
+  if (!adminKey) throw new Error('API_BASE_URL is set: set API_ADMIN_KEY to an admin API key of that deployment too');
+  // The tests add `/api` themselves; azd's `API_BASE_URL` output ends with it.
+  project.provide('baseUrl', apiBaseUrl.replace(/\/+$/, '').replace(/\/api$/, ''));
+  project.provide('adminKey', adminKey);
+  project.provide('settings', {});
+  project.provide('jwks', { issuer: '', audience: '', privateJwk: '{}' });
 }
 
 export async function teardown(): Promise<void> {

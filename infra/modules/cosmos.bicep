@@ -67,10 +67,11 @@ var containers containerSpec[] = [
   // Tabular rows: every filter and aggregate runs within one dataset, so queries never fan out.
   // A hosted dataset must stay below 20 GB (about 20 million 1 KB rows).
   { name: 'records', partitionKey: '/datasetId', indexingPolicy: indexAll }
-  // Jobs are point-read by id on every poll (1 RU) and spread writes evenly. "My jobs" filters on
+  // Jobs are point-read by id on every poll (1 RU) and spread writes evenly; a job's part documents
+  // share its partition (`jobId`: the job's id), recorded with its counters in one transactional batch. "My jobs" filters on
   // owner and sorts on createdAt alone, which the range indexes serve (an (owner, createdAt)
   // composite index is only used when the ORDER BY names owner first).
-  { name: 'jobs', partitionKey: '/id', indexingPolicy: indexAll }
+  { name: 'jobs', partitionKey: '/jobId', indexingPolicy: indexAll }
   // API keys, access grants and quota counters: point reads by id on every authenticated request.
   { name: 'principals', partitionKey: '/id', indexingPolicy: indexAll }
   // Inference result cache: point read by the hash of (model, version, input); items expire by TTL.

@@ -24,8 +24,11 @@ export const CONTAINERS = {
   // Queries and aggregates always run within one dataset; a dataset over 20 GB belongs in a
   // data lake, not in this query API.
   records: { id: 'records', partitionKey: '/datasetId' },
-  // Jobs are polled by id (point read, 1 RU) far more often than listed.
-  jobs: { id: 'jobs', partitionKey: '/id' },
+  // Jobs are polled by id (point read, 1 RU) far more often than listed. A job document carries
+  // `jobId` = its id; a fan-out job's part documents share its partition, so a part is recorded
+  // together with the job's counters in one transactional batch and the parts are read in one
+  // single-partition query (issue 17: parts inside the job document reach 2 MB).
+  jobs: { id: 'jobs', partitionKey: '/jobId' },
   // Every authenticated request reads its API key by id: a 1 RU point read. Access grants and quota
   // counters are read by id too (`<principal>:<model>`), so they share the container.
   principals: { id: 'principals', partitionKey: '/id' },

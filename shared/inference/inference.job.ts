@@ -147,11 +147,11 @@ async function imagesetStep(context: JobContext, input: InferenceJobInput, image
   if (!batch.success) throw new PermanentJobError('A batch message of this job could not be read.', 'bad-message');
   if (context.job.cancelRequested) throw new PermanentJobError('Canceled while it was running; batches already done keep their predictions.', 'canceled');
   const partId = `batch-${batch.data.batch}`;
-  const done = context.job.parts?.[partId];
+  const done = await context.partResult(partId);
   const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds, context.signal) : done;
   const progress = await context.completePart(partId, result, batch.data.imageIds.length);
   if (progress.done < progress.total) return { kind: 'pending' };
-  return { kind: 'done', result: summary(input, progress.total, progress.parts) };
+  return { kind: 'done', result: summary(input, progress.total, await progress.readParts()) };
 }
 
 export async function runInferenceJob(context: JobContext): Promise<JobOutcome> {

@@ -24,7 +24,7 @@ export interface JobContext {
   enqueuePart(part: unknown): Promise<void>;
   /**
    * Records a fan-out part as done, once per `partId` however often its message is redelivered:
-   * adds `units` to `progress.done` and keeps `result` under `parts[partId]`. Exactly one first
+   * adds `units` to `progress.done` and keeps `result` as the part's own document. Exactly one first
    * completion sees `done === total` and finishes the job (a redelivered part sees the same numbers
    * again; finishing twice is harmless, the worker ignores a job that has ended).
    */
@@ -34,6 +34,8 @@ export interface JobContext {
    * remote model) so they stop at once instead of at the next progress report.
    */
   signal: AbortSignal;
+  /** The result a part was recorded with; undefined while it is not done (a redelivery skips done work). */
+  partResult(partId: string): Promise<unknown>;
   log(message: string): void;
 }
 
@@ -46,11 +48,12 @@ export type JobOutcome = { kind: 'done'; result?: unknown; cached?: boolean } | 
 
 export type JobHandler = (context: JobContext) => Promise<JobOutcome>;
 
-/** Progress after `completePart`, with the results of every part done so far. */
+/** Progress after `completePart`; the parts' results are read when asked for (the finishing part). */
 export interface PartsDone {
   done: number;
   total: number;
-  parts: Record<string, unknown>;
+  /** Every part's result by part id (one single-partition query). */
+  readParts(): Promise<Record<string, unknown>>;
 }
 
 /**

@@ -1,9 +1,13 @@
-import type { PatchOperation } from '@azure/cosmos';
+import type { JSONValue, PatchOperation } from '@azure/cosmos';
 import { container, cosmosStatus, queryPage, replaceIfUnchanged, writeMayHaveHappened } from '../azure/cosmos';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
 
-// Jobs are partitioned by `/id`: polling a job (the hottest path) is a 1 RU point read.
+// Jobs are partitioned by `/jobId`, which a job document sets to its id: polling a job (the hottest
+// path) is a 1 RU point read, and a fan-out job's part documents share its partition.
+
+/** The job as stored: with the partition key the schema does not show. */
+const asStored = (record: JobRecord) => ({ ...record, jobId: record.id });
 
 export interface StoredJob {
   record: JobRecord;
@@ -17,7 +21,7 @@ function stored(resource: (JobRecord & { _etag?: string }) | undefined): StoredJ
 
 export async function insertJob(record: JobRecord): Promise<StoredJob> {
   try {
-    const { resource } = await container('jobs').items.create(record);
+    const { resource } = await container('jobs').items.create(asStored(record));
     const created = stored(resource);
     if (!created) throw new Error('Cosmos returned no job after create');
     return created;
@@ -43,7 +47,7 @@ export async function readJob(id: string): Promise<StoredJob | undefined> {
 
 /** Replaces the job only if it still has `etag`; undefined when someone else changed it first. */
 export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Promise<StoredJob | undefined> {
-  const written = await replaceIfUnchanged(container('jobs'), record.id, record.id, record, etag);
+  const written = await replaceIfUnchanged(container('jobs'), record.id, record.id, asStored(record), etag);
   return written && stored(written.resource as JobRecord & { _etag?: string });
 }
 
@@ -51,6 +55,82 @@ export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Pr
 export async function patchJob(id: string, operations: PatchOperation[]): Promise<JobRecord | undefined> {
   const { resource } = await container('jobs').item(id, id).patch<JobRecord>(operations);
   return resource;
+}
+
+/**
+ * A fan-out job's finished part: its own document in the job's partition, never part of the job
+ * document (which Cosmos caps at 2 MB, and which every part would otherwise rewrite whole).
+ */
+type PartDocument = {
+  id: string;
+  jobId: string;
+  docType: 'jobPart';
+  partId: string;
+  result: unknown;
+};
+
+const partDocumentId = (jobId: string, partId: string) => `${jobId}:part:${partId}`;
+
+/**
+ * Records a part once: its document and the job's counters (`progress.done` + `units`, the
+ * heartbeat) in one transactional batch, so a part is counted exactly when its document exists,
+ * however often its message is delivered. Answers the job as it is afterwards.
+ */
+export async function recordPart(jobId: string, partId: string, result: unknown, units: number, at: string): Promise<JobRecord> {
+  // A part's result is the handler's JSON (it travels in messages and job results too).
+  const part = { id: partDocumentId(jobId, partId), jobId, docType: 'jobPart', partId, result: result as JSONValue } satisfies PartDocument;
+  const counters: PatchOperation[] = [
+    { op: 'incr', path: '/progress/done', value: units },
+    { op: 'set', path: '/heartbeatAt', value: at },
+  ];
+  try {
+    const { result: outcomes = [] } = await container('jobs').items.batch(
+      [
+        { operationType: 'Create', resourceBody: part },
+        { operationType: 'Patch', id: jobId, resourceBody: { operations: counters } },
+      ],
+      jobId,
+    );
+    const updated = outcomes[1];
+    if (updated && updated.statusCode < 400 && updated.resourceBody) return JobRecord.parse(updated.resourceBody);
+    if (outcomes[0]?.statusCode !== 409) throw new Error(`recording part ${partId} of job ${jobId} failed: ${outcomes.map((o) => o.statusCode).join(', ')}`);
+  } catch (error) {
+    // The SDK reports a failed batch without its status: the part's document says whether it was recorded.
+    if ((await readPart(jobId, partId)) === undefined) throw error;
+  }
+  const current = await readJob(jobId);
+  if (!current) throw new Error(`job ${jobId} vanished`);
+  return current.record;
+}
+
+/** A recorded part's result; undefined while the part is not done. */
+export async function readPart(jobId: string, partId: string): Promise<unknown> {
+  try {
+    const { resource } = await container('jobs').item(partDocumentId(jobId, partId), jobId).read<PartDocument>();
+    return resource?.result;
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Every recorded part's result by part id: one single-partition query, read page by page. */
+export async function readParts(jobId: string): Promise<Record<string, unknown>> {
+  const iterator = container('jobs').items.query<Pick<PartDocument, 'partId' | 'result'>>(
+    {
+      query: 'SELECT c.partId, c.result FROM c WHERE c.jobId = @jobId AND c.docType = @docType',
+      parameters: [
+        { name: '@jobId', value: jobId },
+        { name: '@docType', value: 'jobPart' },
+      ],
+    },
+    { partitionKey: jobId, maxItemCount: 500 },
+  );
+  const parts: Record<string, unknown> = {};
+  while (iterator.hasMoreResults()) {
+    for (const { partId, result } of (await iterator.fetchNext()).resources ?? []) parts[partId] = result;
+  }
+  return parts;
 }
 
 export interface JobFilters {

@@ -31,6 +31,7 @@ export const JobRecord = z.object({
   status: JobStatus,
   input: z.unknown(),
   state: z.unknown().optional(),
+  /** Counters only: a fan-out job's parts are documents of their own (job.repository.ts `recordPart`). */
   progress: Progress.optional(),
   result: z.unknown().optional(),
   /** Results too big to store inline live in blob storage; this is the blob path. */
@@ -49,8 +50,6 @@ export const JobRecord = z.object({
   cancelRequested: z.boolean().default(false),
   /** Kind-specific fields areas may add (e.g. modelId) for listing and filtering. */
   labels: z.record(z.string(), z.string()).default({}),
-  /** Fan-out jobs: the small result of each part done, by part id (`completePart` adds each once). */
-  parts: z.record(z.string(), z.unknown()).optional(),
 });
 export type JobRecord = z.infer<typeof JobRecord>;
 
@@ -63,7 +62,7 @@ export const JobMessage = z.object({
 });
 export type JobMessage = z.infer<typeof JobMessage>;
 
-export const JobView = JobRecord.omit({ docType: true, state: true, input: true, resultBlob: true, parts: true })
+export const JobView = JobRecord.omit({ docType: true, state: true, input: true, resultBlob: true })
   .extend({
     resultUrl: z.string().optional().describe('A short-lived read SAS link to a result kept in blob storage.'),
     expiresAt: z.iso.datetime().optional().describe('When `resultUrl` stops working; fetch the job again for a fresh link.'),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { blobServiceClient } from '../azure/blob';
-import { type StoredJob, findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
+import { type StoredJob, findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, readPart, readParts, recordPart, replaceJobIfUnchanged } from './job.repository';
 import { type JobContext, type JobHandler, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
 import { JobMessage, type JobKind, type JobRecord } from './job.schema';
 import { isTerminal, sendJobMessage } from './job.service';
@@ -78,21 +78,10 @@ async function storeResult(job: JobRecord, result: unknown): Promise<Partial<Job
   return { resultBlob: `${RESULTS_CONTAINER}/${blob}` };
 }
 
-/** Adds a part to `parts` and its units to `progress.done` once, guarded by the ETag (parts finish concurrently). */
+/** Records a part once (job.repository.ts `recordPart`) and answers the job's counters after it. */
 async function completePart(jobId: string, partId: string, result: unknown, units: number): Promise<PartsDone> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const current = await readJob(jobId);
-    if (!current) throw new Error(`job ${jobId} vanished`);
-    const { record, etag } = current;
-    const parts = record.parts ?? {};
-    const total = record.progress?.total ?? 0;
-    if (partId in parts) return { done: record.progress?.done ?? 0, total, parts };
-    const done = (record.progress?.done ?? 0) + units;
-    const next: JobRecord = { ...record, parts: { ...parts, [partId]: result }, progress: { done, total }, heartbeatAt: now() };
-    if (await replaceJobIfUnchanged(next, etag)) return { done, total, parts: next.parts ?? {} };
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * Math.min(attempt + 1, 5)));
-  }
-  throw new Error(`job ${jobId} kept changing while part ${partId} was recorded; retrying`);
+  const job = await recordPart(jobId, partId, result, units, now());
+  return { done: job.progress?.done ?? 0, total: job.progress?.total ?? 0, readParts: () => readParts(jobId) };
 }
 
 /**
@@ -165,6 +154,7 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
     },
     completePart: (partId, result, units) => completePart(job.id, partId, result, units),
     signal,
+    partResult: (partId) => readPart(job.id, partId),
     log,
   };
 }

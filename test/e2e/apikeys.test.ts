@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from '../../shared/azure/cosmos';
 import { adminKey, type ApiResponse, call, expectProblem, keyWithRoles } from '../support/api';
-import { useStackSettings } from '../support/stack-env';
+import { needsLocalStack, useStackSettings } from '../support/stack-env';
 
 /** `POST /api/v1/api-keys` with `Idempotency-Key`: a retry after a lost answer gets the same key, secret included. */
 
@@ -42,7 +42,7 @@ async function keysNamed(name: string): Promise<{ id: string }[]> {
   return found;
 }
 
-describe('POST /api/v1/api-keys with Idempotency-Key', () => {
+needsLocalStack.describe('POST /api/v1/api-keys with Idempotency-Key', () => {
   it('answers a retry with the same key and the same secret, and stores one key', async () => {
     const body = { name: uniqueName(), roles: ['reader'] };
     const idempotencyKey = newIdempotencyKey();

@@ -8,6 +8,7 @@ import { disposeCosmosClient } from '../../shared/azure/cosmos';
 import { patchEntryAsSystem, upsertEntryAsSystem } from '../../shared/catalogue/catalogue.system';
 import { resetConfig } from '../../shared/config';
 import { adminKey, baseUrl, call, keyWithRoles } from '../support/api';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * What the catalogue keeps in Cosmos DB, checked against the stack's own store with the Cosmos SDK:
@@ -69,7 +70,7 @@ afterAll(() => {
   disposeCosmosClient();
 });
 
-describe('purgeDeletedCatalogueEntries (timer)', () => {
+needsLocalStack.describe('purgeDeletedCatalogueEntries (timer)', () => {
   it('removes entries deleted longer ago than the retention and keeps recent deletions', async () => {
     const old = await createDeleted('old');
     const recent = await createDeleted('recent');
@@ -97,7 +98,7 @@ describe('purgeDeletedCatalogueEntries (timer)', () => {
   });
 });
 
-describe('system writes: upsertEntryAsSystem (seeders, connectors) and patchEntryAsSystem (other areas)', () => {
+needsLocalStack.describe('system writes: upsertEntryAsSystem (seeders, connectors) and patchEntryAsSystem (other areas)', () => {
   it('is idempotent: seeding again writes nothing', async () => {
     expect(await catalogueSeeder.run()).toMatch(/\(0 written\)$/);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createState, readState, replaceState } from '../../shared/catalogue/connectors/connector.repository';
 import type { ConnectorStateDoc } from '../../shared/catalogue/connectors/connector.schema';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
-import { useStackSettings } from '../support/stack-env';
+import { needsLocalStack, useStackSettings } from '../support/stack-env';
 
 /**
  * The connectors' admin API over HTTP. The development host's connectors point at the real
@@ -58,7 +58,7 @@ afterAll(async () => {
   await setLease(null);
 });
 
-describe('GET /api/v1/connectors', () => {
+needsLocalStack.describe('GET /api/v1/connectors', () => {
   it('lists the five connectors to an admin', async () => {
     const response = await call<{ items: Connector[] }>('GET', '/v1/connectors', { key: adminKey() });
     expect(response.status, response.text).toBe(200);
@@ -74,7 +74,7 @@ describe('GET /api/v1/connectors', () => {
   });
 });
 
-describe('GET /api/v1/connectors/{name}', () => {
+needsLocalStack.describe('GET /api/v1/connectors/{name}', () => {
   it('answers 404 for a connector that does not exist', async () => {
     expectProblem(await call('GET', '/v1/connectors/myspace', { key: adminKey() }), 404);
     expectProblem(await call('POST', '/v1/connectors/myspace/runs', { key: adminKey() }), 404);
@@ -87,7 +87,7 @@ describe('GET /api/v1/connectors/{name}', () => {
   });
 });
 
-describe('POST /api/v1/connectors/{name}/runs', () => {
+needsLocalStack.describe('POST /api/v1/connectors/{name}/runs', () => {
   it('refuses a bad run request', async () => {
     const problem = expectProblem(await call('POST', `/v1/connectors/${HELD}/runs`, { key: adminKey(), body: { maxPages: 0 } }), 400);
     expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/body/maxPages' })]);

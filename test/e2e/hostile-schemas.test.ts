@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { grantAccess, httpModel, startServer, submit, submitted, type TestServer, waitForJob } from './inference-support';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * What callers control that reaches expensive machinery: regular expressions in a model's JSON
@@ -42,7 +43,7 @@ function pointers(problem: Record<string, unknown>): string[] {
   return ((problem.errors ?? []) as { pointer: string }[]).map((error) => error.pointer);
 }
 
-describe('patterns in a model’s inputSchema', () => {
+needsLocalStack.describe('patterns in a model’s inputSchema', () => {
   it('run on a linear-time engine: an input built to backtrack forever is refused at once, naming the field', async () => {
     const created = await writeModel({ inputSchema: { type: 'object', required: ['s'], properties: { s: { type: 'string', pattern: CATASTROPHIC } } } });
     expect(created.status, created.text).toBe(201);
@@ -87,7 +88,7 @@ describe('patterns in a model’s inputSchema', () => {
   });
 });
 
-describe('patterns in a model’s outputSchema', () => {
+needsLocalStack.describe('patterns in a model’s outputSchema', () => {
   it('run on a linear-time engine in the worker: an answer built to backtrack forever fails the job as a bad answer', async () => {
     const model = await httpModel(scorer.url, { outputSchema: { type: 'object', properties: { s: { type: 'string', pattern: CATASTROPHIC } } } });
     await grantAccess(model, caller);
@@ -103,7 +104,7 @@ function nots(levels: number): unknown {
   return filter;
 }
 
-describe('JSON nested deeper than any request of this API needs', () => {
+needsLocalStack.describe('JSON nested deeper than any request of this API needs', () => {
   it('is refused with 400 naming /body: a query filter of 1,000 nested `not`s', async () => {
     const problem = expectProblem(await call('POST', `/v1/datasets/${IRIS_DATASET_ID}/records/query`, { body: { filter: nots(1_000) } }), 400);
     expect(pointers(problem)).toEqual(['/body']);

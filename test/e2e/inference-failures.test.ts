@@ -13,6 +13,7 @@ import {
   type TestServer,
   waitForJob,
 } from './inference-support';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * How inference jobs fail and stop, with `http` models pointing at a scoring server on loopback whose
@@ -63,7 +64,7 @@ afterAll(async () => {
 
 const callsTagged = (tag: string) => scorer.calls.filter((c) => (c.body as { tag?: string } | undefined)?.tag === tag);
 
-describe('an http model', () => {
+needsLocalStack.describe('an http model', () => {
   it('gets the input as JSON with the key from its app setting', async () => {
     const tag = randomUUID();
     const job = await waitForJob((await submitted(model, owner, { input: { tag } })).id, owner);
@@ -109,7 +110,7 @@ describe('an http model', () => {
   });
 });
 
-describe('a result over 100 KB', () => {
+needsLocalStack.describe('a result over 100 KB', () => {
   it('is kept in blob storage and served as a short-lived read SAS link with its expiry', async () => {
     const tag = randomUUID();
     const sut = await submitted(model, owner, { input: { mode: 'large', tag } });
@@ -132,7 +133,7 @@ describe('a result over 100 KB', () => {
   });
 });
 
-describe('canceling', () => {
+needsLocalStack.describe('canceling', () => {
   it('a job canceled before it ran never runs; one whose Cancel-After passed ends canceled', async () => {
     // Fill every delivery slot with held jobs, so the next ones wait in the queue.
     const blockers = Array.from({ length: maxConcurrentCalls() }, () => randomUUID());

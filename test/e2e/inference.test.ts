@@ -15,6 +15,7 @@ import {
   type TestServer,
   waitForJob,
 } from './inference-support';
+import { needsLocalStack } from '../support/stack-env';
 
 let alice = '';
 let bob = '';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   await grantAccess(IRIS, bob);
 });
 
-describe('POST /api/v1/models/{id}/jobs', () => {
+needsLocalStack.describe('POST /api/v1/models/{id}/jobs', () => {
   it('accepts an iris job with 202, Location and the job URLs, and the job succeeds with the right species', async () => {
     for (const row of KNOWN_ROWS) {
       const sut = await submit(IRIS, alice, { input: row.input });
@@ -92,7 +93,7 @@ describe('POST /api/v1/models/{id}/jobs', () => {
   });
 });
 
-describe('quotas', () => {
+needsLocalStack.describe('quotas', () => {
   it('answers 429 with Retry-After and names the daily limit once it is used up', async () => {
     const sut = await keyWithRoles(['reader']);
     await grantAccess(IRIS, sut, { dailyLimit: 2, monthlyLimit: 100 });
@@ -127,7 +128,7 @@ describe('quotas', () => {
   });
 });
 
-describe('grants', () => {
+needsLocalStack.describe('grants', () => {
   it('are for admins only', async () => {
     const contributor = await keyWithRoles(['contributor']);
     const path = `/v1/models/${IRIS}/grants/${encodeURIComponent(principalOf(contributor))}`;
@@ -164,7 +165,7 @@ describe('grants', () => {
   });
 });
 
-describe('Idempotency-Key', () => {
+needsLocalStack.describe('Idempotency-Key', () => {
   it('returns the same job for the same key and body, without counting a second call', async () => {
     const erin = await keyWithRoles(['reader']);
     await grantAccess(IRIS, erin, { dailyLimit: 10, monthlyLimit: 10 });
@@ -199,7 +200,7 @@ describe('Idempotency-Key', () => {
   });
 });
 
-describe('GET /api/v1/jobs and cancel', () => {
+needsLocalStack.describe('GET /api/v1/jobs and cancel', () => {
   it('does not let caller B read or cancel caller A’s job', async () => {
     const job = await submitted(IRIS, alice, { input: KNOWN_ROWS[0].input });
     expectProblem(await call('GET', `/v1/jobs/${job.id}`, { key: bob }), 404);
@@ -231,7 +232,7 @@ describe('GET /api/v1/jobs and cancel', () => {
   });
 });
 
-describe('webhooks', () => {
+needsLocalStack.describe('webhooks', () => {
   let receiver: TestServer;
 
   beforeAll(async () => {
@@ -290,7 +291,7 @@ describe('webhooks', () => {
   });
 });
 
-describe('the result cache', () => {
+needsLocalStack.describe('the result cache', () => {
   it('serves an identical input to the same model version from the cache instead of calling the model again', async () => {
     const scorer = await startServer((request) => ({ status: 200, body: { echo: request.body, at: Date.now() } }));
     try {

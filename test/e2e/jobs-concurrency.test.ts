@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles } from '../support/api';
 import { grantAccess, httpModel, type JobBody, startServer, submit, type TestServer } from './inference-support';
+import { needsLocalStack } from '../support/stack-env';
 
 /** 200 jobs submitted at once through the development host's queue: each runs exactly once. */
 const JOBS = 200;
@@ -33,7 +34,7 @@ async function ownJobs(modelId: string, key: string): Promise<JobBody[]> {
   return jobs;
 }
 
-describe('200 concurrent inference jobs', () => {
+needsLocalStack.describe('200 concurrent inference jobs', () => {
   it('all end succeeded, each run exactly once and counted exactly once', async () => {
     const model = await httpModel(scorer.url);
     const sut = await keyWithRoles(['reader']);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openApiPath } from '../../shared/openapi/openapi.service';
 import { baseUrl, call } from '../support/api';
+import { needsLocalStack } from '../support/stack-env';
 
 interface Registration {
   name: string;
@@ -32,7 +33,7 @@ async function documentedOperations(): Promise<{ operations: Set<string>; docume
   return { operations, document: body };
 }
 
-describe('the OpenAPI document', () => {
+needsLocalStack.describe('the OpenAPI document', () => {
   it('lists every registered HTTP function', async () => {
     const registered = await registeredOperations();
     const { operations } = await documentedOperations();

@@ -5,6 +5,7 @@ import type { RunningStack, StackOptions } from '../../local/stack';
 import { startServer, type TestServer } from './inference-support';
 import { untilJobEnds } from '../support/jobs';
 import { apiFetch } from '../support/api';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * Issue 14 items 2 and 11, over HTTP against a stack of its own that runs as in Azure:
@@ -68,7 +69,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-describe('with private networks not allowed (as in Azure)', () => {
+needsLocalStack.describe('with private networks not allowed (as in Azure)', () => {
   it('refuses at submission a webhookUrl whose host is an IP literal in a refused range, in any spelling', async () => {
     const refused = [
       'http://127.0.0.1:7071/admin/functions/x',
@@ -113,7 +114,7 @@ describe('with private networks not allowed (as in Azure)', () => {
   });
 });
 
-describe('an http model’s credentials (admins only)', () => {
+needsLocalStack.describe('an http model’s credentials (admins only)', () => {
   it('take a key only from a setting named MODEL_SECRET_*, never another app setting', async () => {
     for (const secretSetting of ['COSMOS', 'STORAGE', 'AzureWebJobsStorage', 'AUTH_OIDC_AUDIENCE', 'JOBS_QUEUE', 'MODEL_SECRET_']) {
       const runtime = { kind: 'http', url: 'https://ml.example.org/score', auth: { kind: 'key', secretSetting } };

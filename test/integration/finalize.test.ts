@@ -84,6 +84,9 @@ function delivery(
     async completePart() {
       throw new Error('finalize is not a fan-out job');
     },
+    async partResult() {
+      throw new Error('finalize is not a fan-out job');
+    },
     log() {},
   };
 }

@@ -122,7 +122,7 @@ describe('fan-out completion (JobContext.completePart)', () => {
       const progress = await context.completePart(partId, { n: partId }, 1);
       if (progress.done < progress.total) return { kind: 'pending' };
       finishers++;
-      return { kind: 'done', result: { parts: Object.keys(progress.parts).sort() } };
+      return { kind: 'done', result: { parts: Object.keys(await progress.readParts()).sort() } };
     };
     const deliver = (part: unknown, deliveryCount = 1) =>
       processJobMessage({ jobId: job.id, kind: 'inference.run', part }, { messageId: randomUUID(), deliveryCount, maxDeliveryCount: 10 }, () => handler, () => {});
@@ -131,7 +131,6 @@ describe('fan-out completion (JobContext.completePart)', () => {
     await Promise.all([0, 1, 2, 3, 4].flatMap((n) => [deliver({ n }), deliver({ n }, 2)]));
     const stored = await findJob(job.id);
     expect(stored).toMatchObject({ status: 'succeeded', progress: { done: 5, total: 5 }, result: { parts: ['0', '1', '2', '3', '4'] } });
-    expect(Object.keys(stored?.parts ?? {})).toHaveLength(5);
     expect(finishers).toBeGreaterThanOrEqual(1);
   });
 });

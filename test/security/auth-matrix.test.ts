@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles, signToken } from '../support/api';
 import { fillPath, operations } from '../support/openapi';
+import { needsLocalStack } from '../support/stack-env';
 
 /**
  * Every operation × every way a caller can be refused, generated from the OpenAPI document and the
@@ -30,7 +31,7 @@ async function expiredKey(): Promise<string> {
 
 const guarded = (await operations()).filter((op) => Array.isArray(op.roles));
 
-describe('every role-guarded operation', async () => {
+needsLocalStack.describe('every role-guarded operation', async () => {
   const credentials = {
     'no credentials': {},
     'a malformed key': { key: 'not-a-key' },
@@ -75,7 +76,7 @@ describe('every role-guarded operation', async () => {
   });
 });
 
-describe('every operation on a campaign', async () => {
+needsLocalStack.describe('every operation on a campaign', async () => {
   const campaignScoped = (await operations()).filter(
     (op) => op.path.includes('{campaignId}') && Array.isArray(op.roles) && op.roles.includes('labeller'),
   );

@@ -48,7 +48,7 @@ const EXPECTED_CONTAINERS: Record<string, string> = {
   labels: '/imagesetId',
   campaigns: '/id',
   records: '/datasetId',
-  jobs: '/id',
+  jobs: '/jobId',
   principals: '/id',
   cache: '/id',
   idempotency: '/id',
