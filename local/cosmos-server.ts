@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
 import { Journal } from './cosmos-journal';
+import { emulateGroupBy } from './cosmos-groupby';
 import { fastPaging } from './cosmos-paging';
 import type { Account } from './cosmos-store';
 import { honourTtl } from './cosmos-ttl';
@@ -36,6 +37,7 @@ accountModule.default = class extends LibraryAccount {
 // before a page can be answered from a kept result.
 fastPaging();
 honourTtl();
+emulateGroupBy();
 const server = createHttpsServer({ keepAlive: true });
 server.keepAliveTimeout = 0;
 let journal: Journal | undefined;

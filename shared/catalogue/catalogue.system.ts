@@ -141,7 +141,7 @@ export async function purgeDeletedEntries(now = new Date()): Promise<number> {
       const batch = await deletedBefore(definition.name, cutoff, 100);
       for (const { doc } of batch) {
         await releaseQuietly(doc.type, uniqueKeys(doc), doc.id);
-        await deleteDocument(doc.type, doc.id);
+        await deleteDocument(doc.id);
       }
       purged += batch.length;
       if (batch.length < 100) break;
