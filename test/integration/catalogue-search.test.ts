@@ -72,6 +72,24 @@ describe('catalogue search', () => {
   }, 300_000);
 });
 
+describe('search tokens of stored entries', () => {
+  it('are written by a system upsert of unchanged content when the stored entry lacks them', async () => {
+    const id = `tokens-${run}`;
+    const fields = { id, name: `Untokenised ${run} entry`, status: 'published' };
+    await upsertEntryAsSystem('datasets', fields);
+    made.push(id);
+    const container = cosmosClient().database(config().cosmos.database).container(CONTAINERS.catalogue.id);
+    // As an entry written before search tokens existed.
+    await container.item(id, id).patch([{ op: 'remove', path: '/searchTokens' }]);
+    const find = async () => (await listEntries('datasets', ListQuery.parse({ q: `untoken ${run}` }), undefined)).items.map((entry) => entry.id);
+    expect(await find()).toEqual([]);
+
+    expect(await upsertEntryAsSystem('datasets', fields)).toEqual({ id, changed: true });
+    expect(await find()).toEqual([id]);
+    expect(await upsertEntryAsSystem('datasets', fields)).toEqual({ id, changed: false });
+  });
+});
+
 describe('catalogue facets', () => {
   const keyword = `facet${run}`;
   const admin: Principal = { id: `admin-${run}`, kind: 'apiKey', roles: ['admin'] };
