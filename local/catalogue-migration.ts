@@ -16,7 +16,8 @@ export async function migrateCatalogue(log: (line: string) => void): Promise<voi
   const definition = CONTAINERS.catalogue;
   const { resource } = await container('catalogue').read();
   if (!resource || resource.partitionKey?.paths?.[0] === definition.partitionKey) return;
-  const { resources } = await container('catalogue').items.query<StoredEntry & { docType: string }>('SELECT * FROM c').fetchAll();
+  // A feed read in pages, not a query: nothing for the embedded server to plan over the whole container.
+  const { resources } = await container('catalogue').items.readAll<StoredEntry>({ maxItemCount: 1_000 }).fetchAll();
   const entries = resources.filter((doc) => doc.docType === 'entry');
   await container('catalogue').delete();
   await database().containers.create({ id: definition.id, partitionKey: { paths: [definition.partitionKey] } });
