@@ -8,6 +8,7 @@ import {
   EntryInputBody,
   entryParams,
   ExportProfile,
+  FacetCounts,
   GetQuery,
   ListQuery,
   MergePatch,
@@ -106,16 +107,19 @@ route({
   name: 'listCatalogueEntries',
   method: 'GET',
   path: 'v1/catalogue/{type}',
-  summary: 'List entries of a type: free text, keyword, platform, status and date filters; sorted; cursor-paginated',
+  summary: 'Search entries of a type: free text, keyword, platform, status, license and date filters; facet counts; sorted; cursor-paginated',
   tags,
   access: 'optional',
   params: TypeParams,
   query: ListQuery,
-  responses: { 200: { description: 'A page of entries.', schema: pageOf(AnyCatalogueEntry, 'CatalogueEntryPage') } },
+  responses: {
+    200: { description: 'A page of entries (and the facets asked for).', schema: pageOf(AnyCatalogueEntry, 'CatalogueEntryPage', { facets: FacetCounts.optional() }) },
+  },
   handle: async ({ params, query, principal, request }) => {
     const page = await listEntries(params.type, query, principal);
     const reply = pageReply(page.items, page.continuation, page.cursorScope, request.url);
-    return { ...reply, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
+    const body = page.facets ? { ...(reply.body as object), facets: page.facets } : reply.body;
+    return { ...reply, body, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
   },
 });
 

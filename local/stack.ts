@@ -7,6 +7,7 @@ import { config, resetConfig } from '../shared/config';
 import { requeueUnfinishedJobs } from '../shared/jobs/job.worker';
 import { DevelopmentHost, loadApp } from './devhost';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
+import { migrateCatalogue } from './catalogue-migration';
 import { createLocalAdminKey, seedAll } from './seed';
 import { loadSnapshot } from './snapshot';
 
@@ -80,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     resetConfig();
     config();
     await ensureDatabase();
+    await migrateCatalogue(log);
     if (options.dataDir) {
       log(`data folder ${path.resolve(options.dataDir)}: loaded ${cosmos.documents} documents`);
       // Folders written before the journal kept a snapshot saved at a clean stop: import it once.

@@ -41,6 +41,30 @@ var indexNothing = {
   excludedPaths: [{ path: '/*' }]
 }
 
+// The catalogue indexes only what its queries filter, sort or group on
+// (shared/catalogue/catalogue.repository.ts): descriptions, distributions and the rest of an entry
+// are never query terms, and indexing them would cost RUs on every connector write. Search matches
+// `searchTokens` by equality (ARRAY_CONTAINS of a value), which the range index serves.
+var catalogueIndex = {
+  indexingMode: 'consistent'
+  automatic: true
+  includedPaths: [
+    { path: '/type/?' }
+    { path: '/docType/?' }
+    { path: '/deletedAt/?' }
+    { path: '/status/?' }
+    { path: '/owner/?' }
+    { path: '/platform/?' }
+    { path: '/license/?' }
+    { path: '/keywords/[]/?' }
+    { path: '/searchTokens/[]/?' }
+    { path: '/name/?' }
+    { path: '/dateCreated/?' }
+    { path: '/dateModified/?' }
+  ]
+  excludedPaths: [{ path: '/*' }]
+}
+
 type containerSpec = {
   name: string
   partitionKey: string
@@ -50,11 +74,13 @@ type containerSpec = {
 }
 
 var containers containerSpec[] = [
-  // Catalogue entries are always read and listed within one asset type (datasets, models, …), so
-  // lists are single-partition. Each type stays far below 20 GB of metadata. Lists sort on one
-  // property (ORDER BY c.<field>), which the range index serves: no composite index (one would only
-  // be used by an ORDER BY naming both of its paths, and would cost RUs on every write).
-  { name: 'catalogue', partitionKey: '/type', indexingPolicy: indexAll }
+  // Catalogue entries and their claim documents: one logical partition each (`/id`), so no type is
+  // capped at 20 GB or one partition's throughput (a connector adds up to ~240k entries a day), and a
+  // point read stays id → id. Lists, searches, counts and facets are cross-partition queries whose
+  // every filter the index serves (catalogueIndex). Lists sort on one property (ORDER BY c.<field>),
+  // which the range index serves: no composite index (one would only be used by an ORDER BY naming
+  // both of its paths, and would cost RUs on every write).
+  { name: 'catalogue', partitionKey: '/id', indexingPolicy: catalogueIndex }
   // Imagesets are point-read on every image and label call (1 RU by id); the list is small and rare.
   { name: 'imagesets', partitionKey: '/id', indexingPolicy: indexAll }
   // Images are listed and registered per imageset (bulk ≤ 100 ops per partition); one imageset

@@ -10,9 +10,10 @@ export interface ContainerDefinition {
 }
 
 export const CONTAINERS = {
-  // Lists and searches run within one type, so `/type` makes them single-partition queries; the
-  // largest type (datasets synced from external platforms) stays far below the 20 GB partition limit.
-  catalogue: { id: 'catalogue', partitionKey: '/type' },
+  // One logical partition per entry (and per claim): a type can grow past 20 GB and past one
+  // partition's throughput; point reads stay id → id. Lists and searches are cross-partition
+  // queries served by the index (shared/catalogue/catalogue.repository.ts).
+  catalogue: { id: 'catalogue', partitionKey: '/id' },
   // Point reads dominate (every image and label call checks its imageset): `/id` costs 1 RU each.
   imagesets: { id: 'imagesets', partitionKey: '/id' },
   // Images are listed and registered per imageset; one imageset's metadata is KBs per image,

@@ -15,7 +15,7 @@ export function definitionOf(type: string): Definition {
   return definition;
 }
 
-export const INTERNAL_FIELDS = new Set(['docType', 'deletedAt', 'deletedBy']);
+export const INTERNAL_FIELDS = new Set(['docType', 'deletedAt', 'deletedBy', 'searchTokens']);
 
 /** What callers see of a stored entry. */
 export function toView(doc: StoredEntry): CatalogueEntry {

@@ -31,9 +31,13 @@ export function uniqueKeys(doc: Fields & { type: string }): string[] {
 export const platformKey = (platform: string, identifier: string) => `platform:${platform}:${identifier}`;
 export const platformNameKey = (name: string) => `platformName:${name}`;
 
-/** Claim ids are derived from the key (hashed: identifiers may hold `/`, which Cosmos ids may not). */
-function claimId(key: string): string {
-  return `claim-${createHash('sha256').update(key).digest('base64url')}`;
+/**
+ * Claim ids are derived from the type and the key (hashed: identifiers may hold `/`, which Cosmos ids
+ * may not). The type is part of it because ids are unique across the container (partitioned by id):
+ * a model and a dataset may have the same identifier on one platform.
+ */
+function claimId(type: string, key: string): string {
+  return `claim-${createHash('sha256').update(`${type}\n${key}`).digest('base64url')}`;
 }
 
 export function conflictFor(key: string, existingId: string): AppError {
@@ -50,7 +54,7 @@ export function conflictFor(key: string, existingId: string): AppError {
  * when the entry held it already.
  */
 async function acquire(type: string, key: string, entryId: string): Promise<boolean> {
-  const claim: ClaimDocument = { id: claimId(key), type, docType: 'claim', entryId, key };
+  const claim: ClaimDocument = { id: claimId(type, key), type, docType: 'claim', entryId, key };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await insertClaim(claim);
@@ -75,8 +79,8 @@ async function acquire(type: string, key: string, entryId: string): Promise<bool
 }
 
 async function release(type: string, key: string, entryId: string): Promise<void> {
-  const existing = await readClaim(type, claimId(key));
-  if (existing?.doc.entryId === entryId) await deleteDocument(type, existing.doc.id);
+  const existing = await readClaim(type, claimId(type, key));
+  if (existing?.doc.entryId === entryId) await deleteDocument(existing.doc.id);
 }
 
 export async function releaseQuietly(type: string, keys: string[], entryId: string): Promise<void> {
@@ -85,7 +89,7 @@ export async function releaseQuietly(type: string, keys: string[], entryId: stri
 }
 
 export async function findByKey(type: string, key: string): Promise<Versioned<StoredEntry> | undefined> {
-  const claim = await readClaim(type, claimId(key));
+  const claim = await readClaim(type, claimId(type, key));
   if (!claim) return undefined;
   const entry = await readEntry(type, claim.doc.entryId);
   if (!entry || entry.doc.deletedAt || !uniqueKeys(entry.doc).includes(key)) return undefined;

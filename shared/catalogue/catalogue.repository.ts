@@ -1,13 +1,24 @@
-import { aggregateTotal, container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { container, cosmosStatus, queryPage, readAggregateTotal } from '../azure/cosmos';
+import type { FACET_NAMES } from './catalogue.schema';
+import { entryTokens, queryTokens } from './catalogue.search';
 import type { CatalogueEntry } from './catalogue.types';
 
-// The `catalogue` container is partitioned by `/type`: every list, search and count runs within one
-// type (single-partition queries), and a point read is type + id. The same partition also holds
-// "claim" documents, one per unique key (platform + platform identifier, a platform's name), so that
-// uniqueness is enforced by Cosmos' own 409 on a duplicate id.
+// The `catalogue` container is partitioned by `/id`. A type (`/type` before) was one logical
+// partition holding every entry of the type and its claims: capped at 20 GB and at one partition's
+// throughput, while a connector can add ~240k entries a day. With `/id` every document is its own
+// logical partition, a point read is still computable from the request (id → partition key = id),
+// and lists, searches and counts are cross-partition queries that the index serves per physical
+// partition (search by token equality: catalogue.search.ts). "Claim" documents, one per unique key
+// (platform + platform identifier, a platform's name), have ids derived from the key, so uniqueness
+// is still Cosmos' own 409 on a duplicate id.
 
 /** An entry as stored: the view callers see plus internal fields they never see. */
-export type StoredEntry = CatalogueEntry & { docType: 'entry'; deletedAt?: string; deletedBy?: string };
+export type StoredEntry = CatalogueEntry & { docType: 'entry'; deletedAt?: string; deletedBy?: string; searchTokens?: string[] };
+
+/** The document written for an entry: with its search tokens, derived from its current text. */
+function withTokens(doc: StoredEntry): StoredEntry {
+  return { ...doc, searchTokens: entryTokens(doc) };
+}
 
 /** One unique key held by one entry. Its id is derived from the key, so a second holder gets 409. */
 export interface ClaimDocument {
@@ -34,10 +45,12 @@ function clean<T>(resource: CosmosDoc): Versioned<T> {
   return { doc: doc as T, etag: resource._etag ?? '' };
 }
 
-async function readDocument<T>(type: string, id: string): Promise<Versioned<T> | undefined> {
+async function readDocument<T extends { type: string }>(type: string, id: string): Promise<Versioned<T> | undefined> {
   try {
-    const { resource } = await container('catalogue').item(id, type).read<CosmosDoc>();
-    return resource ? clean<T>(resource) : undefined;
+    const { resource } = await container('catalogue').item(id, id).read<CosmosDoc>();
+    const found = resource ? clean<T>(resource) : undefined;
+    // Ids are unique across types now (one partition each): an id of another type is not found here.
+    return found?.doc.type === type ? found : undefined;
   } catch (error) {
     if (cosmosStatus(error) === 404) return undefined;
     throw error;
@@ -52,21 +65,21 @@ export async function readEntry(type: string, id: string): Promise<Versioned<Sto
 
 /** Creates the entry; Cosmos answers 409 when the id exists. */
 export async function insertEntry(doc: StoredEntry): Promise<Versioned<StoredEntry>> {
-  const { resource } = await container('catalogue').items.create<StoredEntry>(doc);
+  const { resource } = await container('catalogue').items.create<StoredEntry>(withTokens(doc));
   return clean<StoredEntry>(resource as unknown as CosmosDoc);
 }
 
 /** Replaces the entry, only if it still has `ifMatch` when given (Cosmos answers 412 otherwise). */
 export async function replaceEntry(doc: StoredEntry, ifMatch: string | undefined): Promise<Versioned<StoredEntry>> {
   const { resource } = await container('catalogue')
-    .item(doc.id, doc.type)
-    .replace<StoredEntry>(doc, ifMatch ? { accessCondition: { type: 'IfMatch', condition: ifMatch } } : {});
+    .item(doc.id, doc.id)
+    .replace<StoredEntry>(withTokens(doc), ifMatch ? { accessCondition: { type: 'IfMatch', condition: ifMatch } } : {});
   return clean<StoredEntry>(resource as unknown as CosmosDoc);
 }
 
-export async function deleteDocument(type: string, id: string): Promise<void> {
+export async function deleteDocument(id: string): Promise<void> {
   try {
-    await container('catalogue').item(id, type).delete();
+    await container('catalogue').item(id, id).delete();
   } catch (error) {
     if (cosmosStatus(error) !== 404) throw error;
   }
@@ -84,7 +97,7 @@ export async function insertClaim(claim: ClaimDocument): Promise<void> {
 
 /** Takes over a stale claim, only if nobody changed it since it was read (412 otherwise). */
 export async function replaceClaim(claim: ClaimDocument, etag: string): Promise<void> {
-  await container('catalogue').item(claim.id, claim.type).replace(claim, { accessCondition: { type: 'IfMatch', condition: etag } });
+  await container('catalogue').item(claim.id, claim.id).replace(claim, { accessCondition: { type: 'IfMatch', condition: etag } });
 }
 
 /** Who may see what in a list or a count. */
@@ -95,49 +108,54 @@ export interface EntryFilters {
   keywords?: string[];
   platform?: string;
   status?: string;
+  license?: string;
+  createdAfter?: string;
+  createdBefore?: string;
   modifiedAfter?: string;
   modifiedBefore?: string;
 }
 
 export type SortField = 'dateModified' | 'name';
 
-/** The WHERE clause of lists and counts, parameterised. */
-function where(type: string, filters: EntryFilters, visibility: Visibility): { clause: string; parameters: Parameter[] } {
-  const conditions = ['c.type = @type', "c.docType = 'entry'", 'NOT IS_DEFINED(c.deletedAt)'];
-  const parameters: Parameter[] = [{ name: '@type', value: type }];
+/** Equality filters: each an index lookup. */
+const EQUAL = { platform: 'platform', status: 'status', license: 'license' } as const;
+/** Range filters (exclusive): each a range index lookup. */
+const RANGE = [
+  ['createdAfter', 'dateCreated', '>'],
+  ['createdBefore', 'dateCreated', '<'],
+  ['modifiedAfter', 'dateModified', '>'],
+  ['modifiedBefore', 'dateModified', '<'],
+] as const;
+
+/**
+ * The WHERE clause of lists, counts and facets, parameterised. Every condition is one the index
+ * serves (equality, range, ARRAY_CONTAINS of a value): the documents read are those that match, not
+ * those of the type. `type` undefined: every type (the `type` facet).
+ */
+function where(type: string | undefined, filters: EntryFilters, visibility: Visibility): { clause: string; parameters: Parameter[] } {
+  const conditions = ["c.docType = 'entry'", 'NOT IS_DEFINED(c.deletedAt)'];
+  const parameters: Parameter[] = [];
+  const add = (condition: string, name: string, value: string) => {
+    conditions.push(condition);
+    parameters.push({ name, value });
+  };
+  if (type !== undefined) add('c.type = @type', '@type', type);
   if (visibility.kind === 'published') conditions.push("c.status = 'published'");
-  if (visibility.kind === 'publishedOrOwn') {
-    conditions.push("(c.status = 'published' OR c.owner = @viewer)");
-    parameters.push({ name: '@viewer', value: visibility.owner });
+  if (visibility.kind === 'publishedOrOwn') add("(c.status = 'published' OR c.owner = @viewer)", '@viewer', visibility.owner);
+  if (filters.q !== undefined) queryTokens(filters.q).forEach((token, i) => add(`ARRAY_CONTAINS(c.searchTokens, @token${i})`, `@token${i}`, token));
+  filters.keywords?.forEach((keyword, i) => add(`ARRAY_CONTAINS(c.keywords, @keyword${i})`, `@keyword${i}`, keyword));
+  for (const [filter, field] of Object.entries(EQUAL) as [keyof typeof EQUAL, string][]) {
+    const value = filters[filter];
+    if (value !== undefined) add(`c.${field} = @${filter}`, `@${filter}`, value);
   }
-  if (filters.q !== undefined) {
-    conditions.push('(CONTAINS(LOWER(c.name), @q) OR CONTAINS(LOWER(c.description.plain), @q))');
-    parameters.push({ name: '@q', value: filters.q.toLowerCase() });
-  }
-  filters.keywords?.forEach((keyword, i) => {
-    conditions.push(`ARRAY_CONTAINS(c.keywords, @keyword${i})`);
-    parameters.push({ name: `@keyword${i}`, value: keyword });
-  });
-  if (filters.platform !== undefined) {
-    conditions.push('c.platform = @platform');
-    parameters.push({ name: '@platform', value: filters.platform });
-  }
-  if (filters.status !== undefined) {
-    conditions.push('c.status = @status');
-    parameters.push({ name: '@status', value: filters.status });
-  }
-  if (filters.modifiedAfter !== undefined) {
-    conditions.push('c.dateModified > @modifiedAfter');
-    parameters.push({ name: '@modifiedAfter', value: filters.modifiedAfter });
-  }
-  if (filters.modifiedBefore !== undefined) {
-    conditions.push('c.dateModified < @modifiedBefore');
-    parameters.push({ name: '@modifiedBefore', value: filters.modifiedBefore });
+  for (const [filter, field, operator] of RANGE) {
+    const value = filters[filter];
+    if (value !== undefined) add(`c.${field} ${operator} @${filter}`, `@${filter}`, value);
   }
   return { clause: conditions.join(' AND '), parameters };
 }
 
-/** One page of live entries of a type, sorted on one field (single-partition ORDER BY pages by continuation). */
+/** One page of live entries of a type, sorted on one field (cross-partition ORDER BY, paged by continuation). */
 export async function queryEntries(
   type: string,
   filters: EntryFilters,
@@ -150,30 +168,57 @@ export async function queryEntries(
   const result = await queryPage<CosmosDoc>(
     container('catalogue'),
     { query: `SELECT * FROM c WHERE ${clause} ${order}`, parameters },
-    { limit: page.limit, continuation: page.continuation, partitionKey: type },
+    { limit: page.limit, continuation: page.continuation, crossPartition: true },
   );
   return { items: result.items.map((item) => clean<StoredEntry>(item)), continuation: result.continuation };
 }
 
+/** `SELECT VALUE COUNT(1)` across partitions: the SDK plans it and adds the partitions' counts. */
 export async function countEntries(type: string, filters: EntryFilters, visibility: Visibility): Promise<number> {
   const { clause, parameters } = where(type, filters, visibility);
-  return aggregateTotal(container('catalogue'), { query: `SELECT VALUE COUNT(1) FROM c WHERE ${clause}`, parameters }, type);
+  return readAggregateTotal(container('catalogue').items.query<number>({ query: `SELECT VALUE COUNT(1) FROM c WHERE ${clause}`, parameters }));
 }
 
-/** Ids of entries soft-deleted before `cutoff` (ISO), for the purge. */
+export type Facet = (typeof FACET_NAMES)[number];
+
+/** What each facet groups by; `keyword` groups the elements of the array (one row per entry and keyword). */
+const FACET_SOURCES: Record<Facet, { join: string; key: string }> = {
+  type: { join: '', key: 'c.type' },
+  keyword: { join: ' JOIN k IN c.keywords', key: 'k' },
+  platform: { join: '', key: 'c.platform' },
+  license: { join: '', key: 'c.license' },
+  status: { join: '', key: 'c.status' },
+};
+
+export interface FacetCount {
+  value: string;
+  count: number;
+}
+
+/**
+ * How many entries that match the filters have each value of a facet: one GROUP BY query, counted
+ * inside Cosmos DB (the SDK plans it across partitions); only the (value, count) rows come back.
+ * The `type` facet counts the same filters in every type. Entries without the field are not counted.
+ */
+export async function facetCounts(type: string, facet: Facet, filters: EntryFilters, visibility: Visibility): Promise<FacetCount[]> {
+  const { clause, parameters } = where(facet === 'type' ? undefined : type, filters, visibility);
+  const { join, key } = FACET_SOURCES[facet];
+  const query = `SELECT ${key} AS facet, COUNT(1) AS n FROM c${join} WHERE ${clause} GROUP BY ${key}`;
+  const { resources } = await container('catalogue').items.query<{ facet?: unknown; n: number }>({ query, parameters }).fetchAll();
+  return resources.flatMap((row) => (typeof row.facet === 'string' ? [{ value: row.facet, count: row.n }] : []));
+}
+
+/** Entries soft-deleted before `cutoff` (ISO), for the purge. */
 export async function deletedBefore(type: string, cutoff: string, limit: number): Promise<Versioned<StoredEntry>[]> {
   const { resources } = await container('catalogue')
-    .items.query<CosmosDoc>(
-      {
-        query: `SELECT TOP @limit * FROM c WHERE c.type = @type AND c.docType = 'entry' AND IS_DEFINED(c.deletedAt) AND c.deletedAt < @cutoff`,
-        parameters: [
-          { name: '@type', value: type },
-          { name: '@cutoff', value: cutoff },
-          { name: '@limit', value: limit },
-        ],
-      },
-      { partitionKey: type },
-    )
+    .items.query<CosmosDoc>({
+      query: `SELECT TOP @limit * FROM c WHERE c.type = @type AND c.docType = 'entry' AND IS_DEFINED(c.deletedAt) AND c.deletedAt < @cutoff`,
+      parameters: [
+        { name: '@type', value: type },
+        { name: '@cutoff', value: cutoff },
+        { name: '@limit', value: limit },
+      ],
+    })
     .fetchAll();
   return resources.map((resource) => clean<StoredEntry>(resource));
 }

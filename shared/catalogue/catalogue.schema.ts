@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Role } from '../auth/auth.schema';
+import { MAX_QUERY_WORDS, words } from './catalogue.search';
 
 /**
  * The fields every catalogue asset has (after the AIoD metadata model: name, description,
@@ -231,26 +232,65 @@ export const ExportProfile = z
   .describe('The profile of an export: `dcat-ap` is DCAT-AP 3, `dcat-ap-2` DCAT-AP 2.1.1 for harvesters that still read 2.x.');
 export type ExportProfile = z.infer<typeof ExportProfile>;
 
+/** The facets a list can count (`?facets=license,keyword`). */
+export const MAX_FACET_VALUES = 50;
+export const FACET_NAMES = ['type', 'keyword', 'platform', 'license', 'status'] as const;
+
+/** `a,b` (or the parameter repeated) → distinct names, each one of `names`. */
+const commaList = <const T extends readonly [string, ...string[]]>(names: T) =>
+  z
+    .union([z.string(), z.array(z.string()).max(10)])
+    .transform((value) => [...new Set((Array.isArray(value) ? value : [value]).flatMap((part) => part.split(',')).map((part) => part.trim()))])
+    .pipe(z.array(z.enum(names)).max(names.length));
+
+const before = (after: string | undefined, until: string | undefined) => !after || !until || after < until;
+
 export const ListQuery = z
   .strictObject({
     limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page (1–100).'),
     cursor: z.string().min(1).max(8192).optional().describe('The `nextCursor` of the previous page.'),
-    q: z.string().trim().min(1).max(200).optional().describe('Free text, case-insensitive, in the name and the plain description.'),
+    q: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine((q) => words(q).length > 0, 'has no word to search for (letters or digits)')
+      .optional()
+      .describe(
+        `Free text: entries whose name, alternate names, keywords or plain description have every word of it (at most ${MAX_QUERY_WORDS}) ` +
+          'as a word or the start of a word; case and accents are ignored (`cafe` finds `Café`).',
+      ),
     keyword: repeated(shortText(100)).optional().describe('Entries having this keyword; repeat for all of several.'),
     platform: PlatformName.optional(),
     status: EntryStatus.optional().describe('Drafts and rejected entries are listed only to their owners and admins.'),
-    modifiedAfter: instant.optional(),
-    modifiedBefore: instant.optional(),
+    license: shortText(256).optional().describe('Entries with exactly this license (`CC-BY-4.0`).'),
+    createdAfter: instant.optional().describe('Entries created after this date or instant.'),
+    createdBefore: instant.optional().describe('Entries created before this date or instant.'),
+    modifiedAfter: instant.optional().describe('Entries last modified after this date or instant.'),
+    modifiedBefore: instant.optional().describe('Entries last modified before this date or instant.'),
     sort: z
       .enum(['dateModified', '-dateModified', 'name', '-name'])
       .default('-dateModified')
       .describe('Field to sort by; a leading `-` sorts descending.'),
+    facets: commaList(FACET_NAMES)
+      .optional()
+      .describe(
+        `Facets to count over every entry that matches the filters (not only this page), comma-separated, of ${FACET_NAMES.join(', ')}: \`facets=license,keyword\`. ` +
+          'The answer then has `facets`: per facet the values with their counts, largest first. `type` counts the same filters in every type.',
+      ),
   })
-  .refine((query) => !query.modifiedAfter || !query.modifiedBefore || query.modifiedAfter < query.modifiedBefore, {
-    path: ['modifiedBefore'],
-    message: 'must be after modifiedAfter',
-  });
+  .refine((query) => before(query.modifiedAfter, query.modifiedBefore), { path: ['modifiedBefore'], message: 'must be after modifiedAfter' })
+  .refine((query) => before(query.createdAfter, query.createdBefore), { path: ['createdBefore'], message: 'must be after createdAfter' });
 export type ListQuery = z.infer<typeof ListQuery>;
+
+export const FacetValue = z.object({ value: z.string(), count: z.number().int().min(1) }).meta({ id: 'CatalogueFacetValue' });
+export const FacetCounts = z
+  .object(Object.fromEntries(FACET_NAMES.map((name) => [name, z.array(FacetValue).optional()])) as Record<(typeof FACET_NAMES)[number], z.ZodOptional<z.ZodArray<typeof FacetValue>>>)
+  .meta({
+    id: 'CatalogueFacets',
+    description: `Per facet asked for, the values of the matching entries with their counts, largest first (at most ${MAX_FACET_VALUES}).`,
+  });
+export type FacetCounts = z.infer<typeof FacetCounts>;
 
 export const CountQuery = z.strictObject({
   platform: PlatformName.optional().describe('Count only the entries of this platform.'),

@@ -20,9 +20,19 @@ import {
   visibleEntry,
 } from './catalogue.access';
 import { assertPlatformRegistered, findByKey, insertWithClaims, platformKey, releaseQuietly, replaceWithClaims, uniqueKeys } from './catalogue.claims';
-import { countEntries, type EntryFilters, queryEntries, replaceEntry, type StoredEntry, type Versioned } from './catalogue.repository';
+import {
+  countEntries,
+  type EntryFilters,
+  type Facet,
+  facetCounts,
+  queryEntries,
+  replaceEntry,
+  type StoredEntry,
+  type Versioned,
+  type Visibility,
+} from './catalogue.repository';
 import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
-import type { CountQuery, ExportProfile, ListQuery } from './catalogue.schema';
+import { type CountQuery, type ExportProfile, type FacetCounts, type ListQuery, MAX_FACET_VALUES } from './catalogue.schema';
 import { type CatalogueEntry, catalogueTypes, type EntryOf } from './catalogue.types';
 import { croissantExport } from './export/croissant.export';
 import { dcatExport } from './export/dcat.export';
@@ -165,20 +175,35 @@ export async function getEntryByPlatformId(type: string, platform: string, ident
   return { entry: present(found.doc, principal), etag: representationEtag(found.etag, viewVariant(principal)) };
 }
 
-function filtersOf(query: Pick<ListQuery, 'q' | 'keyword' | 'platform' | 'status' | 'modifiedAfter' | 'modifiedBefore'>): EntryFilters {
+function filtersOf(query: ListQuery): EntryFilters {
   return {
     q: query.q,
     keywords: query.keyword,
     platform: query.platform,
     status: query.status,
+    license: query.license,
+    createdAfter: query.createdAfter,
+    createdBefore: query.createdBefore,
     modifiedAfter: query.modifiedAfter,
     modifiedBefore: query.modifiedBefore,
   };
 }
 
+/** The facets asked for, each one GROUP BY query over the list's filters; largest counts first, ties by value. */
+async function facetsOf(type: string, facets: readonly Facet[], filters: EntryFilters, visibility: Visibility): Promise<FacetCounts> {
+  const counted = await Promise.all(facets.map(async (facet) => [facet, await facetCounts(type, facet, filters, visibility)] as const));
+  const result: FacetCounts = {};
+  for (const [facet, values] of counted) {
+    result[facet] = values.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, MAX_FACET_VALUES);
+  }
+  return result;
+}
+
 export interface EntryPage {
   items: CatalogueEntry[];
   continuation: string | undefined;
+  /** With `facets` in the query only. */
+  facets?: FacetCounts;
   /** What the cursor is bound to: the filters, the sort and who is looking. */
   cursorScope: unknown;
   etag: string;
@@ -189,6 +214,7 @@ export async function listEntries(type: string, query: ListQuery, principal: Pri
   definitionOf(type);
   const filters = filtersOf(query);
   const visibility = visibilityFor(principal);
+  // The facets asked for are not part of the scope: a cursor pages the same entries either way.
   const cursorScope = { type, filters, sort: query.sort, viewer: principal?.id ?? null };
   const continuation = decodeCursor(query.cursor, cursorScope);
   const descending = query.sort.startsWith('-');
@@ -202,11 +228,12 @@ export async function listEntries(type: string, query: ListQuery, principal: Pri
     throw error;
   }
   const items = page.items.map(({ doc }) => present(doc, principal));
+  const facets = query.facets?.length ? await facetsOf(type, query.facets, filters, visibility) : undefined;
   const etag = `"${createHash('sha256')
-    .update(canonical({ etags: page.items.map((item) => item.etag), next: page.continuation ?? null, variant: viewVariant(principal) ?? null }))
+    .update(canonical({ etags: page.items.map((item) => item.etag), next: page.continuation ?? null, variant: viewVariant(principal) ?? null, facets: facets ?? null }))
     .digest('base64url')
     .slice(0, 27)}"`;
-  return { items, continuation: page.continuation, cursorScope, etag };
+  return { items, continuation: page.continuation, cursorScope, etag, ...(facets ? { facets } : {}) };
 }
 
 /** How many entries of a type the caller may see; per platform of the registry on request. */
@@ -220,10 +247,11 @@ export async function countEntriesOf(
   const filters: EntryFilters = { platform: query.platform, status: query.status };
   const count = await countEntries(type, filters, visibility);
   if (!query.perPlatform) return { type, count };
+  // One GROUP BY for the counts; the registry names the platforms, so those without entries show 0.
+  const grouped = new Map((await facetCounts(type, 'platform', filters, visibility)).map(({ value, count: n }) => [value, n]));
   const platforms: Record<string, number> = {};
-  // No GROUP BY on every Cosmos flavour: one COUNT per platform of the registry (a short list).
   for (const name of await platformNames()) {
-    if (query.platform === undefined || query.platform === name) platforms[name] = await countEntries(type, { ...filters, platform: name }, visibility);
+    if (query.platform === undefined || query.platform === name) platforms[name] = grouped.get(name) ?? 0;
   }
   return { type, count, platforms };
 }

@@ -6,6 +6,7 @@ import { definitionOf, type Fields, singularOf, toView } from './catalogue.acces
 import { conflictFor, findByKey, insertWithClaims, platformKey, registeredPlatform, releaseQuietly, replaceWithClaims, storeError, uniqueKeys } from './catalogue.claims';
 import { deleteDocument, deletedBefore, readEntry, replaceEntry, type StoredEntry } from './catalogue.repository';
 import { applyMergePatch, buildDoc, contentOf, parseInput, sameValue, withRetry } from './catalogue.rules';
+import { entryTokens } from './catalogue.search';
 import { catalogueTypes } from './catalogue.types';
 
 // Writes on behalf of the platform (seeders, connectors, other areas' system fields): no role checks.
@@ -66,7 +67,9 @@ async function upsertOnce(type: string, entry: Record<string, unknown>): Promise
     status: input.status ?? live.doc.status,
   });
   const comparable = (doc: StoredEntry) => ({ ...contentOf(doc), status: doc.status, owner: doc.owner });
-  if (sameValue(comparable(next), comparable(live.doc))) return { id: live.doc.id, changed: false };
+  // Stored tokens from an older layout or tokenizer are rewritten even when the content is unchanged.
+  const tokensCurrent = sameValue(live.doc.searchTokens ?? null, entryTokens(next));
+  if (tokensCurrent && sameValue(comparable(next), comparable(live.doc))) return { id: live.doc.id, changed: false };
   await replaceWithClaims(next, live);
   return { id: live.doc.id, changed: true };
 }
@@ -141,7 +144,7 @@ export async function purgeDeletedEntries(now = new Date()): Promise<number> {
       const batch = await deletedBefore(definition.name, cutoff, 100);
       for (const { doc } of batch) {
         await releaseQuietly(doc.type, uniqueKeys(doc), doc.id);
-        await deleteDocument(doc.type, doc.id);
+        await deleteDocument(doc.id);
       }
       purged += batch.length;
       if (batch.length < 100) break;

@@ -9,11 +9,12 @@ export const pageQuery = {
   cursor: z.string().min(1).max(8192).optional().describe('The `nextCursor` of the previous page.'),
 };
 
-export function pageOf<T extends z.ZodType>(item: T, id: string) {
+export function pageOf<T extends z.ZodType, E extends z.ZodRawShape = Record<never, never>>(item: T, id: string, extra?: E) {
   return z
     .object({
       items: z.array(item),
       nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+      ...(extra as E),
     })
     .meta({ id });
 }

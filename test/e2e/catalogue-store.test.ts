@@ -39,7 +39,7 @@ async function runPurge(): Promise<void> {
 }
 
 async function stored(id: string): Promise<Record<string, unknown> | undefined> {
-  const { resource } = await catalogue.item(id, 'datasets').read<Record<string, unknown>>();
+  const { resource } = await catalogue.item(id, id).read<Record<string, unknown>>();
   return resource;
 }
 
@@ -75,7 +75,7 @@ needsLocalStack.describe('purgeDeletedCatalogueEntries (timer)', () => {
     const old = await createDeleted('old');
     const recent = await createDeleted('recent');
     const aged = new Date(Date.now() - 31 * 86_400_000).toISOString();
-    await catalogue.item(old, 'datasets').patch([{ op: 'set', path: '/deletedAt', value: aged }]);
+    await catalogue.item(old, old).patch([{ op: 'set', path: '/deletedAt', value: aged }]);
 
     await runPurge();
 

@@ -406,8 +406,29 @@ describe('GET /api/v1/catalogue/{type} (filters)', () => {
     expect(await names('sort=name', adminKey())).toContain('Gamma draft');
   });
 
-  it('searches name and plain description case-insensitively with q', async () => {
-    expect((await names('q=salinity', alice)).sort()).toEqual(['Alpha SALINITY grid', 'beta currents'].sort());
+  it('searches name, keywords and plain description case-insensitively with q', async () => {
+    expect((await names('q=salinity', alice)).sort()).toEqual(['Alpha SALINITY grid', 'Gamma draft', 'beta currents'].sort());
+    expect((await names('q=salinity')).sort()).toEqual(['Alpha SALINITY grid', 'beta currents'].sort());
+  });
+
+  it('matches every word of q, each as a word or the start of one, ignoring accents', async () => {
+    expect(await names('q=SALIN%20grid')).toEqual(['Alpha SALINITY grid']);
+    expect(await names(`q=${encodeURIComponent('sälinity currents')}`)).toEqual(['beta currents']);
+    expect(await names('q=alinity')).toEqual([]);
+  });
+
+  it('counts facets over every matching entry, not only the page', async () => {
+    type Faceted = Page & { facets: Record<string, { value: string; count: number }[]> };
+    const response = await call<Faceted>('GET', `/v1/catalogue/datasets?keyword=${keyword}&limit=1&facets=status,platform&facets=type`);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.items).toHaveLength(1);
+    expect(response.body.facets).toEqual({
+      status: [{ value: 'published', count: 3 }],
+      platform: [{ value: platform, count: 2 }],
+      type: [{ value: 'datasets', count: 3 }],
+    });
+    const withoutFacets = await call<Faceted>('GET', `/v1/catalogue/datasets?keyword=${keyword}&limit=1`);
+    expect(withoutFacets.body.facets).toBeUndefined();
   });
 
   it('filters by keyword (repeat for all of several), platform and status', async () => {
@@ -454,6 +475,9 @@ describe('GET /api/v1/catalogue/{type} (filters)', () => {
       ['colour=blue', '/query'],
       ['modifiedAfter=2024-02-01&modifiedBefore=2024-01-01', '/query/modifiedBefore'],
       ['cursor=not-a-cursor', '/query/cursor'],
+      ['q=--', '/query/q'],
+      ['facets=colour', '/query/facets/0'],
+      ['createdAfter=2024-02-01&createdBefore=2024-01-01', '/query/createdBefore'],
     ];
     for (const [query, pointer] of cases) {
       const problem = expectProblem(await call('GET', `/v1/catalogue/datasets?${query}`), 400);

@@ -42,7 +42,7 @@ const DATA_PLANE_ROLES: Record<string, string> = {
 const COSMOS_DATA_CONTRIBUTOR = '00000000-0000-0000-0000-000000000002';
 
 const EXPECTED_CONTAINERS: Record<string, string> = {
-  catalogue: '/type',
+  catalogue: '/id',
   imagesets: '/id',
   images: '/imagesetId',
   labels: '/imagesetId',
