@@ -20,16 +20,8 @@ import {
   ReviewQueueQuery,
 } from '../shared/labels/label.schema';
 import { CampaignParams } from '../shared/labels/campaign.schema';
-import {
-  addImageLabel,
-  bulkPutLabels,
-  campaignImageContentUrl,
-  getCampaignPredictions,
-  getImageLabels,
-  listCampaignImages,
-  putImageLabels,
-  reviewQueue,
-} from '../shared/labels/label.service';
+import { campaignImageContentUrl, getCampaignPredictions, getImageLabels, listCampaignImages, reviewQueue } from '../shared/labels/label.read';
+import { addImageLabel, bulkPutLabels, putImageLabels } from '../shared/labels/label.service';
 
 const tags = ['labels'];
 
