@@ -414,14 +414,17 @@ describe('finishing and exporting', () => {
     const yolo = readTar(await download('yolo'));
     const classes = yolo.get('classes.txt')?.toString().trim().split('\n');
     expect(classes).toEqual(VOCABULARY);
+    // images.txt: where each image goes (under images/) and its source; Ultralytics finds the label
+    // file by swapping the last /images/ for /labels/ and the extension for .txt.
     const index = new Map(
       (yolo.get('images.txt')?.toString().trim().split('\n') ?? []).map((line) => line.split('\t') as [string, string]),
     );
     expect(index.size).toBe(50);
     const yoloBoxes: Box[] = [];
-    for (const [file, imagePath] of index) {
+    for (const [placed, imagePath] of index) {
       const image = sizes.get(imagePath);
       expect(image, imagePath).toBeDefined();
+      const file = `labels/${placed.replace(/^images\//, '').replace(/\.[^./]+$/, '')}.txt`;
       const content = yolo.get(file);
       expect(content, file).toBeDefined();
       for (const line of content?.toString().trim().split('\n').filter(Boolean) ?? []) {
@@ -457,7 +460,8 @@ describe('finishing and exporting', () => {
       for (const object of xml.split('<object>').slice(1)) {
         const category = /<name>([^<]+)<\/name>/.exec(object)?.[1] ?? '';
         expect(VOCABULARY).toContain(category);
-        const box = { path: imagePath, category, xMin: tag(object, 'xmin'), yMin: tag(object, 'ymin'), xMax: tag(object, 'xmax'), yMax: tag(object, 'ymax') };
+        // VOC numbers pixels from 1, inclusive: [xmin - 1, xmax] is the box in our 0-based frame.
+        const box = { path: imagePath, category, xMin: tag(object, 'xmin') - 1, yMin: tag(object, 'ymin') - 1, xMax: tag(object, 'xmax'), yMax: tag(object, 'ymax') };
         expect(box.xMin >= 0 && box.yMin >= 0 && box.xMax <= (image?.width ?? 0) && box.yMax <= (image?.height ?? 0)).toBe(true);
         vocBoxes.push(box);
       }
