@@ -146,13 +146,18 @@ export function predictionViews(records: PredictionRecord[], campaign: CampaignR
 export async function labellingContext(principal: Principal, campaignId: string, imageId: string) {
   const { record: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
+  assertActive(campaign);
+  const image = await imageInCampaign(campaign, imageId);
+  return { campaign, image };
+}
+
+/** Labels are written only while a campaign is active (409 naming its status). */
+export function assertActive(campaign: CampaignRecord): void {
   if (campaign.status !== 'active') {
     throw errors.conflict(`The campaign is '${campaign.status}'; labels can only be written while it is 'active'.`, {
       status: campaign.status,
     });
   }
-  const image = await imageInCampaign(campaign, imageId);
-  return { campaign, image };
 }
 
 export async function imageInCampaign(campaign: CampaignRecord, imageId: string): Promise<ImageRecord> {

@@ -10,6 +10,7 @@ import { getImagesetRecord } from './imageset.service';
 import { annotatedImageIds, predictionId, readAnnotation, upsertAnnotations, upsertPrediction, writeAnnotation } from './label.repository';
 import {
   afterNewlyLabelled,
+  assertActive,
   annotationRecord,
   annotationView,
   boxProblems,
@@ -96,11 +97,7 @@ export async function addImageLabel(
 export async function bulkPutLabels(principal: Principal, campaignId: string, inputs: BulkLabelInput[]): Promise<BulkLabelsResult> {
   const { record: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
-  if (campaign.status !== 'active') {
-    throw errors.conflict(`The campaign is '${campaign.status}'; labels can only be written while it is 'active'.`, {
-      status: campaign.status,
-    });
-  }
+  assertActive(campaign);
   const problems: FieldError[] = [];
   const byImage = new Map<string, { input: BulkLabelInput; index: number }[]>();
   inputs.forEach((input, index) => {
