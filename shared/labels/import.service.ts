@@ -13,7 +13,8 @@ import { campaignImageIndex } from './import.match';
 import type { ImportedImage, ImportFormat, ImportQuery, ImportReport } from './import.schema';
 import { parseVoc } from './import.voc';
 import { parseYolo } from './import.yolo';
-import { annotatedImageIds, upsertAnnotations } from './label.repository';
+import { currentAnnotations, keepReplaced } from './label.history';
+import { upsertAnnotations } from './label.repository';
 import { afterNewlyLabelled, annotationRecord, assertActive, storedLabels, translateLabel } from './label.rules';
 import { type AnnotationRecord, MAX_LABELS_PER_IMAGE } from './label.schema';
 
@@ -114,15 +115,14 @@ export async function runImport(campaign: CampaignRecord, format: ImportFormat, 
     else if (boxes.length > MAX_LABELS_PER_IMAGE) reject(`more than ${MAX_LABELS_PER_IMAGE} boxes`);
     else {
       const inputs = boxes.map((box) => ({ ...box, label: box.category, confidence: Math.min(1, Math.max(0, box.confidence ?? 1)), source: 'human' as const }));
-      records.push(annotationRecord(image, target.id, storedLabels(inputs, target, author, new Map(), () => '').labels, author, now));
+      const labels = storedLabels(inputs, target, author, new Map(), () => '').labels;
+      records.push(annotationRecord(image, target.id, labels, author, 1, now));
     }
     claimed.set(image.id, entry.file);
   }
-  const alreadyLabelled = new Set<string>();
-  for (const imagesetId of target.imagesetIds) {
-    const ids = records.filter((record) => record.imagesetId === imagesetId).map((record) => record.imageId);
-    for (const imageId of (await annotatedImageIds(imagesetId, target.id, ids)).keys()) alreadyLabelled.add(imageId);
-  }
+  const current = await currentAnnotations(target.id, records);
+  for (const record of records) record.version = (current.get(record.imageId)?.version ?? 0) + 1;
+  await keepReplaced([...current.values()], author, now);
   const failed = await upsertAnnotations(records);
   const written = records.filter((record) => !failed.has(record.id));
   for (const record of records) {
@@ -131,7 +131,7 @@ export async function runImport(campaign: CampaignRecord, format: ImportFormat, 
   }
   report.images = written.length;
   report.labels = written.reduce((sum, record) => sum + record.labelCount, 0);
-  report.campaignStatus = (await afterNewlyLabelled(target.id, written.filter((record) => !alreadyLabelled.has(record.imageId)).length)) ?? target.status;
+  report.campaignStatus = (await afterNewlyLabelled(target.id, written.filter((record) => !current.has(record.imageId)).length)) ?? target.status;
   return report;
 }
 

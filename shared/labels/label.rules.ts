@@ -111,7 +111,14 @@ export function labelView(stored: StoredLabel, imageId: string, imagesetId: stri
 }
 
 /** The labels of one image in one campaign, as stored: one document, written whole. */
-export function annotationRecord(image: ImageRecord, campaignId: string, labels: StoredLabel[], by: string, at = new Date().toISOString()): AnnotationRecord {
+export function annotationRecord(
+  image: ImageRecord,
+  campaignId: string,
+  labels: StoredLabel[],
+  by: string,
+  version: number,
+  at = new Date().toISOString(),
+): AnnotationRecord {
   return {
     id: annotationId(campaignId, image.id),
     docType: 'annotation',
@@ -122,6 +129,7 @@ export function annotationRecord(image: ImageRecord, campaignId: string, labels:
     labelCount: labels.length,
     updatedAt: at,
     updatedBy: by,
+    version,
   };
 }
 

@@ -7,7 +7,8 @@ import { readImages } from './image.repository';
 import type { ImageRecord } from './image.schema';
 import { findImageOr404 } from './image.service';
 import { getImagesetRecord } from './imageset.service';
-import { annotatedImageIds, predictionId, readAnnotation, upsertAnnotations, upsertPrediction, writeAnnotation } from './label.repository';
+import { currentAnnotations, keepReplaced } from './label.history';
+import { predictionId, readAnnotation, upsertAnnotations, upsertPrediction, writeAnnotation } from './label.repository';
 import {
   afterNewlyLabelled,
   assertActive,
@@ -53,7 +54,9 @@ export async function putImageLabels(
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     assertIfMatch(ifMatch, existing?.etag);
-    const written = await writeAnnotation(annotationRecord(image, campaignId, built.labels, principal.id), existing?.etag ?? null);
+    if (existing) await keepReplaced([existing.record], principal.id);
+    const record = annotationRecord(image, campaignId, built.labels, principal.id, (existing?.record.version ?? 0) + 1);
+    const written = await writeAnnotation(record, existing?.etag ?? null);
     if (written) {
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
       return { labels: annotationView(written.record), etag: written.etag };
@@ -80,7 +83,9 @@ export async function addImageLabel(
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     const labels = [...(existing?.record.labels ?? []), label];
     if (labels.length > MAX_LABELS_PER_IMAGE) throw errors.conflict(`An image has at most ${MAX_LABELS_PER_IMAGE} labels in a campaign.`);
-    const written = await writeAnnotation(annotationRecord(image, campaignId, labels, principal.id), existing?.etag ?? null);
+    if (existing) await keepReplaced([existing.record], principal.id);
+    const record = annotationRecord(image, campaignId, labels, principal.id, (existing?.record.version ?? 0) + 1);
+    const written = await writeAnnotation(record, existing?.etag ?? null);
     if (written) {
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
       return { label: labelView(label, imageId, image.imagesetId, campaignId), etag: written.etag };
@@ -116,14 +121,12 @@ export async function bulkPutLabels(principal: Principal, campaignId: string, in
     byImageset.set(imagesetId, [...(byImageset.get(imagesetId) ?? []), imageId]);
   }
   const images = new Map<string, ImageRecord>();
-  const alreadyLabelled = new Set<string>();
   await Promise.all(
     [...byImageset].map(async ([imagesetId, imageIds]) => {
-      const [found, annotated] = await Promise.all([readImages(imagesetId, imageIds), annotatedImageIds(imagesetId, campaignId, imageIds)]);
-      for (const image of found) images.set(image.id, image);
-      for (const imageId of annotated.keys()) alreadyLabelled.add(imageId);
+      for (const image of await readImages(imagesetId, imageIds)) images.set(image.id, image);
     }),
   );
+  const current = await currentAnnotations(campaignId, [...images.values()].map((image) => ({ imagesetId: image.imagesetId, imageId: image.id })));
   const records: AnnotationRecord[] = [];
   const now = new Date().toISOString();
   for (const [imageId, group] of byImage) {
@@ -146,12 +149,13 @@ export async function bulkPutLabels(principal: Principal, campaignId: string, in
       (i) => `/body/labels/${group[i]?.index ?? 0}`,
     );
     problems.push(...built.problems);
-    records.push(annotationRecord(image, campaignId, built.labels, principal.id, now));
+    records.push(annotationRecord(image, campaignId, built.labels, principal.id, (current.get(imageId)?.version ?? 0) + 1, now));
   }
   throwIfAny(problems);
+  await keepReplaced([...current.values()], principal.id, now);
   const failed = await upsertAnnotations(records);
   const written = records.filter((record) => !failed.has(record.id));
-  const newlyLabelled = written.filter((record) => !alreadyLabelled.has(record.imageId)).length;
+  const newlyLabelled = written.filter((record) => !current.has(record.imageId)).length;
   const status = (await afterNewlyLabelled(campaignId, newlyLabelled)) ?? campaign.status;
   return {
     images: written.length,

@@ -6,6 +6,7 @@ import { readTar } from '../../shared/labels/tar';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { jpegImage, pngImage } from '../support/images';
 import { untilJobEnds } from '../support/jobs';
+import { activeCampaign, readyImageset } from '../support/labels';
 
 /**
  * Exports read the way their consumers read them (pycocotools' structure, Ultralytics' image → label
@@ -53,14 +54,8 @@ let imagesetId = '';
 let images: Image[] = [];
 let source = '';
 
-async function newCampaign(labels = VOCABULARY): Promise<string> {
-  const created = await call<{ id: string }>('POST', '/v1/campaigns', {
-    key: alice,
-    body: { title: `import ${Math.random()}`, imagesetIds: [imagesetId], labels, labelTranslations: { fles: 'bottle' } },
-  });
-  expect(created.status, created.text).toBe(201);
-  expect((await call('POST', `/v1/campaigns/${created.body.id}/status`, { key: alice, body: { status: 'active' } })).status).toBe(200);
-  return created.body.id;
+async function newCampaign(): Promise<string> {
+  return activeCampaign(alice, [imagesetId], VOCABULARY, { fles: 'bottle' });
 }
 
 async function exported(campaignId: string, format: string, imageUrls = false): Promise<Buffer> {
@@ -100,17 +95,7 @@ function ultralyticsLabelPath(imagePath: string): string {
 beforeAll(async () => {
   alice = await keyWithRoles(['contributor']);
   reader = await keyWithRoles(['reader']);
-  const imageset = await call<{ id: string }>('POST', '/v1/imagesets', { key: alice, body: { title: `import ${Date.now()}`, metadata: {} } });
-  imagesetId = imageset.body.id;
-  const token = await call<{ url: string }>('POST', `/v1/imagesets/${imagesetId}/upload-token`, { key: alice });
-  for (const file of FILES) {
-    const url = new URL(token.body.url);
-    url.pathname += `/${file.name}`;
-    expect((await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: file.bytes })).status).toBe(201);
-  }
-  const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${imagesetId}/finalize`, { key: alice });
-  await untilJobEnds(() => call<Record<string, unknown>>('GET', `/v1/jobs/${finalize.body.jobId}`, { key: alice }));
-  images = (await call<{ items: Image[] }>('GET', `/v1/imagesets/${imagesetId}/images?limit=100`, { key: alice })).body.items;
+  ({ imagesetId, images } = await readyImageset(alice, FILES));
   expect(images).toHaveLength(FILES.length);
   source = await newCampaign();
   for (const [name, labels] of Object.entries(LABELLED)) {
