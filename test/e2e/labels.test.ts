@@ -103,6 +103,23 @@ describe('an imageset uploaded with the CLI and finalized', () => {
     expect(again.stdout).toMatch(/Uploaded 0 file\(s\), skipped 51 already uploaded, 0 failed/);
   });
 
+  it('names the files it leaves out, prints no rate for a run that sent nothing, and waits for finalize with --wait', async () => {
+    const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', {
+      key: alice,
+      body: { title: `cli ${Date.now()}`, metadata: {} },
+    });
+    const args = [CLI, folder, '--imageset', created.body.id, '--api', baseUrl(), '--key', alice, '--state', path.join(folder, '.cli-state.json')];
+    const sut = await run(process.execPath, [...args, '--finalize', '--wait']);
+    expect(sut.stdout).toMatch(/Left out 1 file\(s\) that are not images \(--all uploads them\): notes\.txt/);
+    expect(sut.stdout).toMatch(/Finalized: 50 image\(s\) registered, 0 skipped/);
+    const imageset = await call<{ status: string }>('GET', `/v1/imagesets/${created.body.id}`, { key: alice });
+    expect(imageset.body.status).toBe('ready');
+    // Everything is in the manifest for this container: nothing is sent (the token is never used).
+    const again = await run(process.execPath, [CLI, folder, '--sas', created.body.uploadToken.url, '--state', path.join(folder, '.cli-state.json'), '--quiet']);
+    expect(again.stdout).toMatch(/Uploaded 0 file\(s\), skipped 50 already uploaded, 0 failed\b/);
+    expect(again.stdout).not.toMatch(/\/s\b/);
+  });
+
   it('refuses bad usage with exit code 2', async () => {
     await expect(run(process.execPath, [CLI, folder])).rejects.toMatchObject({ code: 2 });
     await expect(run(process.execPath, [CLI, folder, '--sas', 'http://127.0.0.1:1/x?sv=1', '--imageset', imagesetId])).rejects.toMatchObject({
