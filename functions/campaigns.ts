@@ -29,10 +29,14 @@ import {
 } from '../shared/labels/campaign.service';
 import { exportLabelsJob } from '../shared/labels/export.job';
 import { exportOnFinish, listExports, requestExport } from '../shared/labels/export.service';
+import { importLabelsJob } from '../shared/labels/import.job';
+import { ImportAccepted, ImportQuery, ImportReport } from '../shared/labels/import.schema';
+import { requestImport } from '../shared/labels/import.service';
 
 const tags = ['campaigns'];
 
 registerJobHandler('labels.export', exportLabelsJob);
+registerJobHandler('labels.import', importLabelsJob);
 
 route({
   name: 'createCampaign',
@@ -179,4 +183,30 @@ route({
   params: CampaignParams,
   responses: { 200: { description: 'The exports.', schema: z.object({ items: z.array(Export) }) } },
   handle: async ({ params, principal }) => ok({ items: await listExports(principal!, params.campaignId) }, { 'Cache-Control': 'no-store' }),
+});
+
+route({
+  name: 'importLabels',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/imports',
+  summary: 'Import labels from COCO JSON, or a zip/tar of YOLO or Pascal VOC files, matched to the campaign’s images by file name',
+  description:
+    'Each matched image’s labels are replaced, all-or-nothing per image; categories map through the vocabulary and ' +
+    'translations (unknown ones are refused by name unless `addCategories=true`). Files up to 2 MiB are imported in the ' +
+    'request (200 with the report); larger ones, or `mode=job`, run as a `labels.import` job (202).',
+  tags,
+  access: ['labeller', 'contributor'],
+  params: CampaignParams,
+  query: ImportQuery,
+  rawBody: true,
+  consumes: ['application/json', 'application/zip', 'application/x-tar', 'application/gzip', 'application/octet-stream'],
+  bodyLimitBytes: 64 * 1024 * 1024,
+  responses: {
+    200: { description: 'What was imported, and what matched nothing or was rejected.', schema: ImportReport },
+    202: { description: 'The import job; poll `Location` (its result is the report).', schema: ImportAccepted },
+  },
+  handle: async ({ params, query, rawBody, principal }) => {
+    const result = await requestImport(principal!, params.campaignId, query, rawBody);
+    return result.kind === 'job' ? accepted({ jobId: result.jobId }, `/api/v1/jobs/${result.jobId}`) : ok(result.report);
+  },
 });

@@ -14,22 +14,17 @@ import {
   Label,
   LabelInput,
   LabelsByImageParams,
+  LabelVersion,
+  LabelVersionParams,
   PredictionsQuery,
   PutLabelsBody,
   ReviewQueueItem,
   ReviewQueueQuery,
 } from '../shared/labels/label.schema';
 import { CampaignParams } from '../shared/labels/campaign.schema';
-import {
-  addImageLabel,
-  bulkPutLabels,
-  campaignImageContentUrl,
-  getCampaignPredictions,
-  getImageLabels,
-  listCampaignImages,
-  putImageLabels,
-  reviewQueue,
-} from '../shared/labels/label.service';
+import { campaignImageContentUrl, getCampaignPredictions, getImageLabels, listCampaignImages, reviewQueue } from '../shared/labels/label.read';
+import { labelHistory, restoreLabelVersion } from '../shared/labels/label.history';
+import { addImageLabel, bulkPutLabels, putImageLabels } from '../shared/labels/label.service';
 
 const tags = ['labels'];
 
@@ -97,6 +92,38 @@ route({
   handle: async ({ params, body, principal }) => {
     const { label, etag } = await addImageLabel(principal!, params.campaignId, params.imageId, body);
     return created(label, `/api/v1/images/${params.imageId}/labels?campaign=${params.campaignId}`, quoteEtag(etag));
+  },
+});
+
+route({
+  name: 'getLabelHistory',
+  method: 'GET',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/history',
+  summary: 'An image’s label versions in a campaign, newest (the current one) first: who wrote each, when, and its labels',
+  tags,
+  access: ['reader', 'labeller'],
+  params: CampaignImageParams,
+  responses: { 200: { description: 'The versions.', schema: z.object({ items: z.array(LabelVersion) }) } },
+  handle: async ({ params, principal }) =>
+    ok({ items: await labelHistory(principal!, params.campaignId, params.imageId) }, { 'Cache-Control': 'no-store' }),
+});
+
+route({
+  name: 'restoreLabelVersion',
+  method: 'POST',
+  path: 'v1/campaigns/{campaignId}/images/{imageId}/history/{version}/restore',
+  summary: 'Make an earlier version the image’s labels again (a new version; If-Match with the current ETag is required)',
+  tags,
+  access: ['labeller', 'contributor'],
+  params: LabelVersionParams,
+  responses: {
+    200: { description: 'The image’s labels.', schema: ImageLabels },
+    412: { description: 'The labels changed since the ETag sent.' },
+    428: { description: 'If-Match is missing.' },
+  },
+  handle: async ({ params, principal, request }) => {
+    const { labels, etag } = await restoreLabelVersion(principal!, params.campaignId, params.imageId, params.version, ifMatch(request.headers));
+    return ok(labels, { ETag: quoteEtag(etag) });
   },
 });
 

@@ -131,6 +131,9 @@ export const errors = {
   preconditionFailed(detail = 'The resource has changed since you read it (If-Match does not match its ETag).'): AppError {
     return new AppError({ ...catalogued(ErrorCode.PreconditionFailed), detail });
   },
+  preconditionRequired(detail = 'Send If-Match with the ETag you read: this write must not overwrite a change you have not seen.'): AppError {
+    return new AppError({ ...catalogued(ErrorCode.PreconditionRequired), detail });
+  },
   payloadTooLarge(limitBytes: number): AppError {
     return new AppError({
       ...catalogued(ErrorCode.PayloadTooLarge),

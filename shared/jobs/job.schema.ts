@@ -5,7 +5,7 @@ import { z } from 'zod';
  * (`registerJobHandler`); the local stack refuses to start while a kind has none, and the worker
  * fails a job of such a kind instead of retrying it.
  */
-export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'inference.run', 'webhook.deliver', 'connector.run']).meta({ id: 'JobKind' });
+export const JobKind = z.enum(['imageset.finalize', 'labels.export', 'labels.import', 'inference.run', 'webhook.deliver', 'connector.run']).meta({ id: 'JobKind' });
 /** Jobs the platform starts after one of the caller's (a webhook delivery): listed only when asked for by kind. */
 export const FOLLOW_UP_JOB_KINDS: readonly JobKind[] = ['webhook.deliver'];
 export type JobKind = z.infer<typeof JobKind>;

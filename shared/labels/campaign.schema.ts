@@ -25,8 +25,9 @@ export const ExportFormat = z
   .meta({
     id: 'ExportFormat',
     description:
-      'coco: COCO JSON. yolo: ustar archive of classes.txt + one labels/<imageset>/<name>.txt per image. ' +
-      'voc: ustar archive of Pascal VOC XML files. azureml: Azure ML object-detection JSON Lines.',
+      'coco: COCO JSON. yolo: ustar archive in the Ultralytics layout (data.yaml, images.txt, labels/<imageset>/<stem>.txt per image). ' +
+      'voc: ustar archive of Pascal VOC XML files (1-based pixel coordinates). azureml: Azure ML object-detection JSON Lines. ' +
+      'Every image of the campaign is exported, labelled or not.',
   });
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
@@ -162,7 +163,14 @@ export const ExportBody = z
     mode: z
       .enum(['auto', 'inline', 'job'])
       .default('auto')
-      .describe('auto: inline for up to 1,000 labelled images, else a job. job: always a `labels.export` job.'),
+      .describe('auto: inline for up to 1,000 images, else a job. job: always a `labels.export` job.'),
+    imageUrls: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Give every image an absolute read URL (COCO `coco_url`, third column of YOLO `images.txt`): a read SAS link, valid for ' +
+          'IMAGE_READ_TOKEN_TTL from the export, so a consumer can fetch the images without credentials.',
+      ),
   })
   .meta({ id: 'ExportBody' });
 export type ExportBody = z.infer<typeof ExportBody>;

@@ -2,7 +2,8 @@ import type { ExportDataset } from './export.dataset';
 
 /**
  * COCO object detection JSON: `images`, `annotations` (`bbox` = `[x, y, width, height]` in pixels
- * from the top-left corner) and `categories` (ids 1…n in vocabulary order).
+ * from the top-left corner) and `categories` (ids 1…n in vocabulary order). Every image of the
+ * campaign is listed, labelled or not; `coco_url` is its read URL when the export was asked for URLs.
  */
 export function cocoExport(dataset: ExportDataset): string {
   const imageIds = new Map(dataset.images.map((image, i) => [image.id, i + 1]));
@@ -39,6 +40,7 @@ export function cocoExport(dataset: ExportDataset): string {
       width: image.width,
       height: image.height,
       image_id: image.id,
+      ...(image.url ? { coco_url: image.url } : {}),
     })),
     annotations: annotations.map((annotation, i) => ({ id: i + 1, ...annotation })),
     categories: dataset.categories.map((name, i) => ({ id: i + 1, name, supercategory: 'object' })),

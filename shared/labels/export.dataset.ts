@@ -1,5 +1,5 @@
 /**
- * What every export format is written from: a campaign's labelled images and their boxes, with the
+ * What every export format is written from: every image of a campaign (labelled or not) and its boxes, with the
  * campaign's vocabulary as the categories (in vocabulary order: COCO ids 1…n, YOLO classes 0…n-1).
  */
 export interface ExportImage {
@@ -13,6 +13,8 @@ export interface ExportImage {
   height: number;
   format: string;
   channels?: number;
+  /** An absolute read URL of the image, when the export was asked for one. */
+  url?: string;
 }
 
 export interface ExportBox {
@@ -36,25 +38,34 @@ export interface ExportDataset {
   createdAt: string;
 }
 
-/** The image path with its extension swapped (YOLO and VOC name their files after the image). */
-export function withExtension(path: string, extension: string): string {
-  const slash = path.lastIndexOf('/');
-  const dot = path.lastIndexOf('.');
-  return `${dot > slash + 1 ? path.slice(0, dot) : path}${extension}`;
+const EXTENSIONS: Record<string, string> = { png: 'png', jpeg: 'jpg', gif: 'gif', webp: 'webp', bmp: 'bmp' };
+
+/** The image's extension (without the dot), or one from its format when its name has none. */
+function extensionOf(image: ExportImage): string {
+  const slash = image.path.lastIndexOf('/');
+  const dot = image.path.lastIndexOf('.');
+  return dot > slash + 1 ? image.path.slice(dot + 1) : (EXTENSIONS[image.format] ?? image.format);
 }
 
 /**
- * One file name per image, `<path without extension><extension>`; when two images of one imageset
- * differ only by extension (a.png, a.jpg) the second keeps its extension too (a.jpg.txt).
+ * One stem per image, unique across the export (case-insensitively, for case-insensitive file
+ * systems): `<imagesetId>/<name without extension>`. Tools name the label file after the image stem
+ * (Ultralytics swaps the extension for `.txt`), so `x.png` and `x.jpg` need different stems: the
+ * second becomes `x_jpg` (then `x_jpg_2`, …).
+ *
+ * @example exportNames(images).get(id) // { stem: 'a/x/one_jpg', image: 'a/x/one_jpg.jpg' }
  */
-export function fileNames(images: ExportImage[], extension: string): Map<string, string> {
-  const names = new Map<string, string>();
+export function exportNames(images: ExportImage[]): Map<string, { stem: string; image: string }> {
+  const names = new Map<string, { stem: string; image: string }>();
   const taken = new Set<string>();
   for (const image of images) {
-    let name = withExtension(image.path, extension);
-    if (taken.has(name)) name = `${image.path}${extension}`;
-    taken.add(name);
-    names.set(image.id, name);
+    const extension = extensionOf(image);
+    const base = image.path.endsWith(`.${extension}`) ? image.path.slice(0, -extension.length - 1) : image.path;
+    let stem = base;
+    if (taken.has(stem.toLowerCase())) stem = `${base}_${extension}`;
+    for (let n = 2; taken.has(stem.toLowerCase()); n++) stem = `${base}_${extension}_${n}`;
+    taken.add(stem.toLowerCase());
+    names.set(image.id, { stem, image: `${stem}.${extension}` });
   }
   return names;
 }

@@ -10,7 +10,7 @@ import { CampaignId } from './ids';
  * The `labels.export` job: writes a campaign's labels in the requested formats to the `exports`
  * container. The checkpoint lists the formats already written, so a redelivery writes only the rest.
  */
-export const ExportInput = z.object({ campaignId: CampaignId, formats: z.array(ExportFormat).min(1) });
+export const ExportInput = z.object({ campaignId: CampaignId, formats: z.array(ExportFormat).min(1), imageUrls: z.boolean().default(false) });
 const ExportState = z.object({ done: z.array(ExportRecord) });
 
 export const exportLabelsJob: JobHandler = async (context: JobContext) => {
@@ -25,7 +25,7 @@ export const exportLabelsJob: JobHandler = async (context: JobContext) => {
   const formats = [...new Set(input.data.formats)];
   const remaining = formats.filter((format) => !done.some((record) => record.format === format));
   if (remaining.length > 0) {
-    const dataset = await buildDataset(campaign.record);
+    const dataset = await buildDataset(campaign.record, { imageUrls: input.data.imageUrls });
     for (const format of remaining) {
       done.push(await writeExport(campaign.record, format, dataset));
       await context.saveState({ done });

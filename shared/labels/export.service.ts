@@ -12,14 +12,15 @@ import { type CampaignRecord, type Export, type ExportBody, type ExportFormat, t
 import { campaignProgress, findCampaign } from './campaign.service';
 import { cocoExport } from './coco.export';
 import type { ExportBox, ExportDataset, ExportImage } from './export.dataset';
-import { readImages } from './image.repository';
+import { allImages } from './image.repository';
+import { toImageView } from './image.service';
 import { campaignAnnotations } from './label.repository';
 import { vocExport } from './voc.export';
 import { yoloExport } from './yolo.export';
 
 export const EXPORTS_CONTAINER = 'exports';
 export const EXPORT_JOB_KIND = 'labels.export';
-/** Up to this many labelled images an export runs inside the request; above, as a job. */
+/** Up to this many images an export runs inside the request; above, as a job. */
 export const INLINE_EXPORT_MAX_IMAGES = 1000;
 export const ALL_FORMATS: ExportFormat[] = ['coco', 'yolo', 'voc', 'azureml'];
 const MAX_LISTED_EXPORTS = 50;
@@ -42,8 +43,12 @@ function exportsContainer() {
   return { client, ready: containerReady };
 }
 
-/** A campaign's labelled images and their boxes (categories: the vocabulary, in order). */
-export async function buildDataset(campaign: CampaignRecord): Promise<ExportDataset> {
+/**
+ * Every image of a campaign and its boxes (categories: the vocabulary, in order). Images never
+ * labelled are included: YOLO trains on them as backgrounds and COCO consumers expect every image.
+ * With `imageUrls`, each image carries a read SAS URL (valid for IMAGE_READ_TOKEN_TTL).
+ */
+export async function buildDataset(campaign: CampaignRecord, options: { imageUrls?: boolean } = {}): Promise<ExportDataset> {
   const vocabulary = new Set(campaign.labels);
   const images: ExportImage[] = [];
   const boxes: ExportBox[] = [];
@@ -62,20 +67,22 @@ export async function buildDataset(campaign: CampaignRecord): Promise<ExportData
         );
       }
     }
-    const found = await readImages(imagesetId, [...annotated.keys()]);
-    found.sort((a, b) => (a.blobName < b.blobName ? -1 : a.blobName > b.blobName ? 1 : 0));
-    for (const image of found) {
-      images.push({
-        id: image.id,
-        imagesetId,
-        blobName: image.blobName,
-        path: `${imagesetId}/${image.blobName}`,
-        width: image.width,
-        height: image.height,
-        format: image.format,
-        ...(image.channels ? { channels: image.channels } : {}),
-      });
-      boxes.push(...(annotated.get(image.id) ?? []));
+    // allImages pages in blob-name order, so every format lists images in the same order.
+    for await (const page of allImages(imagesetId)) {
+      for (const image of page) {
+        images.push({
+          id: image.id,
+          imagesetId,
+          blobName: image.blobName,
+          path: `${imagesetId}/${image.blobName}`,
+          width: image.width,
+          height: image.height,
+          format: image.format,
+          ...(image.channels ? { channels: image.channels } : {}),
+          ...(options.imageUrls ? { url: (await toImageView(image)).url } : {}),
+        });
+        boxes.push(...(annotated.get(image.id) ?? []));
+      }
     }
   }
   return {
@@ -128,11 +135,11 @@ export async function exportView(campaignId: string, record: ExportRecord): Prom
   return { ...record, campaignId, url, expiresAt: expiresOn.toISOString() };
 }
 
-export async function submitExportJob(campaign: CampaignRecord, owner: string, formats: ExportFormat[]): Promise<string> {
+export async function submitExportJob(campaign: CampaignRecord, owner: string, formats: ExportFormat[], imageUrls = false): Promise<string> {
   const job = await submitJob({
     kind: EXPORT_JOB_KIND,
     owner,
-    input: { campaignId: campaign.id, formats },
+    input: { campaignId: campaign.id, formats, imageUrls },
     labels: { campaignId: campaign.id },
   });
   return job.id;
@@ -153,9 +160,9 @@ export async function requestExport(
   assertCanReadCampaign(principal, campaign);
   if (isScoped(principal)) throw errors.forbidden('Labeller keys cannot export a campaign.');
   let mode = body.mode;
-  if (mode === 'auto') mode = (await campaignProgress(campaign)).labelled > INLINE_EXPORT_MAX_IMAGES ? 'job' : 'inline';
-  if (mode === 'job') return { kind: 'job', jobId: await submitExportJob(campaign, principal.id, [body.format]) };
-  const record = await writeExport(campaign, body.format);
+  if (mode === 'auto') mode = (await campaignProgress(campaign)).total > INLINE_EXPORT_MAX_IMAGES ? 'job' : 'inline';
+  if (mode === 'job') return { kind: 'job', jobId: await submitExportJob(campaign, principal.id, [body.format], body.imageUrls) };
+  const record = await writeExport(campaign, body.format, await buildDataset(campaign, { imageUrls: body.imageUrls }));
   return { kind: 'inline', export: await exportView(campaign.id, record) };
 }
 

@@ -7,7 +7,7 @@ import { blobServiceClient } from '../azure/blob';
 import { type JobContext, type JobHandler, PermanentJobError } from '../jobs/job.handler';
 import { blobNameProblem } from './blob-name';
 import { imageIdFor, ImagesetId, imagesetContainer, registeredImagesContainer } from './ids';
-import { type ByteSource, type ImageInfo, readImageHeader } from './image-header';
+import { type ByteSource, displayedSize, type ImageInfo, readImageHeader, truncation } from './image-header';
 import { imageExists, imageTotals, insertImage } from './image.repository';
 import type { ImageRecord } from './image.schema';
 import { patchImageset, readImageset } from './imageset.repository';
@@ -98,6 +98,8 @@ async function describeCopy(copy: BlockBlobClient): Promise<Copied> {
   const size = (await copy.getProperties()).contentLength ?? 0;
   const header = size > 0 ? await readImageHeader(blobSource(copy, size)) : undefined;
   if (!header) return { kind: 'skipped', reason: NOT_AN_IMAGE };
+  const cut = await truncation(blobSource(copy, size), header.format);
+  if (cut) return { kind: 'skipped', reason: cut };
   const hash = createHash('md5');
   const body = (await copy.download()).readableStreamBody;
   if (body) for await (const chunk of body) hash.update(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -114,6 +116,8 @@ async function copySmall(upload: BlobClient, copy: BlockBlobClient): Promise<Cop
   const bytes = await toBuffer((await upload.download()).readableStreamBody);
   const header = bytes.length > 0 ? await readImageHeader(bufferSource(bytes)) : undefined;
   if (!header) return { kind: 'skipped', reason: bytes.length > 0 ? NOT_AN_IMAGE : 'empty blob' };
+  const cut = await truncation(bufferSource(bytes), header.format);
+  if (cut) return { kind: 'skipped', reason: cut };
   const digest = createHash('md5').update(bytes).digest();
   try {
     await copy.uploadData(bytes, { blobHTTPHeaders: { blobContentType: header.mime, blobContentMD5: digest }, conditions: WRITE_ONCE });
@@ -140,6 +144,11 @@ async function copyLarge(upload: BlobClient, copy: BlockBlobClient, listedSize: 
     // Rewritten between the sniff and the copy: the copy is what counts, and it is no image.
     await copy.deleteIfExists();
     return { kind: 'skipped', reason: NOT_AN_IMAGE };
+  }
+  const cut = await truncation(blobSource(copy, size), header.format);
+  if (cut) {
+    await copy.deleteIfExists();
+    return { kind: 'skipped', reason: cut };
   }
   await copy.setHTTPHeaders({ blobContentType: header.mime, blobContentMD5: Buffer.from(md5, 'base64') });
   return { kind: 'copied', header, md5, size };
@@ -170,6 +179,9 @@ export async function registerBlob(
   const copied = listedSize <= WHOLE_READ_BYTES ? await copySmall(upload, copy) : await copyLarge(upload, copy, listedSize);
   if (copied.kind === 'skipped') return copied;
   const { header, md5, size } = copied;
+  // Registered at the size viewers show (EXIF orientation applied): labels are drawn in that frame.
+  const shown = displayedSize(header);
+  const turned = shown.width !== header.width;
   const record: ImageRecord = {
     id,
     docType: 'image',
@@ -179,9 +191,11 @@ export async function registerBlob(
     contentType: header.mime,
     md5,
     format: header.format,
-    width: header.width,
-    height: header.height,
+    width: shown.width,
+    height: shown.height,
     ...(header.channels ? { channels: header.channels } : {}),
+    ...(header.orientation ? { orientation: header.orientation } : {}),
+    ...(turned ? { rawWidth: header.width, rawHeight: header.height } : {}),
     registeredAt: new Date().toISOString(),
   };
   await insertImage(record); // false = registered by a racing delivery of the same batch: same bytes or earlier ones

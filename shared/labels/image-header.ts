@@ -12,6 +12,8 @@ export interface ImageInfo {
   height: number;
   /** Colour channels when the header says (PNG colour type, JPEG component count). */
   channels?: number;
+  /** A JPEG's EXIF Orientation (1–8) when it has one: 5–8 show the image turned a quarter, width and height swapped. */
+  orientation?: number;
 }
 
 /** Random access to the first bytes of a file or blob. `read` may return fewer bytes at the end. */
@@ -115,8 +117,37 @@ function isStartOfFrame(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
+/**
+ * The Orientation tag (0x0112) of IFD0 in an APP1 `Exif` segment. Only this one tag is read, within
+ * the first 4 KB of the segment (IFD0 entries are sorted by tag and Orientation is among the first),
+ * so it costs no read beyond the ones the header walk makes: an EXIF library would parse the whole
+ * segment (up to 64 KB) for a number we need once.
+ */
+async function exifOrientation(reader: ChunkedReader, start: number, length: number): Promise<number | undefined> {
+  const signature = length >= 14 ? await reader.bytes(start, 6) : undefined;
+  if (!signature || ascii(signature, 0, 6) !== 'Exif\0\0') return undefined;
+  const b = await reader.bytes(start, Math.min(length, FIRST_READ_BYTES));
+  if (!b) return undefined;
+  const tiff = 6;
+  const little = ascii(b, tiff, 2) === 'II';
+  if (!little && ascii(b, tiff, 2) !== 'MM') return undefined;
+  const u16 = (i: number) => (little ? u16le(b, i) : u16be(b, i));
+  const u32 = (i: number) => (little ? (u16le(b, i) | (u16le(b, i + 2) << 16)) >>> 0 : u32be(b, i));
+  const ifd = tiff + u32(tiff + 4);
+  if (ifd + 2 > b.length) return undefined;
+  const entries = u16(ifd);
+  for (let i = 0; i < entries && ifd + 2 + i * 12 + 12 <= b.length; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (u16(entry) !== 0x0112) continue;
+    const value = u16(entry + 8);
+    return value >= 1 && value <= 8 ? value : undefined;
+  }
+  return undefined;
+}
+
 async function jpeg(reader: ChunkedReader): Promise<ImageInfo | undefined> {
   let offset = 2;
+  let orientation: number | undefined;
   while (offset < JPEG_SCAN_LIMIT) {
     const head = await reader.bytes(offset, 4);
     if (!head || head[0] !== 0xff) return undefined;
@@ -132,10 +163,12 @@ async function jpeg(reader: ChunkedReader): Promise<ImageInfo | undefined> {
     if (marker === 0xd9 || marker === 0xda) return undefined; // end of image / start of scan before any frame
     const length = u16be(head, 2);
     if (length < 2) return undefined;
+    if (marker === 0xe1 && orientation === undefined) orientation = await exifOrientation(reader, offset + 4, length - 2);
     if (isStartOfFrame(marker)) {
       const frame = await reader.bytes(offset + 4, 6);
       if (!frame) return undefined;
-      return info('jpeg', u16be(frame, 3), u16be(frame, 1), frame[5]);
+      const found = info('jpeg', u16be(frame, 3), u16be(frame, 1), frame[5]);
+      return found && orientation !== undefined ? { ...found, orientation } : found;
     }
     offset += 2 + length;
   }
@@ -167,6 +200,32 @@ export async function readImageHeader(source: ByteSource): Promise<(ImageInfo & 
     result = bmp(b);
   }
   return result ? { ...result, reads: reader.reads } : undefined;
+}
+
+/**
+ * The size the image is shown at: EXIF orientations 5–8 turn it a quarter, so width and height swap.
+ *
+ * @example displayedSize({ width: 640, height: 427, orientation: 6 }) // { width: 427, height: 640 }
+ */
+export function displayedSize(image: { width: number; height: number; orientation?: number }): { width: number; height: number } {
+  const turned = (image.orientation ?? 1) >= 5;
+  return turned ? { width: image.height, height: image.width } : { width: image.width, height: image.height };
+}
+
+/** How far from the end a file's end marker may sit (some writers pad after it). */
+const TAIL_BYTES = 1024;
+
+/**
+ * Why a PNG or JPEG file is cut off, or undefined when it is whole: a PNG ends with its IEND chunk,
+ * a JPEG with the end-of-image marker FF D9 (within the last kilobyte, for writers that pad).
+ * One ranged read of the file's tail; other formats are not checked.
+ */
+export async function truncation(source: ByteSource, format: ImageFormat): Promise<string | undefined> {
+  if (format !== 'png' && format !== 'jpeg') return undefined;
+  const length = Math.min(source.size, TAIL_BYTES);
+  const tail = Buffer.from(await source.read(source.size - length, length));
+  if (format === 'png') return tail.includes('IEND', 0, 'latin1') ? undefined : 'truncated PNG: the file ends before its IEND chunk';
+  return tail.includes(Buffer.from([0xff, 0xd9])) ? undefined : 'truncated JPEG: the file ends before its end-of-image marker (FF D9)';
 }
 
 /** The image formats by file extension (upload CLI: which files to send, and their Content-Type). */

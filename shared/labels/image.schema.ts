@@ -12,9 +12,12 @@ export const ImageRecord = z.object({
   contentType: z.string(),
   md5: z.string().describe('Base64 MD5 of the blob’s content.'),
   format: z.enum(['png', 'jpeg', 'gif', 'webp', 'bmp']),
-  width: z.number().int().min(1),
-  height: z.number().int().min(1),
+  width: z.number().int().min(1).describe('The width viewers show (EXIF orientation applied); labels are in this frame.'),
+  height: z.number().int().min(1).describe('The height viewers show (EXIF orientation applied).'),
   channels: z.number().int().min(1).max(4).optional(),
+  orientation: z.number().int().min(1).max(8).optional().describe('A JPEG’s EXIF Orientation, when it has one.'),
+  rawWidth: z.number().int().min(1).optional().describe('The stored pixel width, when orientation 5–8 turns the image (then width = rawHeight).'),
+  rawHeight: z.number().int().min(1).optional().describe('The stored pixel height, when orientation 5–8 turns the image.'),
   registeredAt: z.iso.datetime(),
 });
 export type ImageRecord = z.infer<typeof ImageRecord>;

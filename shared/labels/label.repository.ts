@@ -1,12 +1,13 @@
 import type { OperationInput } from '@azure/cosmos';
 import { aggregateTotal, container, cosmosStatus } from '../azure/cosmos';
 import { shortHash } from './ids';
-import { AnnotationRecord, type ModelRef, PredictionRecord } from './label.schema';
+import { AnnotationRecord, AnnotationVersionRecord, type ModelRef, PredictionRecord } from './label.schema';
 
 // Labels live in `labels` (partition `/imagesetId`): an image's labels, and a campaign's labels of
 // one imageset (export), are single-partition reads. Annotation ids are `a~<campaign>~<image>`:
 // one document per (campaign, image), so replacing an image's labels is a single atomic write.
 // Prediction ids are `p~<hash of model id@version>~<image>`: a model's rerun replaces its output.
+// Replaced annotation versions are `v~<campaign>~<image>~<version, 7 digits>`, next to the annotation.
 
 export interface StoredAnnotation {
   record: AnnotationRecord;
@@ -192,4 +193,73 @@ export async function leastConfidentPredictions(
     )
     .fetchAll();
   return resources;
+}
+
+export function versionId(campaignId: string, imageId: string, version: number): string {
+  return `v~${campaignId}~${imageId}~${String(version).padStart(7, '0')}`;
+}
+
+/** The annotation documents of these images in one campaign and imageset (absent ones are simply missing). */
+export async function readAnnotations(imagesetId: string, campaignId: string, imageIds: string[]): Promise<AnnotationRecord[]> {
+  const found: AnnotationRecord[] = [];
+  for (let start = 0; start < imageIds.length; start += 200) {
+    const ids = imageIds.slice(start, start + 200).map((imageId) => annotationId(campaignId, imageId));
+    const { resources } = await container('labels')
+      .items.query<AnnotationRecord>(
+        {
+          query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND ARRAY_CONTAINS(@ids, c.id)',
+          parameters: [
+            { name: '@imagesetId', value: imagesetId },
+            { name: '@ids', value: ids },
+          ],
+        },
+        { partitionKey: imagesetId },
+      )
+      .fetchAll();
+    found.push(...resources.map((resource) => AnnotationRecord.parse(resource)));
+  }
+  return found;
+}
+
+/** Stores replaced versions; the id is the version, so writing one twice (a retried write) keeps one copy. */
+export async function upsertVersions(records: AnnotationVersionRecord[]): Promise<void> {
+  for (let start = 0; start < records.length; start += 1000) {
+    const operations: OperationInput[] = records
+      .slice(start, start + 1000)
+      .map((record) => ({ operationType: 'Upsert', partitionKey: record.imagesetId, resourceBody: record }));
+    const results = await container('labels').items.executeBulkOperations(operations);
+    const failed = results.find((result) => (result.response?.statusCode ?? 500) >= 300);
+    if (failed) throw new Error(`keeping a label version failed (${String(failed.response?.statusCode ?? failed.error?.code)})`);
+  }
+}
+
+/** The replaced versions of an image's annotation in one campaign, newest first. */
+export async function versionsOf(imagesetId: string, campaignId: string, imageId: string): Promise<AnnotationVersionRecord[]> {
+  const { resources } = await container('labels')
+    .items.query<AnnotationVersionRecord>(
+      {
+        query:
+          'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND c.docType = @docType AND c.campaignId = @campaignId AND c.imageId = @imageId ' +
+          'ORDER BY c.version DESC',
+        parameters: [
+          { name: '@imagesetId', value: imagesetId },
+          { name: '@docType', value: 'annotationVersion' },
+          { name: '@campaignId', value: campaignId },
+          { name: '@imageId', value: imageId },
+        ],
+      },
+      { partitionKey: imagesetId },
+    )
+    .fetchAll();
+  return resources.map((resource) => AnnotationVersionRecord.parse(resource));
+}
+
+export async function readVersion(imagesetId: string, campaignId: string, imageId: string, version: number): Promise<AnnotationVersionRecord | undefined> {
+  try {
+    const { resource } = await container('labels').item(versionId(campaignId, imageId, version), imagesetId).read<AnnotationVersionRecord>();
+    return resource ? AnnotationVersionRecord.parse(resource) : undefined;
+  } catch (error) {
+    if (cosmosStatus(error) === 404) return undefined;
+    throw error;
+  }
 }

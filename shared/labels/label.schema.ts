@@ -103,8 +103,22 @@ export const AnnotationRecord = z.object({
   labelCount: z.number().int().min(0),
   updatedAt: z.iso.datetime(),
   updatedBy: z.string(),
+  /** 1 for the first write, +1 for every write after it (documents written before history count as 1). */
+  version: z.number().int().min(1).default(1),
 });
 export type AnnotationRecord = z.infer<typeof AnnotationRecord>;
+
+/**
+ * A replaced version of an annotation, kept when a write replaces it (`v~<campaign>~<image>~<version>`,
+ * same partition): who wrote it, when, and its labels.
+ */
+export const AnnotationVersionRecord = AnnotationRecord.omit({ docType: true }).extend({
+  docType: z.literal('annotationVersion'),
+  replacedAt: z.iso.datetime(),
+  replacedBy: z.string(),
+});
+export type AnnotationVersionRecord = z.infer<typeof AnnotationVersionRecord>;
+
 
 export const PredictionRecord = z.object({
   id: z.string(),
@@ -193,3 +207,19 @@ export const ReviewQueueQuery = z.strictObject({
     .transform((value) => value === 'true')
     .describe('Only images not labelled yet in this campaign (default).'),
 });
+
+export const LabelVersion = z
+  .object({
+    version: z.number().int().min(1),
+    current: z.boolean(),
+    labels: z.array(Label),
+    labelCount: z.number().int().min(0),
+    updatedAt: z.iso.datetime().describe('When this version was written.'),
+    updatedBy: z.string().describe('Who wrote it (principal id).'),
+    replacedAt: z.iso.datetime().nullable(),
+    replacedBy: z.string().nullable(),
+  })
+  .meta({ id: 'LabelVersion' });
+export type LabelVersion = z.infer<typeof LabelVersion>;
+
+export const LabelVersionParams = z.strictObject({ campaignId: CampaignId, imageId: ImageId, version: z.coerce.number().int().min(1).max(1_000_000) });

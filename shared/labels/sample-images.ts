@@ -40,6 +40,28 @@ export function pngImage(width: number, height: number, seed = 0): Buffer {
   ]);
 }
 
+/** An EXIF APP1 payload (big-endian TIFF) whose IFD0 holds Make and Orientation, as cameras write it. */
+function exifOrientation(orientation: number): Buffer {
+  const tiff = Buffer.alloc(8 + 2 + 2 * 12 + 4 + 8);
+  tiff.write('MM', 0, 'ascii');
+  tiff.writeUInt16BE(42, 2);
+  tiff.writeUInt32BE(8, 4); // IFD0 right after the header
+  tiff.writeUInt16BE(2, 8); // two entries
+  // 0x010F Make, ASCII, 6 bytes at offset 38 ("Cam 1\0")
+  tiff.writeUInt16BE(0x010f, 10);
+  tiff.writeUInt16BE(2, 12);
+  tiff.writeUInt32BE(6, 14);
+  tiff.writeUInt32BE(38, 18);
+  // 0x0112 Orientation, SHORT, 1 value (left-justified in the 4-byte field)
+  tiff.writeUInt16BE(0x0112, 22);
+  tiff.writeUInt16BE(3, 24);
+  tiff.writeUInt32BE(1, 26);
+  tiff.writeUInt16BE(orientation, 30);
+  tiff.writeUInt32BE(0, 34); // no next IFD
+  tiff.write('Cam 1\0', 38, 'ascii');
+  return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+}
+
 function segment(marker: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(4);
   head[0] = 0xff;
@@ -52,9 +74,10 @@ function segment(marker: number, payload: Buffer): Buffer {
  * A baseline greyscale JPEG of this size. `padding` inserts an APP1 segment of that many bytes
  * before the frame header, as EXIF blocks do, to exercise ranged header reads.
  */
-export function jpegImage(width: number, height: number, seed = 0, padding = 0): Buffer {
+export function jpegImage(width: number, height: number, seed = 0, padding = 0, orientation?: number): Buffer {
   const jfif = Buffer.from([0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00]);
   const parts = [Buffer.from([0xff, 0xd8]), segment(0xe0, jfif)];
+  if (orientation !== undefined) parts.push(segment(0xe1, exifOrientation(orientation)));
   let remaining = padding;
   while (remaining > 0) {
     const size = Math.min(remaining, 65_000);

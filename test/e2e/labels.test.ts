@@ -103,6 +103,23 @@ describe('an imageset uploaded with the CLI and finalized', () => {
     expect(again.stdout).toMatch(/Uploaded 0 file\(s\), skipped 51 already uploaded, 0 failed/);
   });
 
+  it('names the files it leaves out, prints no rate for a run that sent nothing, and waits for finalize with --wait', async () => {
+    const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', {
+      key: alice,
+      body: { title: `cli ${Date.now()}`, metadata: {} },
+    });
+    const args = [CLI, folder, '--imageset', created.body.id, '--api', baseUrl(), '--key', alice, '--state', path.join(folder, '.cli-state.json')];
+    const sut = await run(process.execPath, [...args, '--finalize', '--wait']);
+    expect(sut.stdout).toMatch(/Left out 1 file\(s\) that are not images \(--all uploads them\): notes\.txt/);
+    expect(sut.stdout).toMatch(/Finalized: 50 image\(s\) registered, 0 skipped/);
+    const imageset = await call<{ status: string }>('GET', `/v1/imagesets/${created.body.id}`, { key: alice });
+    expect(imageset.body.status).toBe('ready');
+    // Everything is in the manifest for this container: nothing is sent (the token is never used).
+    const again = await run(process.execPath, [CLI, folder, '--sas', created.body.uploadToken.url, '--state', path.join(folder, '.cli-state.json'), '--quiet']);
+    expect(again.stdout).toMatch(/Uploaded 0 file\(s\), skipped 50 already uploaded, 0 failed\b/);
+    expect(again.stdout).not.toMatch(/\/s\b/);
+  });
+
   it('refuses bad usage with exit code 2', async () => {
     await expect(run(process.execPath, [CLI, folder])).rejects.toMatchObject({ code: 2 });
     await expect(run(process.execPath, [CLI, folder, '--sas', 'http://127.0.0.1:1/x?sv=1', '--imageset', imagesetId])).rejects.toMatchObject({
@@ -414,14 +431,17 @@ describe('finishing and exporting', () => {
     const yolo = readTar(await download('yolo'));
     const classes = yolo.get('classes.txt')?.toString().trim().split('\n');
     expect(classes).toEqual(VOCABULARY);
+    // images.txt: where each image goes (under images/) and its source; Ultralytics finds the label
+    // file by swapping the last /images/ for /labels/ and the extension for .txt.
     const index = new Map(
       (yolo.get('images.txt')?.toString().trim().split('\n') ?? []).map((line) => line.split('\t') as [string, string]),
     );
     expect(index.size).toBe(50);
     const yoloBoxes: Box[] = [];
-    for (const [file, imagePath] of index) {
+    for (const [placed, imagePath] of index) {
       const image = sizes.get(imagePath);
       expect(image, imagePath).toBeDefined();
+      const file = `labels/${placed.replace(/^images\//, '').replace(/\.[^./]+$/, '')}.txt`;
       const content = yolo.get(file);
       expect(content, file).toBeDefined();
       for (const line of content?.toString().trim().split('\n').filter(Boolean) ?? []) {
@@ -457,7 +477,8 @@ describe('finishing and exporting', () => {
       for (const object of xml.split('<object>').slice(1)) {
         const category = /<name>([^<]+)<\/name>/.exec(object)?.[1] ?? '';
         expect(VOCABULARY).toContain(category);
-        const box = { path: imagePath, category, xMin: tag(object, 'xmin'), yMin: tag(object, 'ymin'), xMax: tag(object, 'xmax'), yMax: tag(object, 'ymax') };
+        // VOC numbers pixels from 1, inclusive: [xmin - 1, xmax] is the box in our 0-based frame.
+        const box = { path: imagePath, category, xMin: tag(object, 'xmin') - 1, yMin: tag(object, 'ymin') - 1, xMax: tag(object, 'xmax'), yMax: tag(object, 'ymax') };
         expect(box.xMin >= 0 && box.yMin >= 0 && box.xMax <= (image?.width ?? 0) && box.yMax <= (image?.height ?? 0)).toBe(true);
         vocBoxes.push(box);
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ByteSource, bufferSource, readImageHeader } from '../../shared/labels/image-header';
+import { type ByteSource, bufferSource, displayedSize, readImageHeader, truncation } from '../../shared/labels/image-header';
 import { jpegImage, pngImage } from '../support/images';
 
 /** A source that counts what it was asked for, as a blob's ranged reads would be. */
@@ -118,5 +118,39 @@ describe('readImageHeader', () => {
     ['a JPEG whose scan starts before any frame', Buffer.from([0xff, 0xd8, 0xff, 0xda, 0x00, 0x08, 1, 2, 3, 4, 5, 6])],
   ])('says %s is not an image', async (_name, bytes) => {
     expect(await readImageHeader(bufferSource(bytes))).toBeUndefined();
+  });
+});
+
+describe('EXIF orientation', () => {
+  it.each([
+    [1, 64, 48],
+    [3, 64, 48],
+    [6, 48, 64],
+    [8, 48, 64],
+  ])('orientation %i of a 64×48 JPEG displays as %i×%i, the raw size kept', async (orientation, width, height) => {
+    const sut = await readImageHeader(bufferSource(jpegImage(64, 48, 1, 0, orientation)));
+    expect(sut).toMatchObject({ width: 64, height: 48, orientation });
+    expect(displayedSize(sut ?? { width: 0, height: 0 })).toEqual({ width, height });
+  });
+
+  it('reads a JPEG without EXIF as orientation 1', async () => {
+    const sut = await readImageHeader(bufferSource(jpegImage(64, 48)));
+    expect(sut?.orientation ?? 1).toBe(1);
+  });
+});
+
+describe('truncation', () => {
+  it('finds nothing wrong with whole PNG and JPEG files', async () => {
+    expect(await truncation(bufferSource(pngImage(20, 10)), 'png')).toBeUndefined();
+    expect(await truncation(bufferSource(jpegImage(20, 10)), 'jpeg')).toBeUndefined();
+  });
+
+  it('names what is missing when a PNG or JPEG was cut off', async () => {
+    const png = pngImage(40, 30);
+    const jpeg = jpegImage(40, 30, 1, 20_000);
+    expect(await truncation(bufferSource(png.subarray(0, png.length - 20)), 'png')).toMatch(/truncated PNG.*IEND/);
+    expect(await truncation(bufferSource(jpeg.subarray(0, jpeg.length - 5)), 'jpeg')).toMatch(/truncated JPEG.*FF D9/);
+    // The header alone still reads: truncation is a separate check.
+    expect(await readImageHeader(bufferSource(jpeg.subarray(0, jpeg.length - 5)))).toMatchObject({ width: 40, height: 30 });
   });
 });

@@ -5,7 +5,7 @@ import { cocoExport } from '../../shared/labels/coco.export';
 import type { ExportDataset } from '../../shared/labels/export.dataset';
 import { imageIdFor, imagesetContainer, imagesetOfImage, newId } from '../../shared/labels/ids';
 import { BulkLabelsBody, LabelInput } from '../../shared/labels/label.schema';
-import { translateLabel } from '../../shared/labels/label.service';
+import { translateLabel } from '../../shared/labels/label.rules';
 import { readTar, tarArchive } from '../../shared/labels/tar';
 import { vocExport } from '../../shared/labels/voc.export';
 import { yoloExport } from '../../shared/labels/yolo.export';
@@ -117,23 +117,23 @@ describe('exports', () => {
     expect(sut.annotations).toHaveLength(3);
   });
 
-  it('YOLO: classes.txt plus one normalised label file per image, distinct names for a.png and a.jpg', () => {
+  it('YOLO: classes.txt plus one normalised label file per image, distinct stems for a.png and a.jpg', () => {
     const files = readTar(yoloExport(dataset()));
     expect(files.get('classes.txt')?.toString()).toBe('bottle\nnet\ncap\n');
     expect(files.get('labels/a/x/one.txt')?.toString()).toBe('1 0.3 0.45 0.5 0.5\n0 0.5 0.5 1 1\n');
-    expect(files.get('labels/a/x/one.jpg.txt')?.toString()).toBe('2 0.3 0.35 0.4 0.5\n');
+    expect(files.get('labels/a/x/one_jpg.txt')?.toString()).toBe('2 0.3 0.35 0.4 0.5\n');
     expect(files.get('labels/b/empty.txt')?.toString()).toBe('');
   });
 
-  it('Pascal VOC: one escaped XML per image with pixel boxes', () => {
+  it('Pascal VOC: one escaped XML per image with 1-based pixel boxes', () => {
     const files = readTar(vocExport(dataset()));
     const xml = files.get('Annotations/a/x/one.xml')?.toString() ?? '';
     expect(xml).toContain('<filename>x/one.png</filename>');
     expect(xml).toContain('<width>200</width>');
     expect(xml).toContain('<name>net</name>');
-    expect(xml).toContain('<xmin>10</xmin>');
+    expect(xml).toContain('<xmin>11</xmin>');
     expect(xml).toContain('<database>Beach &lt;litter&gt; &amp; &quot;nets&quot;</database>');
-    expect(files.get('Annotations/a/x/one.jpg.xml')?.toString()).toContain('<depth>1</depth>');
+    expect(files.get('Annotations/a/x/one_jpg.xml')?.toString()).toContain('<depth>1</depth>');
   });
 
   it('Azure ML: one JSON line per image, boxes as fractions of the image', () => {

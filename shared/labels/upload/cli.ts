@@ -17,6 +17,7 @@ Where to upload (one of):
     --api <baseUrl>        e.g. http://127.0.0.1:7071 (env MLASSETS_API)
     --key <apiKey>         X-API-Key value (env MLASSETS_API_KEY)
     --finalize             finalize the imageset after a complete upload
+    --wait                 with --finalize: wait for the finalize job and print its report
 
 Options:
   --concurrency <n>        requests in flight (default 8)
@@ -98,19 +99,25 @@ function progressReporter(io: Io, quiet: boolean) {
 function summaryText(summary: UploadSummary): string {
   const seconds = summary.elapsedMs / 1000;
   const uploadedBytes = summary.bytesUploaded;
-  const lines = [
-    `Uploaded ${summary.uploaded.length} file(s), skipped ${summary.skipped.length} already uploaded, ` +
-      `${summary.failed.length} failed; ${formatBytes(uploadedBytes)} in ${seconds.toFixed(1)} s ` +
-      `(${formatBytes(uploadedBytes / Math.max(0.001, seconds))}/s, ${summary.retries} retries).`,
-  ];
+  // A rate only means something when bytes were sent.
+  const sent =
+    uploadedBytes > 0
+      ? `${formatBytes(uploadedBytes)} in ${seconds.toFixed(1)} s (${formatBytes(uploadedBytes / Math.max(0.001, seconds))}/s, ${summary.retries} retries)`
+      : `nothing sent (${summary.retries} retries)`;
+  const lines = [`Uploaded ${summary.uploaded.length} file(s), skipped ${summary.skipped.length} already uploaded, ${summary.failed.length} failed; ${sent}.`];
+  if (summary.leftOut.length > 0) {
+    const shown = summary.leftOut.slice(0, 20).join(', ');
+    const more = summary.leftOut.length > 20 ? ` and ${summary.leftOut.length - 20} more` : '';
+    lines.push(`Left out ${summary.leftOut.length} file(s) that are not images (--all uploads them): ${shown}${more}`);
+  }
   for (const failure of summary.failed.slice(0, 20)) lines.push(`  failed: ${failure.file}: ${failure.error}`);
   if (summary.failed.length > 20) lines.push(`  … and ${summary.failed.length - 20} more`);
   return lines.join('\n');
 }
 
-async function apiCall(baseUrl: string, key: string, path: string): Promise<Record<string, unknown>> {
+async function apiCall(baseUrl: string, key: string, path: string, method = 'POST'): Promise<Record<string, unknown>> {
   const response = await fetch(`${baseUrl.replace(/\/+$/, '')}/api${path}`, {
-    method: 'POST',
+    method,
     headers: { 'X-API-Key': key, Accept: 'application/json' },
   });
   const text = await response.text();
@@ -122,6 +129,26 @@ async function apiCall(baseUrl: string, key: string, path: string): Promise<Reco
   }
   if (!response.ok) throw new Error(`${response.status} ${typeof body.detail === 'string' ? body.detail : text.slice(0, 200)}`);
   return body;
+}
+
+/** Polls the job until it ends (every second: finalize takes seconds to minutes). */
+async function finishedJob(api: string, key: string, jobId: string): Promise<Record<string, unknown>> {
+  for (;;) {
+    const job = await apiCall(api, key, `/v1/jobs/${encodeURIComponent(jobId)}`, 'GET');
+    if (['succeeded', 'failed', 'canceled'].includes(String(job.status))) return job;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+function finalizeText(job: Record<string, unknown>): string {
+  if (job.status !== 'succeeded') {
+    const error = job.error as { message?: unknown } | undefined;
+    return `Finalize ${String(job.status)}: ${String(error?.message ?? 'no reason given')}`;
+  }
+  const result = (job.result ?? {}) as { registered?: unknown; skippedCount?: unknown; skipped?: { blobName: string; reason: string }[] };
+  const lines = [`Finalized: ${String(result.registered ?? 0)} image(s) registered, ${String(result.skippedCount ?? 0)} skipped.`];
+  for (const skip of (result.skipped ?? []).slice(0, 20)) lines.push(`  skipped: ${skip.blobName}: ${skip.reason}`);
+  return lines.join('\n');
 }
 
 function numberOption(value: string | undefined, name: string, fallback: number): number {
@@ -154,6 +181,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     if (Boolean(values.sas) === Boolean(values.imageset)) throw new Error('Give either --sas or --imageset.');
     if (values.imageset && (!api || !key)) throw new Error('--imageset needs --api and --key (or MLASSETS_API and MLASSETS_API_KEY).');
     if (values.finalize && !values.imageset) throw new Error('--finalize needs --imageset.');
+    if (values.wait && !values.finalize) throw new Error('--wait needs --finalize.');
     const concurrency = numberOption(values.concurrency, 'concurrency', 8);
     const blockSize = Math.max(1024, Math.floor(numberOption(values['block-size'], 'block-size', 4) * 1024 * 1024));
     const retries = numberOption(values.retries, 'retries', 5);
@@ -182,6 +210,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     if (values.finalize && values.imageset && api && key) {
       const result = await apiCall(api, key, `/v1/imagesets/${encodeURIComponent(values.imageset)}/finalize`);
       io.out.write(`Finalizing: job ${String(result.jobId)} (GET ${api.replace(/\/+$/, '')}/api/v1/jobs/${String(result.jobId)})\n`);
+      if (values.wait) {
+        const job = await finishedJob(api, key, String(result.jobId));
+        io.out.write(`${finalizeText(job)}\n`);
+        return job.status === 'succeeded' ? 0 : 1;
+      }
     }
     return 0;
   } catch (error) {
@@ -201,6 +234,7 @@ function parse(argv: string[]) {
       api: { type: 'string' },
       key: { type: 'string' },
       finalize: { type: 'boolean' },
+      wait: { type: 'boolean' },
       concurrency: { type: 'string' },
       'block-size': { type: 'string' },
       retries: { type: 'string' },

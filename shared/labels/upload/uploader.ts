@@ -51,6 +51,8 @@ export interface UploadSummary extends UploadProgress {
   /** Bytes sent in this run (skipped files not counted). */
   bytesUploaded: number;
   elapsedMs: number;
+  /** Files left out because they are not images (without `allFiles`), by their path in the folder. */
+  leftOut: string[];
 }
 
 export const STATE_FILE = '.upload-state.json';
@@ -107,17 +109,22 @@ function blobUrl(sasUrl: string, blobName: string, query: Record<string, string>
   return url.toString();
 }
 
-async function listFiles(folder: string, allFiles: boolean): Promise<{ file: string; blobName: string }[]> {
+/** The files to send, in name order, and the non-images left out (hidden files are never sent nor listed). */
+async function listFiles(folder: string, allFiles: boolean): Promise<{ files: { file: string; blobName: string }[]; leftOut: string[] }> {
   const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-  return entries
+  const visible = entries
     .filter((entry) => entry.isFile())
     .map((entry) => {
       const file = path.join(entry.parentPath, entry.name);
       return { file, blobName: path.relative(folder, file).split(path.sep).join('/') };
     })
     .filter(({ blobName }) => !blobName.split('/').some((part) => part.startsWith('.')))
-    .filter(({ blobName }) => allFiles || path.extname(blobName).toLowerCase() in IMAGE_EXTENSIONS)
     .sort((a, b) => (a.blobName < b.blobName ? -1 : a.blobName > b.blobName ? 1 : 0));
+  const isImage = ({ blobName }: { blobName: string }) => path.extname(blobName).toLowerCase() in IMAGE_EXTENSIONS;
+  return {
+    files: visible.filter((entry) => allFiles || isImage(entry)),
+    leftOut: allFiles ? [] : visible.filter((entry) => !isImage(entry)).map(({ blobName }) => blobName),
+  };
 }
 
 async function md5File(file: string): Promise<string> {
@@ -154,7 +161,7 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadSummar
   const target = targetOf(options.sasUrl);
   const stateFile = options.stateFile ?? path.join(options.folder, STATE_FILE);
   const state = await readState(stateFile, target);
-  const files = await listFiles(options.folder, options.allFiles ?? false);
+  const { files, leftOut } = await listFiles(options.folder, options.allFiles ?? false);
   const sizes = await Promise.all(files.map(async ({ file }) => (await stat(file)).size));
   const progress: UploadProgress = {
     filesTotal: files.length,
@@ -289,5 +296,5 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadSummar
     ),
   );
   await stateWrite.catch(() => undefined);
-  return { ...progress, ...summary, elapsedMs: Date.now() - progress.startedAt };
+  return { ...progress, ...summary, elapsedMs: Date.now() - progress.startedAt, leftOut };
 }
