@@ -204,6 +204,7 @@ route({
   responses: {
     200: { description: 'What was imported, and what matched nothing or was rejected.', schema: ImportReport },
     202: { description: 'The import job; poll `Location` (its result is the report).', schema: ImportAccepted },
+    409: { description: 'The campaign is not active, or it kept changing while categories were being added.' },
   },
   handle: async ({ params, query, rawBody, principal }) => {
     const result = await requestImport(principal!, params.campaignId, query, rawBody);

@@ -118,6 +118,7 @@ route({
   params: LabelVersionParams,
   responses: {
     200: { description: 'The image’s labels.', schema: ImageLabels },
+    409: { description: 'The campaign is not active, or the version has more labels than an image may hold.' },
     412: { description: 'The labels changed since the ETag sent.' },
     428: { description: 'If-Match is missing.' },
   },
