@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { createHttpsServer } from '@vercel/cosmosdb-server';
 import { atomicBatches } from './cosmos-batch';
 import { Journal } from './cosmos-journal';
-import { emulateGroupBy } from './cosmos-groupby';
 import { fastPaging } from './cosmos-paging';
 import type { Account } from './cosmos-store';
 import { enforceStrict, strictLimitsFromEnv } from './cosmos-strict';
@@ -43,7 +42,6 @@ accountModule.default = class extends LibraryAccount {
 fastPaging();
 honourTtl();
 atomicBatches();
-emulateGroupBy();
 const server = createHttpsServer({ keepAlive: true });
 server.keepAliveTimeout = 0;
 let journal: Journal | undefined;
