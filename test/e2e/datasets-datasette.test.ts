@@ -106,7 +106,7 @@ describe('GET …/records with __date, __isblank and __notblank on a dataset wit
 
   beforeAll(async () => {
     const owner = await keyWithRoles(['contributor']);
-    const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key: owner, body: { name: `datasette forms ${Date.now()}`, description: 'Sites and times with gaps, for the Datasette forms.', status: 'published' } });
+    const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { key: owner, body: { name: `datasette forms ${Date.now()}`, description: { plain: 'Sites and times with gaps, for the Datasette forms.' }, status: 'published' } });
     expect(created.status, created.text).toBe(201);
     dataset = created.body.id;
     const schema = { columns: [{ name: 'site', type: 'string', required: false }, { name: 'taken', type: 'datetime' }] };

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StrictLimits } from '../../local/cosmos-strict';
 import type { RunningStack, StackOptions } from '../../local/stack';
 import { type FaultProxy, proxyEmulators } from '../support/fault-proxy';
+import { apiFetch } from '../support/api';
 
 /**
  * Request-rate throttling as Cosmos DB does it (issue 17): a private stack whose Cosmos DB server
@@ -39,7 +40,7 @@ function setLimits(changes: Partial<StrictLimits>): Promise<StrictLimits> {
 }
 
 async function call(route: string): Promise<{ status: number; headers: Headers; text: string; body: Record<string, unknown> }> {
-  const response = await fetch(`${baseUrl}/api${route}`, { headers: { 'X-API-Key': adminKey } });
+  const response = await apiFetch(`${baseUrl}/api${route}`, { headers: { 'X-API-Key': adminKey } });
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }

@@ -93,7 +93,8 @@ function environmentReadBy(folders: string[]): Set<string> {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const file = path.join(folder, entry.name);
       if (entry.isDirectory()) walk(file);
-      else if (file.endsWith('.ts')) for (const m of readFileSync(file, 'utf8').matchAll(/process\.env\.([A-Z0-9_]+)/g)) names.add(m[1] ?? '');
+      // `process.env.NAME`, `env.NAME`, or a name the file looks up in the environment by a table ('NAME').
+      else if (file.endsWith('.ts')) for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:process\.)?env\.([A-Z0-9_]+)|'([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)'/g)) names.add(m[1] ?? m[2] ?? '');
     }
   };
   for (const folder of folders) walk(path.join(root, folder));
