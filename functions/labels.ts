@@ -22,7 +22,7 @@ import {
   ReviewQueueQuery,
 } from '../shared/labels/label.schema';
 import { CampaignParams } from '../shared/labels/campaign.schema';
-import { campaignImageContentUrl, getCampaignPredictions, getImageLabels, listCampaignImages, reviewQueue } from '../shared/labels/label.read';
+import { campaignImageContentUrl, campaignLabelsEtag, getCampaignPredictions, getImageLabels, listCampaignImages, reviewQueue } from '../shared/labels/label.read';
 import { labelHistory, restoreLabelVersion } from '../shared/labels/label.history';
 import { addImageLabel, bulkPutLabels, putImageLabels } from '../shared/labels/label.service';
 
@@ -174,11 +174,17 @@ route({
   name: 'getImageLabels',
   method: 'GET',
   path: 'v1/images/{imageId}/labels',
-  summary: 'An image’s labels: of the named campaign(s), else of the most recently finished campaign that labelled it',
+  summary: 'An image’s labels: of the named campaign(s), else of the most recently finished campaign that labelled it (with one campaign named, with the ETag a save sends as If-Match)',
   tags,
   access: ['reader', 'labeller'],
   params: LabelsByImageParams,
   query: ImageLabelsQuery,
   responses: { 200: { description: 'The labels.', schema: ImageLabels } },
-  handle: async ({ params, query, principal }) => ok(await getImageLabels(principal!, params.imageId, query)),
+  handle: async ({ params, query, principal }) => {
+    const labels = await getImageLabels(principal!, params.imageId, query);
+    // Read for one campaign, the labels carry the ETag a save of them sends as If-Match.
+    const [campaignId, ...others] = query.campaign;
+    const etag = campaignId && others.length === 0 ? await campaignLabelsEtag(params.imageId, campaignId) : undefined;
+    return ok(labels, etag ? { ETag: quoteEtag(etag) } : {});
+  },
 });

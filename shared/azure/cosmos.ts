@@ -166,6 +166,23 @@ export async function aggregateRows<T extends object>(target: Container, query: 
 }
 
 /**
+ * The documents with these ids in one logical partition (missing ones are simply absent): one
+ * single-partition query per 200 ids, so a batch of a few thousand stays a handful of requests.
+ *
+ * @example const images = await readByIds('images', imagesetId, ids, (raw) => ImageRecord.parse(raw));
+ */
+export async function readByIds<T>(name: ContainerName, partitionKey: string, ids: readonly string[], parse: (raw: unknown) => T): Promise<T[]> {
+  const found: T[] = [];
+  for (let start = 0; start < ids.length; start += 200) {
+    const { resources } = await container(name)
+      .items.query({ query: 'SELECT * FROM c WHERE ARRAY_CONTAINS(@ids, c.id)', parameters: [{ name: '@ids', value: ids.slice(start, start + 200) }] }, { partitionKey })
+      .fetchAll();
+    found.push(...resources.map(parse));
+  }
+  return found;
+}
+
+/**
  * One page of a query, with the continuation token capped in size (ARCHITECTURE.md 12). Never an
  * empty page with a cursor while a bounded number of reads finds items (readNonEmptyPage).
  *

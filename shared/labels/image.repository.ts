@@ -1,4 +1,4 @@
-import { aggregateTotal, container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { aggregateTotal, container, cosmosStatus, queryPage, readByIds } from '../azure/cosmos';
 import { ImageRecord } from './image.schema';
 
 // Images live in `images` (partition `/imagesetId`): listing and registering happen per imageset,
@@ -50,24 +50,7 @@ export async function listImageRecords(
 
 /** The images with these ids in one imageset (missing ones are simply absent). */
 export async function readImages(imagesetId: string, imageIds: string[]): Promise<ImageRecord[]> {
-  const found: ImageRecord[] = [];
-  for (let start = 0; start < imageIds.length; start += 200) {
-    const ids = imageIds.slice(start, start + 200);
-    const { resources } = await container('images')
-      .items.query<ImageRecord>(
-        {
-          query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND ARRAY_CONTAINS(@ids, c.id)',
-          parameters: [
-            { name: '@imagesetId', value: imagesetId },
-            { name: '@ids', value: ids },
-          ],
-        },
-        { partitionKey: imagesetId },
-      )
-      .fetchAll();
-    found.push(...resources.map((item) => ImageRecord.parse(item)));
-  }
-  return found;
+  return readByIds('images', imagesetId, imageIds, (raw) => ImageRecord.parse(raw));
 }
 
 /** Count and total size of an imageset's registered images. */

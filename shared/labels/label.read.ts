@@ -7,7 +7,7 @@ import { findCampaign } from './campaign.service';
 import { imagesetOfImage } from './ids';
 import { listImageRecords } from './image.repository';
 import { findImageOr404, toImageView } from './image.service';
-import { annotatedImageIds, annotationsOfImage, leastConfidentPredictions, predictionsOfImage } from './label.repository';
+import { annotatedImageIds, annotationsOfImage, leastConfidentPredictions, predictionsOfImage, readAnnotation } from './label.repository';
 import { annotationView, imageInCampaign, predictionViews } from './label.rules';
 import type { AnnotationRecord, CampaignImage, ImageLabels, Label, ReviewQueueItem } from './label.schema';
 
@@ -69,6 +69,16 @@ export async function getImageLabels(
   const context = campaigns.get(result.campaignId ?? named[0] ?? '');
   const predictions = predictionViews(await predictionsOfImage(image.imagesetId, imageId), context);
   return query.source === 'model' ? { ...result, labels: [], predictions } : { ...result, predictions };
+}
+
+/**
+ * The ETag of an image's labels in one campaign, for `If-Match` on the next write (a tool reads,
+ * edits, then saves); undefined before the image's first labels there. Callers read the labels with
+ * `getImageLabels` first, which checks access.
+ */
+export async function campaignLabelsEtag(imageId: string, campaignId: string): Promise<string | undefined> {
+  const imagesetId = imagesetOfImage(imageId);
+  return imagesetId ? (await readAnnotation(imagesetId, campaignId, imageId))?.etag : undefined;
 }
 
 /** Pre-annotations of one image of a campaign, least confident first (or most, with `-confidence`). */

@@ -1,5 +1,5 @@
 import type { OperationInput } from '@azure/cosmos';
-import { aggregateTotal, container, cosmosStatus } from '../azure/cosmos';
+import { aggregateTotal, container, cosmosStatus, readByIds } from '../azure/cosmos';
 import { shortHash } from './ids';
 import { AnnotationRecord, AnnotationVersionRecord, type ModelRef, PredictionRecord } from './label.schema';
 
@@ -201,24 +201,8 @@ export function versionId(campaignId: string, imageId: string, version: number):
 
 /** The annotation documents of these images in one campaign and imageset (absent ones are simply missing). */
 export async function readAnnotations(imagesetId: string, campaignId: string, imageIds: string[]): Promise<AnnotationRecord[]> {
-  const found: AnnotationRecord[] = [];
-  for (let start = 0; start < imageIds.length; start += 200) {
-    const ids = imageIds.slice(start, start + 200).map((imageId) => annotationId(campaignId, imageId));
-    const { resources } = await container('labels')
-      .items.query<AnnotationRecord>(
-        {
-          query: 'SELECT * FROM c WHERE c.imagesetId = @imagesetId AND ARRAY_CONTAINS(@ids, c.id)',
-          parameters: [
-            { name: '@imagesetId', value: imagesetId },
-            { name: '@ids', value: ids },
-          ],
-        },
-        { partitionKey: imagesetId },
-      )
-      .fetchAll();
-    found.push(...resources.map((resource) => AnnotationRecord.parse(resource)));
-  }
-  return found;
+  const ids = imageIds.map((imageId) => annotationId(campaignId, imageId));
+  return readByIds('labels', imagesetId, ids, (raw) => AnnotationRecord.parse(raw));
 }
 
 /** Stores replaced versions; the id is the version, so writing one twice (a retried write) keeps one copy. */
