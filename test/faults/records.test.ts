@@ -42,7 +42,7 @@ async function call<T = Record<string, unknown>>(method: string, route: string, 
 
 /** A published dataset with a numeric column and a string label whose values are only known from the data. */
 async function hostedDataset(kinds: number, rowsPerKind: number): Promise<string> {
-  const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { body: { name: `records faults ${kinds}×${rowsPerKind}`, status: 'published' } });
+  const created = await call<{ id: string }>('POST', '/v1/catalogue/datasets', { body: { name: `records faults ${kinds}×${rowsPerKind}`, description: { plain: 'Generated rows for the faults suite.' }, status: 'published' } });
   expect(created.status, created.text).toBe(201);
   const id = created.body.id;
   const schema = await call('PUT', `/v1/datasets/${id}/schema`, { body: { columns: [{ name: 'x', type: 'number' }, { name: 'kind', type: 'string' }], label: 'kind' } });
