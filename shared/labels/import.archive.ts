@@ -1,4 +1,8 @@
-import { gunzipSync, unzipSync } from 'fflate';
+import { lazyRequire } from '../azure/load';
+
+// fflate, yaml and the XML parser load with the first import or export that needs them, not on every
+// cold start (issue 22).
+const fflate = () => lazyRequire<typeof import('fflate')>('fflate');
 import { errors } from '../errors';
 import { readTar } from './tar';
 
@@ -29,7 +33,7 @@ export function readArchive(bytes: Buffer): Map<string, Buffer> {
   try {
     if (isZip(bytes) || isEmptyZip(bytes)) {
       let total = 0;
-      const entries = unzipSync(bytes, {
+      const entries = fflate().unzipSync(bytes, {
         filter: (file) => {
           total += file.originalSize;
           if (file.originalSize > MAX_FILE_BYTES || total > MAX_TOTAL_BYTES) throw new Error(`'${file.name}' is too large`);
@@ -40,7 +44,7 @@ export function readArchive(bytes: Buffer): Map<string, Buffer> {
     } else if (isGzip(bytes)) {
       // ISIZE, the last four bytes: the unpacked size (mod 2^32), checked before inflating.
       if (bytes.readUInt32LE(bytes.length - 4) > MAX_TOTAL_BYTES) throw new Error('the unpacked archive is too large');
-      raw = readTar(Buffer.from(gunzipSync(bytes)));
+      raw = readTar(Buffer.from(fflate().gunzipSync(bytes)));
     } else if (isTar(bytes)) {
       raw = readTar(bytes);
     } else {

@@ -1,7 +1,10 @@
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
+import { lazyRequire } from '../azure/load';
 import type { ImportedImage } from './import.schema';
 
-const parser = new XMLParser({ isArray: (name) => name === 'object', parseTagValue: false, processEntities: true });
+let parser: XMLParser | undefined;
+const vocParser = (): XMLParser =>
+  (parser ??= new (lazyRequire<typeof import('fast-xml-parser')>('fast-xml-parser').XMLParser)({ isArray: (name) => name === 'object', parseTagValue: false, processEntities: true }));
 
 interface VocObject {
   name?: unknown;
@@ -37,7 +40,7 @@ export function parseVoc(files: Map<string, Buffer>): ImportedImage[] {
       const problems: string[] = [];
       let annotation: VocAnnotation | undefined;
       try {
-        annotation = (parser.parse(content.toString('utf8')) as { annotation?: VocAnnotation }).annotation;
+        annotation = (vocParser().parse(content.toString('utf8')) as { annotation?: VocAnnotation }).annotation;
       } catch (error) {
         problems.push(`not XML: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { lazyRequire } from '../azure/load';
 import { errors } from '../errors';
 import type { ImportedImage } from './import.schema';
 
@@ -11,7 +11,7 @@ function classNames(files: Map<string, Buffer>): Map<number, string> {
   if (yamlFile) {
     let names: unknown;
     try {
-      names = (parseYaml(files.get(yamlFile)?.toString('utf8') ?? '') as { names?: unknown } | null)?.names;
+      names = (lazyRequire<typeof import('yaml')>('yaml').parse(files.get(yamlFile)?.toString('utf8') ?? '') as { names?: unknown } | null)?.names;
     } catch (error) {
       throw errors.invalidField('/body', `${yamlFile} is not YAML: ${error instanceof Error ? error.message : String(error)}`);
     }

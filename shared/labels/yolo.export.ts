@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { lazyRequire } from '../azure/load';
 import { boxesByImage, type ExportDataset, exportNames } from './export.dataset';
 import { tarArchive, type TarEntry } from './tar';
 
@@ -46,5 +46,5 @@ function dataYaml(categories: string[]): string {
   const header =
     '# Ultralytics dataset. Put each image at the path images.txt gives it (first column); the labels are in labels/.\n' +
     '# No `path:` key, so train and val resolve next to this file. The campaign has no split: val is train.\n';
-  return header + stringify({ train: 'images', val: 'images', nc: categories.length, names: Object.fromEntries(categories.map((name, i) => [i, name])) });
+  return header + lazyRequire<typeof import('yaml')>('yaml').stringify({ train: 'images', val: 'images', nc: categories.length, names: Object.fromEntries(categories.map((name, i) => [i, name])) });
 }
