@@ -41,7 +41,7 @@ async function upsertOnce(type: string, entry: Record<string, unknown>): Promise
   }
   const byId = byKey ?? (givenId ? await readEntry(type, givenId) : undefined);
   if (typeof input.platform === 'string' && type !== 'platforms') await registerPlatform(input.platform);
-  const content = contentOf(input);
+  const content = withListingDescription(type, contentOf(input));
   const now = new Date().toISOString();
   const live = byId && !byId.doc.deletedAt ? byId : undefined;
   if (!live) {
@@ -72,6 +72,18 @@ async function upsertOnce(type: string, entry: Record<string, unknown>): Promise
   if (tokensCurrent && sameValue(comparable(next), comparable(live.doc))) return { id: live.doc.id, changed: false };
   await replaceWithClaims(next, live);
   return { id: live.doc.id, changed: true };
+}
+
+/**
+ * DCAT-AP requires a dataset's description, and a platform's listing may give none (OpenML's has no
+ * such field): a harvested dataset then says, truthfully, where it was listed and that the platform
+ * gave no description, instead of reaching harvesters without one. Nothing else is made up.
+ */
+function withListingDescription(type: string, content: Fields): Fields {
+  if (type !== 'datasets' || content.description !== undefined) return content;
+  const { platform, platformResourceIdentifier } = content;
+  if (typeof platform !== 'string' || typeof platformResourceIdentifier !== 'string') return content;
+  return { ...content, description: { plain: `Listed on ${platform} as ${platformResourceIdentifier}; ${platform} gives no description of it.` } };
 }
 
 /**

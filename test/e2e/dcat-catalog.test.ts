@@ -59,23 +59,27 @@ beforeAll(async () => {
   draftId = draft.body.id;
 });
 
-/** Every page of the catalogue in one syntax, parsed; the catalogue node's IRI. */
+/**
+ * Every page of the catalogue in one syntax, parsed; the catalogue node's IRI. Other test files publish
+ * and delete datasets meanwhile, so numbered pages can shift under a walk (as they do for a
+ * harvester of ckanext-dcat's pages): a walk whose later page has gone past the new end starts again.
+ */
 async function wholeCatalogue(syntax: Syntax): Promise<{ pages: Store[]; catalog: string }> {
-  const pages: Store[] = [];
-  let page = 1;
-  let catalog = '';
-  for (;;) {
-    const sut = await call<string>('GET', `/v1/dcat/catalog?page=${page}`, { headers: { Accept: ACCEPT[syntax] } });
-    expect(sut.status, sut.text).toBe(200);
-    expect(sut.headers.get('content-type')).toContain(ACCEPT[syntax]);
-    const store = await parse(syntax, sut.text, 'http://base.example/');
-    pages.push(store);
-    catalog = store.getSubjects(RDF_TYPE, dcat('Catalog'), null)[0]?.value ?? '';
-    const next = store.getObjects(null, hydra('nextPage'), null)[0];
-    if (!next) break;
-    page++;
+  for (let walk = 0; walk < 3; walk++) {
+    const pages: Store[] = [];
+    let catalog = '';
+    for (let page = 1; ; page++) {
+      const sut = await call<string>('GET', `/v1/dcat/catalog?page=${page}&pageSize=100`, { headers: { Accept: ACCEPT[syntax] } });
+      if (sut.status === 404 && page > 1) break;
+      expect(sut.status, sut.text).toBe(200);
+      expect(sut.headers.get('content-type')).toContain(ACCEPT[syntax]);
+      const store = await parse(syntax, sut.text, 'http://base.example/');
+      pages.push(store);
+      catalog = store.getSubjects(RDF_TYPE, dcat('Catalog'), null)[0]?.value ?? '';
+      if (!store.getObjects(null, hydra('nextPage'), null)[0]) return { pages, catalog };
+    }
   }
-  return { pages, catalog };
+  throw new Error('the catalogue kept shrinking under three walks');
 }
 
 describe('GET /api/v1/dcat/catalog', () => {
