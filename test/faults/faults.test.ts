@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningStack, StackOptions } from '../../local/stack';
-import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+import type { FaultProxy, RequestMatch } from '../support/fault-proxy';
+import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
 import { apiFetch } from '../support/api';
 import { untilJobEnds } from '../support/jobs';
 
@@ -12,14 +10,10 @@ import { untilJobEnds } from '../support/jobs';
  * fault-injecting proxies (test/support/fault-proxy.ts). Real network faults — throttling answers,
  * reset connections, lost responses, slow answers, a service down — and what the API's callers see.
  */
-const load = createRequire(import.meta.url);
-const dist = (file: string) => path.resolve(__dirname, '../../dist', file);
-const { startStack } = load(dist('local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
 
 const IRIS = 'iris-classifier';
 const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 
-let stack: RunningStack;
 let cosmos: FaultProxy;
 let blob: FaultProxy;
 let baseUrl = '';
@@ -77,28 +71,16 @@ async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string
   return untilJobEnds(() => call('GET', `/v1/jobs/${id}`), { timeoutMs });
 }
 
+let proxied: ProxiedStack;
+
 beforeAll(async () => {
-  // Once the stack has chosen the emulators' ports, a proxy goes in front of each and the app is
-  // loaded with settings that point at the proxies.
-  stack = await startStack({
-    port: 0,
-    seed: true,
-    verbose: process.env.DEVHOST_VERBOSE === '1',
-    // The reaper (run on demand below) re-sends any job still queued a second after its creation.
-    settings: { JOBS_REQUEUE_AFTER: '1s' },
-    interpose: async (settings) => {
-      const proxied = await proxyEmulators(settings);
-      ({ cosmos, blob } = proxied);
-      return proxied.settings;
-    },
-  });
-  baseUrl = stack.baseUrl ?? '';
-  adminKey = stack.adminKey ?? '';
+  // The reaper (run on demand below) re-sends any job still queued a second after its creation.
+  proxied = await startProxiedStack({ seed: true, settings: { JOBS_REQUEUE_AFTER: '1s' } });
+  ({ cosmos, blob, baseUrl, adminKey } = proxied);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([cosmos?.close(), blob?.close()]);
+  await proxied?.stop();
 }, 60_000);
 
 afterEach(() => {

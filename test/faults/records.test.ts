@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningStack, StackOptions } from '../../local/stack';
-import { type FaultProxy, proxyEmulators, type RequestMatch } from '../support/fault-proxy';
+import type { FaultProxy, RequestMatch } from '../support/fault-proxy';
+import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
 import { apiFetch } from '../support/api';
 
 /**
@@ -10,14 +8,10 @@ import { apiFetch } from '../support/api';
  * proxies of test/support/fault-proxy.ts): how many Cosmos requests a grouped stats call makes
  * (issue 22), and what an ingest does when Cosmos DB throttles its writes (issue 17, item 4).
  */
-const load = createRequire(import.meta.url);
-const dist = (file: string) => path.resolve(__dirname, '../../dist', file);
-const { startStack } = load(dist('local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
 
 /** Small, so that a test can outlast it: the default is a minute. */
 const THROTTLE_BUDGET_SECONDS = 3;
 
-let stack: RunningStack;
 let cosmos: FaultProxy;
 let blob: FaultProxy;
 let baseUrl = '';
@@ -63,25 +57,15 @@ function csvRows(kinds: number, rowsPerKind: number): string {
 /** Bulk writes to the records container (the SDK's batch requests). */
 const recordsBulk: RequestMatch = (request) => request.method === 'POST' && /\/colls\/records\/docs$/.test(request.path) && request.headers['x-ms-cosmos-is-batch-request'] !== undefined;
 
+let proxied: ProxiedStack;
+
 beforeAll(async () => {
-  stack = await startStack({
-    port: 0,
-    seed: false,
-    verbose: process.env.DEVHOST_VERBOSE === '1',
-    settings: { INGEST_THROTTLE_BUDGET: String(THROTTLE_BUDGET_SECONDS) },
-    interpose: async (settings) => {
-      const proxied = await proxyEmulators(settings);
-      ({ cosmos, blob } = proxied);
-      return proxied.settings;
-    },
-  });
-  baseUrl = stack.baseUrl ?? '';
-  adminKey = stack.adminKey ?? '';
+  proxied = await startProxiedStack({ seed: false, settings: { INGEST_THROTTLE_BUDGET: String(THROTTLE_BUDGET_SECONDS) } });
+  ({ cosmos, blob, baseUrl, adminKey } = proxied);
 }, 120_000);
 
 afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([cosmos?.close(), blob?.close()]);
+  await proxied?.stop();
 }, 60_000);
 
 afterEach(() => {

@@ -1,10 +1,8 @@
 import https from 'node:https';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StrictLimits } from '../../local/cosmos-strict';
-import type { RunningStack, StackOptions } from '../../local/stack';
-import { type FaultProxy, proxyEmulators } from '../support/fault-proxy';
+import type { FaultProxy } from '../support/fault-proxy';
+import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
 import { apiFetch } from '../support/api';
 
 /**
@@ -12,10 +10,7 @@ import { apiFetch } from '../support/api';
  * runs in strict mode with a request-unit budget (`local/cosmos-strict.ts`), seen through a
  * forwarding proxy that records every answer. The budget is set per test on the running server.
  */
-const load = createRequire(import.meta.url);
-const { startStack } = load(path.resolve(__dirname, '../../dist/local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
 
-let stack: RunningStack;
 let cosmos: FaultProxy;
 let blob: FaultProxy;
 let baseUrl = '';
@@ -45,21 +40,13 @@ async function call(route: string): Promise<{ status: number; headers: Headers; 
   return { status: response.status, headers: response.headers, text, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
+let proxied: ProxiedStack;
+
 beforeAll(async () => {
   process.env.COSMOS_STRICT = '1';
-  stack = await startStack({
-    port: 0,
-    seed: true,
-    verbose: process.env.DEVHOST_VERBOSE === '1',
-    interpose: async (settings) => {
-      cosmosOrigin = new URL(/AccountEndpoint=([^;]+)/.exec(settings.COSMOS ?? '')?.[1] ?? '').origin;
-      const proxied = await proxyEmulators(settings);
-      ({ cosmos, blob } = proxied);
-      return proxied.settings;
-    },
-  });
-  baseUrl = stack.baseUrl ?? '';
-  adminKey = stack.adminKey ?? '';
+  proxied = await startProxiedStack({ seed: true });
+  ({ cosmos, blob, baseUrl, adminKey } = proxied);
+  cosmosOrigin = new URL(/AccountEndpoint=([^;]+)/.exec(proxied.direct.COSMOS ?? '')?.[1] ?? '').origin;
 }, 120_000);
 
 afterEach(async () => {
@@ -67,8 +54,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await stack?.stop();
-  await Promise.all([cosmos?.close(), blob?.close()]);
+  await proxied?.stop();
 }, 60_000);
 
 describe('Cosmos DB throttling (429 with x-ms-retry-after-ms)', () => {
