@@ -26,7 +26,8 @@ export async function migrateCatalogue(log: (line: string) => void): Promise<voi
     const { _rid, _self, _etag, _ts, _attachments, ...doc } = entry as StoredEntry & Record<string, unknown>;
     try {
       // A deleted entry keeps no unique keys; a live one claims them again.
-      await (doc.deletedAt ? insertEntry(doc as StoredEntry) : insertWithClaims(doc as StoredEntry, undefined));
+      const written = await (doc.deletedAt ? insertEntry(doc as StoredEntry) : insertWithClaims(doc as StoredEntry, undefined));
+      if (!written) throw new Error('an entry with this id was copied already');
     } catch (error) {
       // Ids were unique per type only: a second type's entry with the same id cannot be kept.
       skipped += 1;

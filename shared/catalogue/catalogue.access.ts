@@ -1,7 +1,8 @@
 import type { Principal } from '../auth/auth.schema';
 import { hasAnyRole, isAdmin } from '../auth/auth.service';
+import type { Versioned } from '../azure/store';
 import { errors } from '../errors';
-import { readEntry, type StoredEntry, type Versioned, type Visibility } from './catalogue.repository';
+import { readEntry, type StoredEntry, type Visibility } from './catalogue.repository';
 import { type CatalogueEntry, catalogueType } from './catalogue.types';
 
 // Who may see and change an entry, and what each caller sees of it (anonymous callers: no email addresses).

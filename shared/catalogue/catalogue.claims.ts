@@ -1,20 +1,10 @@
 import { createHash } from 'node:crypto';
 import { cosmosStatus } from '../azure/cosmos';
+import type { Versioned } from '../azure/store';
+import { claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { type AppError, errors } from '../errors';
 import type { Fields } from './catalogue.access';
-import { singularOf } from './catalogue.access';
-import {
-  type ClaimDocument,
-  deleteDocument,
-  insertClaim,
-  insertEntry,
-  readClaim,
-  readEntry,
-  replaceClaim,
-  replaceEntry,
-  type StoredEntry,
-  type Versioned,
-} from './catalogue.repository';
+import { type ClaimDocument, insertEntry, readEntry, replaceEntry, type StoredEntry } from './catalogue.repository';
 
 // Unique keys (a platform identifier, a platform's name) are claim documents written before the entry.
 
@@ -47,51 +37,35 @@ export function conflictFor(key: string, existingId: string): AppError {
   return errors.conflict(`An entry with this platform and platformResourceIdentifier exists: ${existingId}.`, { existingId });
 }
 
-/**
- * Takes a unique key for an entry. The claim is written before the entry, so a crash in between
- * leaves at worst a claim whose entry does not exist or no longer holds the key: that claim is stale
- * and the next writer takes it over (guarded by its ETag). True when this call took the claim, false
- * when the entry held it already.
- */
-async function acquire(type: string, key: string, entryId: string): Promise<boolean> {
-  const claim: ClaimDocument = { id: claimId(type, key), type, docType: 'claim', entryId, key };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await insertClaim(claim);
-      return true;
-    } catch (error) {
-      if (cosmosStatus(error) !== 409) throw error;
-    }
-    const existing = await readClaim(type, claim.id);
-    if (!existing) continue;
-    if (existing.doc.entryId === entryId) return false;
-    const holder = await readEntry(type, existing.doc.entryId);
-    if (holder && !holder.doc.deletedAt && uniqueKeys(holder.doc).includes(key)) throw conflictFor(key, holder.doc.id);
-    try {
-      await replaceClaim(claim, existing.etag);
-      return true;
-    } catch (error) {
-      const status = cosmosStatus(error);
-      if (status !== 412 && status !== 404) throw error;
-    }
-  }
-  throw errors.unavailable('The unique key is contended; try again.', 1);
+/** The claim document of a key, as stored since before the shared helper (existing data folders keep working). */
+function claimGuard(type: string, key: string): UniqueKeyGuard {
+  const id = claimId(type, key);
+  const fields: Omit<ClaimDocument, 'id' | 'entryId'> = { type, docType: 'claim', key };
+  return { container: 'catalogue', id, partitionKey: id, ownerField: 'entryId', fields };
 }
 
-async function release(type: string, key: string, entryId: string): Promise<void> {
-  const existing = await readClaim(type, claimId(type, key));
-  if (existing?.doc.entryId === entryId) await deleteDocument(existing.doc.id);
+/** Whether the entry is live and still holds the key: a claim naming anything else is stale. */
+async function holdsKey(type: string, key: string, entryId: string): Promise<boolean> {
+  const holder = await readEntry(type, entryId);
+  return holder !== undefined && !holder.doc.deletedAt && uniqueKeys(holder.doc).includes(key);
+}
+
+/** Takes a unique key for an entry: true when this call took it, false when the entry held it already. */
+async function acquire(type: string, key: string, entryId: string): Promise<boolean> {
+  const claim = await claimUniqueKey(claimGuard(type, key), entryId, (holder) => holdsKey(type, key, holder));
+  if (claim.status === 'held') throw conflictFor(key, claim.owner);
+  return claim.status === 'taken';
 }
 
 export async function releaseQuietly(type: string, keys: string[], entryId: string): Promise<void> {
   // A claim left behind is stale and re-claimable, so a failure here loses nothing.
-  await Promise.all(keys.map((key) => release(type, key, entryId).catch(() => undefined)));
+  await Promise.all(keys.map((key) => releaseUniqueKey(claimGuard(type, key), entryId).catch(() => undefined)));
 }
 
 export async function findByKey(type: string, key: string): Promise<Versioned<StoredEntry> | undefined> {
-  const claim = await readClaim(type, claimId(type, key));
-  if (!claim) return undefined;
-  const entry = await readEntry(type, claim.doc.entryId);
+  const entryId = await uniqueKeyOwner(claimGuard(type, key));
+  if (!entryId) return undefined;
+  const entry = await readEntry(type, entryId);
   if (!entry || entry.doc.deletedAt || !uniqueKeys(entry.doc).includes(key)) return undefined;
   return entry;
 }
@@ -108,46 +82,50 @@ export async function assertPlatformRegistered(platform: unknown, before: unknow
   }
 }
 
-/** Store answers that are the caller's doing: a changed ETag, a document over Cosmos DB's 2 MB. */
+/** A store answer that is the caller's doing: a document over Cosmos DB's 2 MB. */
 export function storeError(error: unknown): unknown {
-  const status = cosmosStatus(error);
-  if (status === 412) return errors.preconditionFailed();
-  if (status === 413) return errors.payloadTooLarge(2 * 1024 * 1024);
-  return error;
+  return cosmosStatus(error) === 413 ? errors.payloadTooLarge(2 * 1024 * 1024) : error;
 }
 
-/** Writes a new entry: claims first, then the entry; on failure the claims are released. */
-export async function insertWithClaims(doc: StoredEntry, replaceDeleted: Versioned<StoredEntry> | undefined): Promise<Versioned<StoredEntry>> {
+/**
+ * Writes a new entry: claims first, then the entry; undefined when the id was created (or the deleted
+ * entry replaced) by someone else in between. Claims taken here are released when the write fails.
+ */
+export async function insertWithClaims(doc: StoredEntry, replaceDeleted: Versioned<StoredEntry> | undefined): Promise<Versioned<StoredEntry> | undefined> {
   // Only claims taken here are released on failure: one this entry id already held (a concurrent
   // writer of the same id) is not ours to drop.
   const taken: string[] = [];
   for (const key of uniqueKeys(doc)) if (await acquire(doc.type, key, doc.id)) taken.push(key);
+  let written: Versioned<StoredEntry> | undefined;
   try {
-    return replaceDeleted ? await replaceEntry(doc, replaceDeleted.etag) : await insertEntry(doc);
+    written = replaceDeleted ? await replaceEntry(doc, replaceDeleted.etag) : await insertEntry(doc);
   } catch (error) {
     await releaseQuietly(doc.type, taken, doc.id);
     throw storeError(error);
   }
+  if (!written) await releaseQuietly(doc.type, taken, doc.id);
+  return written;
 }
 
-/** Replaces an entry: new keys are claimed before, keys it no longer holds released after. */
-export async function replaceWithClaims(next: StoredEntry, current: Versioned<StoredEntry>): Promise<Versioned<StoredEntry>> {
+/**
+ * Replaces an entry: new keys are claimed before, keys it no longer holds released after. Undefined
+ * when the entry changed (or went) since `current` was read.
+ */
+export async function replaceWithClaims(next: StoredEntry, current: Versioned<StoredEntry>): Promise<Versioned<StoredEntry> | undefined> {
   const before = uniqueKeys(current.doc);
   const after = uniqueKeys(next);
   const added = after.filter((key) => !before.includes(key));
   const removed = current.doc.deletedAt ? [] : before.filter((key) => !after.includes(key));
   const taken: string[] = [];
   for (const key of added) if (await acquire(next.type, key, next.id)) taken.push(key);
-  let written: Versioned<StoredEntry>;
+  let written: Versioned<StoredEntry> | undefined;
   try {
-    // The version read (and checked against If-Match) is the one replaced: a change in between is a 412.
+    // The version read (and checked against If-Match) is the one replaced.
     written = await replaceEntry(next, current.etag);
   } catch (error) {
     await releaseQuietly(next.type, taken, next.id);
-    if (cosmosStatus(error) === 404) throw errors.notFound(singularOf(next.type), next.id);
     throw storeError(error);
   }
-  await releaseQuietly(next.type, removed, next.id);
+  await releaseQuietly(next.type, written ? removed : taken, next.id);
   return written;
 }
-

@@ -1,4 +1,5 @@
-import { container, cosmosStatus, queryPage, readAggregateTotal } from '../azure/cosmos';
+import { container, queryPage, readAggregateTotal } from '../azure/cosmos';
+import { store, type Versioned } from '../azure/store';
 import type { FACET_NAMES } from './catalogue.schema';
 import { entryTokens, queryTokens } from './catalogue.search';
 import type { CatalogueEntry } from './catalogue.types';
@@ -29,75 +30,43 @@ export interface ClaimDocument {
   key: string;
 }
 
-export interface Versioned<T> {
-  doc: T;
-  etag: string;
-}
-
 type CosmosDoc = Record<string, unknown> & { _etag?: string };
 type Parameter = { name: string; value: string | number | boolean | null };
 
 const INTERNAL = new Set(['_rid', '_self', '_etag', '_ts', '_attachments', '_lsn']);
 
-function clean<T>(resource: CosmosDoc): Versioned<T> {
+function withoutSystemProperties(resource: unknown): StoredEntry {
   const doc: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(resource)) if (!INTERNAL.has(key)) doc[key] = value;
-  return { doc: doc as T, etag: resource._etag ?? '' };
+  for (const [key, value] of Object.entries(resource as CosmosDoc)) if (!INTERNAL.has(key)) doc[key] = value;
+  return doc as StoredEntry;
 }
 
-async function readDocument<T extends { type: string }>(type: string, id: string): Promise<Versioned<T> | undefined> {
-  try {
-    const { resource } = await container('catalogue').item(id, id).read<CosmosDoc>();
-    const found = resource ? clean<T>(resource) : undefined;
-    // Ids are unique across types now (one partition each): an id of another type is not found here.
-    return found?.doc.type === type ? found : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+function clean(resource: CosmosDoc): Versioned<StoredEntry> {
+  return { doc: withoutSystemProperties(resource), etag: resource._etag ?? '' };
 }
+
+// Entries and claims share the container; claims are read and written through claimUniqueKey.
+const entries = store<StoredEntry>('catalogue', withoutSystemProperties, (doc) => doc.id);
 
 /** The entry document (live or soft-deleted), or undefined; never a claim. */
 export async function readEntry(type: string, id: string): Promise<Versioned<StoredEntry> | undefined> {
-  const found = await readDocument<StoredEntry>(type, id);
-  return found?.doc.docType === 'entry' ? found : undefined;
+  const found = await entries.read(id, id);
+  // Ids are unique across types now (one partition each): an id of another type is not found here.
+  return found?.doc.type === type && found.doc.docType === 'entry' ? found : undefined;
 }
 
-/** Creates the entry; Cosmos answers 409 when the id exists. */
-export async function insertEntry(doc: StoredEntry): Promise<Versioned<StoredEntry>> {
-  const { resource } = await container('catalogue').items.create<StoredEntry>(withTokens(doc));
-  return clean<StoredEntry>(resource as unknown as CosmosDoc);
+/** Creates the entry; undefined when the id exists. */
+export async function insertEntry(doc: StoredEntry): Promise<Versioned<StoredEntry> | undefined> {
+  return entries.create(withTokens(doc));
 }
 
-/** Replaces the entry, only if it still has `ifMatch` when given (Cosmos answers 412 otherwise). */
-export async function replaceEntry(doc: StoredEntry, ifMatch: string | undefined): Promise<Versioned<StoredEntry>> {
-  const { resource } = await container('catalogue')
-    .item(doc.id, doc.id)
-    .replace<StoredEntry>(withTokens(doc), ifMatch ? { accessCondition: { type: 'IfMatch', condition: ifMatch } } : {});
-  return clean<StoredEntry>(resource as unknown as CosmosDoc);
+/** Replaces the entry only if it still carries `etag`; undefined when it changed or is gone. */
+export async function replaceEntry(doc: StoredEntry, etag: string): Promise<Versioned<StoredEntry> | undefined> {
+  return entries.replaceIfUnchanged(withTokens(doc), etag);
 }
 
 export async function deleteDocument(id: string): Promise<void> {
-  try {
-    await container('catalogue').item(id, id).delete();
-  } catch (error) {
-    if (cosmosStatus(error) !== 404) throw error;
-  }
-}
-
-export async function readClaim(type: string, claimId: string): Promise<Versioned<ClaimDocument> | undefined> {
-  const found = await readDocument<ClaimDocument>(type, claimId);
-  return found?.doc.docType === 'claim' ? found : undefined;
-}
-
-/** Creates a claim; Cosmos answers 409 when someone holds it. */
-export async function insertClaim(claim: ClaimDocument): Promise<void> {
-  await container('catalogue').items.create(claim);
-}
-
-/** Takes over a stale claim, only if nobody changed it since it was read (412 otherwise). */
-export async function replaceClaim(claim: ClaimDocument, etag: string): Promise<void> {
-  await container('catalogue').item(claim.id, claim.id).replace(claim, { accessCondition: { type: 'IfMatch', condition: etag } });
+  await entries.remove(id, id);
 }
 
 /** Who may see what in a list or a count. */
@@ -170,7 +139,7 @@ export async function queryEntries(
     { query: `SELECT * FROM c WHERE ${clause} ${order}`, parameters },
     { limit: page.limit, continuation: page.continuation, crossPartition: true },
   );
-  return { items: result.items.map((item) => clean<StoredEntry>(item)), continuation: result.continuation };
+  return { items: result.items.map((item) => clean(item)), continuation: result.continuation };
 }
 
 /** `SELECT VALUE COUNT(1)` across partitions: the SDK plans it and adds the partitions' counts. */
@@ -220,5 +189,5 @@ export async function deletedBefore(type: string, cutoff: string, limit: number)
       ],
     })
     .fetchAll();
-  return resources.map((resource) => clean<StoredEntry>(resource));
+  return resources.map((resource) => clean(resource));
 }

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { isAdmin } from '../auth/auth.service';
-import { AppError, errors, type FieldError } from '../errors';
+import { RETRY, retryOnConflict } from '../azure/store';
+import { errors, type FieldError } from '../errors';
 import { type Definition, type Fields, INTERNAL_FIELDS } from './catalogue.access';
 import type { StoredEntry } from './catalogue.repository';
 import { SERVER_FIELDS } from './catalogue.schema';
@@ -112,28 +113,17 @@ export function buildDoc(type: string, content: Fields, record: EntryRecord): St
   return { id, type, ...content, status, owner, dateCreated, dateModified, docType: 'entry' } as StoredEntry;
 }
 
-/** How often a write without If-Match starts again after a concurrent change, before it gives up. */
-const MAX_WRITE_ATTEMPTS = 30;
-
 /**
- * Runs a read-modify-write. With the caller's If-Match, a concurrent change is theirs to see (412).
- * Without it, the write starts again after a short random pause (writers that collided spread out
- * instead of colliding again); a 412 would answer a precondition the caller never set, so a write
- * that keeps losing ends as 409.
+ * Runs a read-modify-write `step` that returns `RETRY` when the entry changed under it. With the
+ * caller's If-Match, that change is theirs to see (412); without, the step runs again
+ * (retryOnConflict: 503 when it keeps losing, never a 412 for a precondition the caller never set).
  */
-export async function withRetry<T>(ifMatch: string | undefined, operation: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      const lostRace = error instanceof AppError && error.status === 412;
-      if (!lostRace || ifMatch !== undefined) throw error;
-      if (attempt >= MAX_WRITE_ATTEMPTS) {
-        throw errors.conflict('The entry kept changing under this write; try again.');
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** attempt)));
-    }
-  }
+export async function withRetry<T>(ifMatch: string | undefined, step: () => Promise<T | typeof RETRY>): Promise<T> {
+  return retryOnConflict(async () => {
+    const result = await step();
+    if (result === RETRY && ifMatch !== undefined) throw errors.preconditionFailed();
+    return result;
+  }, 'The entry');
 }
 
 /** RFC 7396: objects merge member by member, `null` removes, anything else replaces. */

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
+import { RETRY, type Versioned } from '../azure/store';
 import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
@@ -28,7 +29,6 @@ import {
   queryEntries,
   replaceEntry,
   type StoredEntry,
-  type Versioned,
   type Visibility,
 } from './catalogue.repository';
 import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
@@ -71,11 +71,13 @@ export async function createEntry(type: string, body: unknown, principal: Princi
   const now = new Date().toISOString();
   const record = { id: randomUUID(), owner: principal.id, dateCreated: now, dateModified: now, status: input.status ?? 'draft' };
   const doc = buildDoc(type, contentOf(input), record);
+  // A fresh UUID: nobody else can have created this id.
   const written = await insertWithClaims(doc, undefined);
+  if (!written) throw new Error(`entry id ${doc.id} exists already`);
   return { entry: present(written.doc, principal), etag: representationEtag(written.etag, undefined) };
 }
 
-async function replaceFrom(definition: Definition, current: Versioned<StoredEntry>, input: Fields, principal: Principal): Promise<VersionedEntry> {
+async function replaceFrom(definition: Definition, current: Versioned<StoredEntry>, input: Fields, principal: Principal): Promise<VersionedEntry | typeof RETRY> {
   assertEchoesUnchanged(definition, input, current.doc);
   assertAllowedChange(input, current.doc, principal);
   assertPublishable(definition.name, input, input.status ?? current.doc.status);
@@ -94,6 +96,7 @@ async function replaceFrom(definition: Definition, current: Versioned<StoredEntr
     status: input.status ?? current.doc.status,
   });
   const written = await replaceWithClaims(next, current);
+  if (!written) return RETRY;
   return { entry: present(written.doc, principal), etag: representationEtag(written.etag, undefined) };
 }
 
@@ -138,12 +141,7 @@ export async function deleteEntry(type: string, id: string, principal: Principal
     if (definition.name === 'platforms') await assertPlatformUnused(current.doc.name);
     const now = new Date().toISOString();
     const next: StoredEntry = { ...current.doc, deletedAt: now, deletedBy: principal.id };
-    try {
-      await replaceEntry(next, current.etag);
-    } catch (error) {
-      if (cosmosStatus(error) === 412) throw errors.preconditionFailed();
-      throw error;
-    }
+    if (!(await replaceEntry(next, current.etag))) return RETRY;
     await releaseQuietly(type, uniqueKeys(current.doc), id);
   });
 }

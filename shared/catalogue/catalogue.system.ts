@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { cosmosStatus } from '../azure/cosmos';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
 import { definitionOf, type Fields, singularOf, toView } from './catalogue.access';
-import { conflictFor, findByKey, insertWithClaims, platformKey, registeredPlatform, releaseQuietly, replaceWithClaims, storeError, uniqueKeys } from './catalogue.claims';
+import { conflictFor, findByKey, insertWithClaims, platformKey, registeredPlatform, releaseQuietly, replaceWithClaims, uniqueKeys } from './catalogue.claims';
 import { deleteDocument, deletedBefore, readEntry, replaceEntry, type StoredEntry } from './catalogue.repository';
 import { applyMergePatch, buildDoc, contentOf, parseInput, sameValue, withRetry } from './catalogue.rules';
 import { entryTokens } from './catalogue.search';
@@ -19,16 +19,11 @@ import { catalogueTypes } from './catalogue.types';
  * @example const { id, changed } = await upsertEntryAsSystem('datasets', { id: 'seed-iris', name: 'Iris', status: 'published' });
  */
 export async function upsertEntryAsSystem(type: string, entry: Record<string, unknown>): Promise<{ id: string; changed: boolean }> {
-  try {
-    return await upsertOnce(type, entry);
-  } catch (error) {
-    // Two writers created the same id at once: the loser updates what the winner wrote.
-    if (cosmosStatus(error) === 409) return upsertOnce(type, entry);
-    throw error;
-  }
+  // Two writers created or changed the same entry at once: the loser updates what the winner wrote.
+  return retryOnConflict(() => upsertOnce(type, entry), 'The entry');
 }
 
-async function upsertOnce(type: string, entry: Record<string, unknown>): Promise<{ id: string; changed: boolean }> {
+async function upsertOnce(type: string, entry: Record<string, unknown>): Promise<{ id: string; changed: boolean } | typeof RETRY> {
   const definition = definitionOf(type);
   const input = parseInput(definition, entry, 'entry');
   const givenId = typeof input.id === 'string' ? input.id : undefined;
@@ -53,7 +48,7 @@ async function upsertOnce(type: string, entry: Record<string, unknown>): Promise
       status: input.status ?? 'published',
     });
     const written = await insertWithClaims(doc, byId);
-    return { id: written.doc.id, changed: true };
+    return written ? { id: written.doc.id, changed: true } : RETRY;
   }
   for (const field of definition.systemFields) {
     const kept = (live.doc as Fields)[field];
@@ -70,8 +65,7 @@ async function upsertOnce(type: string, entry: Record<string, unknown>): Promise
   // Stored tokens from an older layout or tokenizer are rewritten even when the content is unchanged.
   const tokensCurrent = sameValue(live.doc.searchTokens ?? null, entryTokens(next));
   if (tokensCurrent && sameValue(comparable(next), comparable(live.doc))) return { id: live.doc.id, changed: false };
-  await replaceWithClaims(next, live);
-  return { id: live.doc.id, changed: true };
+  return (await replaceWithClaims(next, live)) ? { id: live.doc.id, changed: true } : RETRY;
 }
 
 /**
@@ -110,8 +104,7 @@ export async function patchEntryAsSystem(type: string, id: string, patch: Record
     const comparable = (doc: StoredEntry) => ({ ...contentOf(doc), status: doc.status });
     if (sameValue(comparable(next), comparable(current.doc))) return { id, changed: false };
     if (typeof input.platform === 'string' && type !== 'platforms') await registerPlatform(input.platform);
-    await replaceWithClaims(next, current);
-    return { id, changed: true };
+    return (await replaceWithClaims(next, current)) ? { id, changed: true } : RETRY;
   });
 }
 
@@ -126,11 +119,7 @@ export async function deleteEntryAsSystem(type: string, id: string, by: string):
   return withRetry(undefined, async () => {
     const current = await readEntry(type, id);
     if (!current || current.doc.deletedAt) return false;
-    try {
-      await replaceEntry({ ...current.doc, deletedAt: new Date().toISOString(), deletedBy: by }, current.etag);
-    } catch (error) {
-      throw storeError(error);
-    }
+    if (!(await replaceEntry({ ...current.doc, deletedAt: new Date().toISOString(), deletedBy: by }, current.etag))) return RETRY;
     await releaseQuietly(type, uniqueKeys(current.doc), id);
     return true;
   });
@@ -142,7 +131,7 @@ async function registerPlatform(name: string): Promise<void> {
   try {
     await upsertEntryAsSystem('platforms', { id: `platform-${name}`, name, status: 'published' });
   } catch (error) {
-    const conflict = cosmosStatus(error) === 409 || (error instanceof AppError && error.status === 409);
+    const conflict = error instanceof AppError && error.status === 409;
     if (!conflict || !(await registeredPlatform(name))) throw error;
   }
 }
