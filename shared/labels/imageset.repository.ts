@@ -1,90 +1,75 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, patchIfExists, queryPage, replaceIfUnchanged } from '../azure/cosmos';
+import { container, queryPage } from '../azure/cosmos';
+import { store, type Versioned } from '../azure/store';
+import { type Claim, claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { shortHash } from './ids';
 import { ImagesetRecord } from './imageset.schema';
 
 // Imagesets live in `imagesets` (partition `/id`): every image and label call checks its imageset
 // with a 1 RU point read. A title is unique: a small guard document whose id is derived from the
-// normalised title (`title~<hash>`) is created first, so two racing creates cannot both win.
+// normalised title (`title~<hash>`) is created first (claimUniqueKey), so two racing creates cannot
+// both win, and a guard a crash left behind is taken over by the next imageset with the title.
 
 export interface StoredImageset {
   record: ImagesetRecord;
   etag: string;
 }
 
-function titleGuardId(title: string): string {
-  return `title~${shortHash(title.trim().toLowerCase(), 32)}`;
+function titleGuard(title: string): UniqueKeyGuard {
+  const id = `title~${shortHash(title.trim().toLowerCase(), 32)}`;
+  return { container: 'imagesets', id, partitionKey: id, ownerField: 'imagesetId', fields: { docType: 'imagesetTitle', title } };
 }
 
-function stored(resource: unknown, etag: string | undefined): StoredImageset {
-  return { record: ImagesetRecord.parse(resource), etag: etag ?? '' };
+// Title guards share the container; their ids (`title~…`) are never an imageset id (16 hex).
+const imagesets = store<ImagesetRecord>('imagesets', (raw) => ImagesetRecord.parse(raw), (doc) => doc.id);
+
+function stored(written: Versioned<ImagesetRecord> | undefined): StoredImageset | undefined {
+  return written && { record: written.doc, etag: written.etag };
 }
 
 export async function readImageset(id: string): Promise<StoredImageset | undefined> {
-  try {
-    const { resource, etag } = await container('imagesets').item(id, id).read<ImagesetRecord>();
-    return resource?.docType === 'imageset' ? stored(resource, etag) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return stored(await imagesets.read(id, id));
 }
 
-/** Claims a title; false when another imageset holds it. */
-export async function claimTitle(title: string, imagesetId: string): Promise<boolean> {
-  const id = titleGuardId(title);
-  try {
-    await container('imagesets').items.create({ id, docType: 'imagesetTitle', imagesetId, title });
-    return true;
-  } catch (error) {
-    if (cosmosStatus(error) === 409) return false;
-    throw error;
-  }
+/** Whether the imageset exists and has this title: a guard naming anything else is stale. */
+async function holdsTitle(imagesetId: string, title: string): Promise<boolean> {
+  const found = await readImageset(imagesetId);
+  return found !== undefined && titleGuard(found.record.title).id === titleGuard(title).id;
 }
 
-export async function releaseTitle(title: string): Promise<void> {
-  const id = titleGuardId(title);
-  try {
-    await container('imagesets').item(id, id).delete();
-  } catch (error) {
-    if (cosmosStatus(error) !== 404) throw error;
-  }
+/** Claims a title for the imageset (case-insensitive); `held` when another imageset has it. */
+export async function claimTitle(title: string, imagesetId: string): Promise<Claim> {
+  return claimUniqueKey(titleGuard(title), imagesetId, (holder) => holdsTitle(holder, title));
+}
+
+/** Gives the title up, if this imageset still holds it. */
+export async function releaseTitle(title: string, imagesetId: string): Promise<void> {
+  await releaseUniqueKey(titleGuard(title), imagesetId);
 }
 
 /** The imageset holding this title, if any. */
 export async function imagesetIdByTitle(title: string): Promise<string | undefined> {
-  const id = titleGuardId(title);
-  try {
-    const { resource } = await container('imagesets').item(id, id).read<{ imagesetId: string }>();
-    return resource?.imagesetId;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  const holder = await uniqueKeyOwner(titleGuard(title));
+  return holder !== undefined && (await holdsTitle(holder, title)) ? holder : undefined;
 }
 
-export async function insertImageset(record: ImagesetRecord): Promise<StoredImageset> {
-  const { resource, etag } = await container('imagesets').items.create(record);
-  return stored(resource, etag);
+/** Creates the imageset; undefined when its id exists. */
+export async function insertImageset(record: ImagesetRecord): Promise<StoredImageset | undefined> {
+  return stored(await imagesets.create(record));
 }
 
 export async function deleteImageset(id: string): Promise<void> {
-  try {
-    await container('imagesets').item(id, id).delete();
-  } catch (error) {
-    if (cosmosStatus(error) !== 404) throw error;
-  }
+  await imagesets.remove(id, id);
 }
 
 /** Replaces the imageset if its ETag still matches; undefined when it changed (or vanished) meanwhile. */
 export async function replaceImagesetIfUnchanged(record: ImagesetRecord, etag: string): Promise<StoredImageset | undefined> {
-  const written = await replaceIfUnchanged(container('imagesets'), record.id, record.id, record, etag);
-  return written && stored(written.resource, written.etag);
+  return stored(await imagesets.replaceIfUnchanged(record, etag));
 }
 
+/** Patches the imageset; undefined when it does not exist. */
 export async function patchImageset(id: string, operations: PatchOperation[]): Promise<StoredImageset | undefined> {
-  const written = await patchIfExists(container('imagesets'), id, id, operations);
-  return written && stored(written.resource, written.etag);
+  return stored(await imagesets.patch(id, id, operations));
 }
 
 export async function listImagesetRecords(

@@ -96,7 +96,7 @@ export async function createImageset(
   principal: Principal,
 ): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
   const id = newId();
-  if (!(await claimTitle(body.title, id))) {
+  if ((await claimTitle(body.title, id)).status === 'held') {
     throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
   }
   // Uploads go to one container; finalize copies the registered images into the other, out of the
@@ -125,6 +125,8 @@ export async function createImageset(
       finalizeReport: null,
       finalizeFailure: null,
     });
+    // A fresh random id: nobody else can have created it.
+    if (!stored) throw new Error('a new imageset id exists already');
     try {
       return { imageset: toImagesetView(stored.record), uploadToken: await issueUploadToken(id), etag: stored.etag };
     } catch (error) {
@@ -133,7 +135,7 @@ export async function createImageset(
     }
   } catch (error) {
     for (const containerClient of containers.slice(0, containersCreated)) await containerClient.deleteIfExists().catch(() => undefined);
-    await releaseTitle(body.title).catch(() => undefined);
+    await releaseTitle(body.title, id).catch(() => undefined);
     throw error;
   }
 }
@@ -165,7 +167,8 @@ export async function patchImagesetFields(
   assertCanManage(principal, current.record, 'imageset');
   assertIfMatch(ifMatch, current.etag);
   const titleChanges = body.title !== undefined && body.title.toLowerCase() !== current.record.title.toLowerCase();
-  if (titleChanges && body.title && !(await claimTitle(body.title, id))) {
+  const claim = titleChanges && body.title ? await claimTitle(body.title, id) : undefined;
+  if (claim?.status === 'held') {
     throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
   }
   const next: ImagesetRecord = {
@@ -176,10 +179,10 @@ export async function patchImagesetFields(
   };
   const replaced = await replaceImagesetIfUnchanged(next, current.etag);
   if (!replaced) {
-    if (titleChanges && body.title) await releaseTitle(body.title);
+    if (claim?.status === 'taken' && body.title) await releaseTitle(body.title, id);
     throw errors.preconditionFailed('The imageset changed while it was being updated; read it again and retry.');
   }
-  if (titleChanges) await releaseTitle(current.record.title);
+  if (titleChanges) await releaseTitle(current.record.title, id);
   return { imageset: toImagesetView(replaced.record), etag: replaced.etag };
 }
 

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { container } from '../../shared/azure/cosmos';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { generateImages, pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
+import { newId, shortHash } from '../../shared/labels/ids';
 import { untilJobEnds } from '../support/jobs';
+import { needsLocalStack, useStackSettings } from '../support/stack-env';
 
 interface UploadToken {
   url: string;
@@ -72,6 +75,21 @@ describe('POST /api/v1/imagesets', () => {
     const title = unique();
     await createImageset(alice, title);
     expectProblem(await call('POST', '/v1/imagesets', { key: bob, body: { title: title.toUpperCase() } }), 409);
+  });
+
+  needsLocalStack.it('takes over a title a crash left behind: a guard whose imageset was never written, or no longer has the title', async () => {
+    useStackSettings();
+    // The guard document as a crash between it and the imageset write leaves it.
+    const orphaned = unique();
+    const guardId = (title: string) => `title~${shortHash(title.trim().toLowerCase(), 32)}`;
+    await container('imagesets').items.create({ id: guardId(orphaned), docType: 'imagesetTitle', imagesetId: newId(), title: orphaned });
+    expect((await createImageset(bob, orphaned)).body.title).toBe(orphaned);
+    // A rename that crashed before releasing the old title leaves a guard naming an imageset titled otherwise.
+    const renamed = await createImageset(alice);
+    const oldTitle = unique();
+    await container('imagesets').items.create({ id: guardId(oldTitle), docType: 'imagesetTitle', imagesetId: renamed.body.id, title: oldTitle });
+    expect((await createImageset(bob, oldTitle)).body.title).toBe(oldTitle);
+    expectProblem(await call('POST', '/v1/imagesets', { key: alice, body: { title: orphaned } }), 409);
   });
 
   it('refuses unknown fields, a missing title and oversized metadata (400)', async () => {
