@@ -1,20 +1,24 @@
-import { container, cosmosStatus, patchIfExists, queryPage } from '../azure/cosmos';
+import { container, queryPage } from '../azure/cosmos';
+import { store, type Versioned } from '../azure/store';
 import { ApiKeyRecord } from './auth.schema';
 
 // API keys live in `principals` (partition `/id`): authentication is one point read by key id.
 
-export async function findApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
-  try {
-    const { resource } = await container('principals').item(keyId, keyId).read<ApiKeyRecord>();
-    return resource?.docType === 'apiKey' ? ApiKeyRecord.parse(resource) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+// The key id comes from the caller: whatever else `principals` holds under it is not a key (401, not a parse error).
+type PrincipalDocument = { id: string; docType?: unknown };
+const principals = store<PrincipalDocument>('principals', (raw) => raw as PrincipalDocument, (doc) => doc.id);
+
+function apiKeyOf(found: Versioned<PrincipalDocument> | undefined): ApiKeyRecord | undefined {
+  return found?.doc.docType === 'apiKey' ? ApiKeyRecord.parse(found.doc) : undefined;
 }
 
-export async function insertApiKey(record: ApiKeyRecord): Promise<void> {
-  await container('principals').items.create(record);
+export async function findApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+  return apiKeyOf(await principals.read(keyId, keyId));
+}
+
+/** Stores a new key; false when its id exists. */
+export async function insertApiKey(record: ApiKeyRecord): Promise<boolean> {
+  return (await principals.create(record)) !== undefined;
 }
 
 
@@ -34,6 +38,5 @@ export async function listApiKeyRecords(
 }
 
 export async function markRevoked(keyId: string, revokedAt: string): Promise<ApiKeyRecord | undefined> {
-  const written = await patchIfExists(container('principals'), keyId, keyId, [{ op: 'set', path: '/revokedAt', value: revokedAt }]);
-  return written && ApiKeyRecord.parse(written.resource);
+  return apiKeyOf(await principals.patch(keyId, keyId, [{ op: 'set', path: '/revokedAt', value: revokedAt }]));
 }

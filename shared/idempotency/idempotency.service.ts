@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors } from '../errors';
 import {
   deleteIdempotencyRecord,
@@ -102,10 +103,10 @@ function openSecret(record: IdempotencyRecord, key: string): string | undefined 
 export async function claimIdempotency<T>(request: ClaimRequest<T>): Promise<Claim<T>> {
   const id = recordIdOf(request.principalId, request.key);
   const claimed: Claim<T> = { kind: 'new', release: () => deleteIdempotencyRecord(id) };
-  for (let attempt = 0; attempt < 3; attempt++) {
+  return retryOnConflict<Claim<T>>(async () => {
     if (await insertIdempotencyRecord(newRecord(id, request))) return claimed;
     const existing = await readIdempotencyRecord(id);
-    if (!existing) continue;
+    if (!existing) return RETRY;
     const { record } = existing;
     if (record.fingerprint !== request.fingerprint) throw keyReused();
     const resource = await request.find(record.resourceId);
@@ -113,7 +114,6 @@ export async function claimIdempotency<T>(request: ClaimRequest<T>): Promise<Cla
       return { kind: 'replay', resourceId: record.resourceId, resource, secret: openSecret(record, request.key) };
     }
     if (Date.now() - Date.parse(record.createdAt) < ABANDONED_AFTER_MS) throw stillInProgress();
-    if (await replaceIdempotencyRecord(newRecord(id, request), existing.etag)) return claimed;
-  }
-  throw stillInProgress();
+    return (await replaceIdempotencyRecord(newRecord(id, request), existing.etag)) ? claimed : RETRY;
+  }, `The request with this ${IDEMPOTENCY_HEADER}`);
 }

@@ -1,4 +1,4 @@
-import { container, cosmosStatus } from '../azure/cosmos';
+import { store } from '../azure/store';
 
 // Results by hash of (model, version, input) in the `cache` container (partition `/id`, TTL on):
 // a hit is one point read; entries expire on their own after the container's default TTL.
@@ -11,16 +11,13 @@ export interface CachedResult {
   createdAt: string;
 }
 
+// Written only by writeCachedResult below, so the stored shape is this one.
+const results = store<CachedResult>('cache', (raw) => raw as CachedResult, (doc) => doc.id);
+
 export async function readCachedResult(key: string): Promise<CachedResult | undefined> {
-  try {
-    const { resource } = await container('cache').item(key, key).read<CachedResult>();
-    return resource;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return (await results.read(key, key))?.doc;
 }
 
 export async function writeCachedResult(entry: CachedResult): Promise<void> {
-  await container('cache').items.upsert(entry);
+  await results.upsert(entry);
 }

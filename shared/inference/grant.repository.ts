@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { container, queryPage } from '../azure/cosmos';
+import { store } from '../azure/store';
 import { type GrantCounters, GrantRecord } from './grant.schema';
 
 // Grants live in `principals` (partition `/id`) beside the API keys, with their quota counters
@@ -14,6 +15,9 @@ export function grantId(principalId: string, modelId: string): string {
   return `grant~${principalKey(principalId)}~${modelId}`;
 }
 
+// Grant ids (`grant~…`) are derived: nothing else in `principals` has one.
+const grants = store<GrantRecord>('principals', (raw) => GrantRecord.parse(raw), (doc) => doc.id);
+
 export async function readGrant(principalId: string, modelId: string): Promise<GrantRecord | undefined> {
   return (await readGrantVersion(principalId, modelId))?.grant;
 }
@@ -21,30 +25,18 @@ export async function readGrant(principalId: string, modelId: string): Promise<G
 /** The grant and its ETag, for a conditional replace. */
 export async function readGrantVersion(principalId: string, modelId: string): Promise<{ grant: GrantRecord; etag: string } | undefined> {
   const id = grantId(principalId, modelId);
-  try {
-    const { resource, etag } = await container('principals').item(id, id).read<GrantRecord>();
-    return resource?.docType === 'modelGrant' ? { grant: GrantRecord.parse(resource), etag } : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  const found = await grants.read(id, id);
+  return found && { grant: found.doc, etag: found.etag };
 }
 
 export async function upsertGrant(record: GrantRecord): Promise<GrantRecord> {
-  const { resource } = await container('principals').items.upsert(record);
-  return GrantRecord.parse(resource);
+  return (await grants.upsert(record)).doc;
 }
 
 /** True when there was a grant to delete. */
 export async function deleteGrant(principalId: string, modelId: string): Promise<boolean> {
   const id = grantId(principalId, modelId);
-  try {
-    await container('principals').item(id, id).delete();
-    return true;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return false;
-    throw error;
-  }
+  return grants.remove(id, id);
 }
 
 export async function listGrants(
@@ -70,10 +62,10 @@ export async function listGrants(
  * Counts one call in one request: a patch `incr` of both counters guarded by a filter predicate
  * that holds only while the grant is active, its counters are for `day` and `month`, and both are
  * below their limits — so concurrent submissions can never pass a limit and no increment is lost.
- * `refused` means the predicate did not hold (expired, a new period, or a limit reached): the caller
- * reads the grant to tell which.
+ * `refused` means there is no grant or the predicate did not hold (expired, a new period, or a limit
+ * reached): the caller reads the grant to tell which.
  */
-export async function countCall(principalId: string, modelId: string, day: string, month: string, now: Date): Promise<'counted' | 'absent' | 'refused'> {
+export async function countCall(principalId: string, modelId: string, day: string, month: string, now: Date): Promise<'counted' | 'refused'> {
   const id = grantId(principalId, modelId);
   // Filter predicates take no parameters: every value here is formatted by us (ISO dates), not caller text.
   const condition = [
@@ -81,38 +73,27 @@ export async function countCall(principalId: string, modelId: string, day: strin
     `c.counters.day = "${day}" AND c.counters.month = "${month}"`,
     'c.counters.dayCount < c.dailyLimit AND c.counters.monthCount < c.monthlyLimit',
   ].join(' AND ');
-  try {
-    await container('principals').item(id, id).patch({
-      condition,
-      operations: [
-        { op: 'incr', path: '/counters/dayCount', value: 1 },
-        { op: 'incr', path: '/counters/monthCount', value: 1 },
-      ],
-    });
-    return 'counted';
-  } catch (error) {
-    const status = cosmosStatus(error);
-    if (status === 404) return 'absent';
-    if (status === 412) return 'refused';
-    throw error;
-  }
+  const counted = await grants.patch(
+    id,
+    id,
+    [
+      { op: 'incr', path: '/counters/dayCount', value: 1 },
+      { op: 'incr', path: '/counters/monthCount', value: 1 },
+    ],
+    { filter: condition },
+  );
+  return counted ? 'counted' : 'refused';
 }
 
 /** Starts new periods' counters; false when the grant changed since it was read (read it again). */
 export async function replaceCounters(grant: GrantRecord, etag: string, counters: GrantCounters): Promise<boolean> {
-  try {
-    await container('principals').item(grant.id, grant.id).replace({ ...grant, counters }, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return true;
-  } catch (error) {
-    if (cosmosStatus(error) === 412 || cosmosStatus(error) === 404) return false;
-    throw error;
-  }
+  return (await grants.replaceIfUnchanged({ ...grant, counters }, etag)) !== undefined;
 }
 
-/** Gives back one counted call. */
+/** Gives back one counted call (nothing when the grant is gone). */
 export async function uncountCall(principalId: string, modelId: string): Promise<void> {
   const id = grantId(principalId, modelId);
-  await container('principals').item(id, id).patch([
+  await grants.patch(id, id, [
     { op: 'incr', path: '/counters/dayCount', value: -1 },
     { op: 'incr', path: '/counters/monthCount', value: -1 },
   ]);

@@ -1,5 +1,6 @@
 import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
 import { decodeCursor } from '../http/pagination';
@@ -115,9 +116,6 @@ export type Refund = () => Promise<void>;
 
 const NO_REFUND: Refund = async () => {};
 
-/** A conditional patch loses only to a concurrent change of the same grant; a few rounds settle it. */
-const COUNT_ATTEMPTS = 5;
-
 /**
  * Checks the caller's grant and counts one call against its daily and monthly limits, in one
  * conditional write when the grant is active and below both limits (`countCall`). Otherwise it reads
@@ -128,7 +126,7 @@ const COUNT_ATTEMPTS = 5;
 export async function consumeCall(principal: Principal, modelId: string, now = new Date()): Promise<Refund> {
   if (isAdmin(principal)) return NO_REFUND;
   const [day, month] = periodsOf(now);
-  for (let attempt = 0; attempt < COUNT_ATTEMPTS; attempt++) {
+  return retryOnConflict<Refund>(async () => {
     const outcome = await countCall(principal.id, modelId, day.key, month.key, now);
     if (outcome === 'counted') return () => uncountCall(principal.id, modelId).catch(() => undefined);
     const current = await readGrantVersion(principal.id, modelId);
@@ -142,8 +140,8 @@ export async function consumeCall(principal: Principal, modelId: string, now = n
     ]);
     const stale = grant.counters?.day !== day.key || grant.counters.month !== month.key;
     if (stale) await replaceCounters(grant, etag, counters);
-  }
-  throw errors.unavailable(`Your grant for model '${modelId}' is changing under many concurrent submissions; try again.`, 1);
+    return RETRY;
+  }, `Your grant for model '${modelId}'`);
 }
 
 /** Throws 429 for the first period whose limit is reached. */

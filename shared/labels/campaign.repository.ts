@@ -1,5 +1,6 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, patchIfExists, queryPage, replaceIfUnchanged } from '../azure/cosmos';
+import { container, queryPage } from '../azure/cosmos';
+import { store, type Versioned } from '../azure/store';
 import { CampaignRecord } from './campaign.schema';
 
 // Campaigns live in `campaigns` (partition `/id`): every label write reads its campaign by id
@@ -10,34 +11,29 @@ export interface StoredCampaign {
   etag: string;
 }
 
-function stored(resource: unknown, etag: string | undefined): StoredCampaign {
-  return { record: CampaignRecord.parse(resource), etag: etag ?? '' };
+const campaigns = store<CampaignRecord>('campaigns', (raw) => CampaignRecord.parse(raw), (doc) => doc.id);
+
+function stored(written: Versioned<CampaignRecord> | undefined): StoredCampaign | undefined {
+  return written && { record: written.doc, etag: written.etag };
 }
 
 export async function readCampaign(id: string): Promise<StoredCampaign | undefined> {
-  try {
-    const { resource, etag } = await container('campaigns').item(id, id).read<CampaignRecord>();
-    return resource?.docType === 'campaign' ? stored(resource, etag) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return stored(await campaigns.read(id, id));
 }
 
-export async function insertCampaign(record: CampaignRecord): Promise<StoredCampaign> {
-  const { resource, etag } = await container('campaigns').items.create(record);
-  return stored(resource, etag);
+/** Creates the campaign; undefined when its id exists. */
+export async function insertCampaign(record: CampaignRecord): Promise<StoredCampaign | undefined> {
+  return stored(await campaigns.create(record));
 }
 
 /** Replaces the campaign if its ETag still matches; undefined when it changed meanwhile. */
 export async function replaceCampaignIfUnchanged(record: CampaignRecord, etag: string): Promise<StoredCampaign | undefined> {
-  const written = await replaceIfUnchanged(container('campaigns'), record.id, record.id, record, etag);
-  return written && stored(written.resource, written.etag);
+  return stored(await campaigns.replaceIfUnchanged(record, etag));
 }
 
+/** Patches the campaign; undefined when it does not exist. */
 export async function patchCampaign(id: string, operations: PatchOperation[]): Promise<StoredCampaign | undefined> {
-  const written = await patchIfExists(container('campaigns'), id, id, operations);
-  return written && stored(written.resource, written.etag);
+  return stored(await campaigns.patch(id, id, operations));
 }
 
 export async function listCampaignRecords(

@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
 import { decodeCursor } from '../http/pagination';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
@@ -103,6 +104,8 @@ export async function createCampaign(principal: Principal, body: CreateCampaignB
     completedAt: null,
     finishedAt: null,
   });
+  // A fresh random id: nobody else can have created it.
+  if (!stored) throw new Error('a new campaign id exists already');
   return { campaign: toCampaignView(stored.record, await campaignProgress(stored.record)), etag: stored.etag };
 }
 
@@ -225,14 +228,13 @@ export async function completeIfAllLabelled(campaignId: string, newlyLabelled: n
   const imagesets = await Promise.all(counted.record.imagesetIds.map((id) => getImagesetRecord(id)));
   const total = imagesets.reduce((sum, imageset) => sum + (imageset.imageCount ?? 0), 0);
   if (counted.record.labelledImages < total) return counted.record.status;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  return retryOnConflict<CampaignStatus>(async () => {
     const { record, etag } = await findCampaign(campaignId);
     if (record.status !== 'active') return record.status;
     const progress = await campaignProgress(record);
     if (progress.total === 0 || progress.labelled < progress.total) return record.status;
-    if (await replaceCampaignIfUnchanged(withStatus(record, 'completed'), etag)) return 'completed';
-  }
-  return (await findCampaign(campaignId)).record.status;
+    return (await replaceCampaignIfUnchanged(withStatus(record, 'completed'), etag)) ? 'completed' : RETRY;
+  }, 'The campaign');
 }
 
 /**
@@ -277,14 +279,13 @@ export async function removeLabeller(principal: Principal, campaignId: string, k
   assertCanManage(principal, first.record, 'campaign');
   if (!first.record.labellers.some((labeller) => labeller.keyId === keyId)) throw errors.notFound('labeller', keyId);
   await revokeApiKey(keyId);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return retryOnConflict(async (attempt) => {
     const { record, etag } = attempt === 0 ? first : await findCampaign(campaignId);
     const now = new Date().toISOString();
     const labellers = record.labellers.map((labeller) =>
       labeller.keyId === keyId && !labeller.removedAt ? { ...labeller, removedAt: now } : labeller,
     );
     const replaced = await replaceCampaignIfUnchanged({ ...record, labellers, updatedAt: now }, etag);
-    if (replaced) return toCampaignView(replaced.record);
-  }
-  throw errors.conflict('The campaign kept changing; the key is revoked, but try again to record the removal.');
+    return replaced ? toCampaignView(replaced.record) : RETRY;
+  }, 'The campaign (its labeller key is revoked already)');
 }

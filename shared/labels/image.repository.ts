@@ -1,28 +1,19 @@
-import { aggregateTotal, container, cosmosStatus, queryPage, readByIds } from '../azure/cosmos';
+import { aggregateTotal, container, queryPage, readByIds } from '../azure/cosmos';
+import { store } from '../azure/store';
 import { ImageRecord } from './image.schema';
 
 // Images live in `images` (partition `/imagesetId`): listing and registering happen per imageset,
 // and a point read needs the imageset, which is why image ids carry it (`<imagesetId>~<hash>`).
 
+const images = store<ImageRecord>('images', (raw) => ImageRecord.parse(raw), (doc) => doc.imagesetId);
+
 export async function readImage(imagesetId: string, imageId: string): Promise<ImageRecord | undefined> {
-  try {
-    const { resource } = await container('images').item(imageId, imagesetId).read<ImageRecord>();
-    return resource ? ImageRecord.parse(resource) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return (await images.read(imageId, imagesetId))?.doc;
 }
 
 /** Registers an image; false when it is already registered (the id is derived from the blob name). */
 export async function insertImage(record: ImageRecord): Promise<boolean> {
-  try {
-    await container('images').items.create(record);
-    return true;
-  } catch (error) {
-    if (cosmosStatus(error) === 409) return false;
-    throw error;
-  }
+  return (await images.create(record)) !== undefined;
 }
 
 export async function imageExists(imagesetId: string, imageId: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { blobServiceClient } from '../azure/blob';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { errors } from '../errors';
 import { submitJob } from '../jobs/job.service';
 import { assertCanLabel, assertCanManage } from './access';
@@ -40,7 +41,7 @@ function parse(format: ImportFormat, bytes: Buffer): ImportedImage[] {
 
 /** Appends categories to the vocabulary (at the end, so existing class indices keep their meaning). */
 async function addToVocabulary(campaignId: string, categories: string[]): Promise<CampaignRecord> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return retryOnConflict(async () => {
     const current = await readCampaign(campaignId);
     if (!current) throw errors.notFound('campaign', campaignId);
     const added = categories.filter((category) => !current.record.labels.includes(category));
@@ -50,9 +51,8 @@ async function addToVocabulary(campaignId: string, categories: string[]): Promis
     }
     const record = { ...current.record, labels: [...current.record.labels, ...added], updatedAt: new Date().toISOString() };
     const written = await replaceCampaignIfUnchanged(record, current.etag);
-    if (written) return written.record;
-  }
-  throw errors.conflict('The campaign kept changing while categories were being added; try again.');
+    return written ? written.record : RETRY;
+  }, 'The campaign');
 }
 
 /** The file's boxes in the image's pixel frame, clipped to it; a box outside it (beyond rounding) rejects the image. */

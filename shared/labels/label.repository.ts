@@ -1,5 +1,6 @@
 import type { OperationInput } from '@azure/cosmos';
-import { aggregateTotal, container, cosmosStatus, readByIds } from '../azure/cosmos';
+import { aggregateTotal, container, readByIds } from '../azure/cosmos';
+import { store, type Versioned } from '../azure/store';
 import { shortHash } from './ids';
 import { AnnotationRecord, AnnotationVersionRecord, type ModelRef, PredictionRecord } from './label.schema';
 
@@ -22,34 +23,23 @@ export function predictionId(model: ModelRef, imageId: string): string {
   return `p~${shortHash(`${model.id}@${model.version}`)}~${imageId}`;
 }
 
+const annotations = store<AnnotationRecord>('labels', (raw) => AnnotationRecord.parse(raw), (doc) => doc.imagesetId);
+const versions = store<AnnotationVersionRecord>('labels', (raw) => AnnotationVersionRecord.parse(raw), (doc) => doc.imagesetId);
+
+function stored(written: Versioned<AnnotationRecord> | undefined): StoredAnnotation | undefined {
+  return written && { record: written.doc, etag: written.etag };
+}
+
 export async function readAnnotation(imagesetId: string, campaignId: string, imageId: string): Promise<StoredAnnotation | undefined> {
-  try {
-    const { resource, etag } = await container('labels').item(annotationId(campaignId, imageId), imagesetId).read<AnnotationRecord>();
-    return resource ? { record: AnnotationRecord.parse(resource), etag: etag ?? '' } : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return stored(await annotations.read(annotationId(campaignId, imageId), imagesetId));
 }
 
 /**
- * Writes an image's annotation document: create when `etag` is null (409 → undefined: someone else
- * created it first), replace when the ETag still matches (412 → undefined).
+ * Writes an image's annotation document: create when `etag` is null, replace when the ETag still
+ * matches; undefined when someone else created or changed it first.
  */
 export async function writeAnnotation(record: AnnotationRecord, etag: string | null): Promise<StoredAnnotation | undefined> {
-  try {
-    const response =
-      etag === null
-        ? await container('labels').items.create(record)
-        : await container('labels')
-            .item(record.id, record.imagesetId)
-            .replace(record, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return { record: AnnotationRecord.parse(response.resource), etag: response.etag ?? '' };
-  } catch (error) {
-    const status = cosmosStatus(error);
-    if (status === 409 || status === 412 || status === 404) return undefined;
-    throw error;
-  }
+  return stored(etag === null ? await annotations.create(record) : await annotations.replaceIfUnchanged(record, etag));
 }
 
 /** Which of these images already have an annotation document in this campaign (one partition). */
@@ -239,11 +229,5 @@ export async function versionsOf(imagesetId: string, campaignId: string, imageId
 }
 
 export async function readVersion(imagesetId: string, campaignId: string, imageId: string, version: number): Promise<AnnotationVersionRecord | undefined> {
-  try {
-    const { resource } = await container('labels').item(versionId(campaignId, imageId, version), imagesetId).read<AnnotationVersionRecord>();
-    return resource ? AnnotationVersionRecord.parse(resource) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return (await versions.read(versionId(campaignId, imageId, version), imagesetId))?.doc;
 }

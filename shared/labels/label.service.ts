@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/auth.schema';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { errors, type FieldError } from '../errors';
 import { assertCanLabel, assertCanManage, assertIfMatch } from './access';
 import { findCampaign } from './campaign.service';
@@ -51,7 +52,7 @@ export async function putImageLabels(
   const predictions = inputs.some((input) => input.predictionId) ? await predictionIndex(image.imagesetId, imageId) : new Map<string, StoredLabel>();
   const built = storedLabels(inputs, campaign, principal.id, predictions, (i) => `/body/labels/${i}`);
   throwIfAny([...problems, ...built.problems]);
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return retryOnConflict(async () => {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     assertIfMatch(ifMatch, existing?.etag);
     if (existing) await keepReplaced([existing.record], principal.id);
@@ -62,8 +63,8 @@ export async function putImageLabels(
       return { labels: annotationView(written.record), etag: written.etag };
     }
     if (ifMatch) throw errors.preconditionFailed();
-  }
-  throw errors.conflict('The image’s labels kept changing while they were being written; try again.');
+    return RETRY;
+  }, 'The image’s labels');
 }
 
 /** Adds one label to an image's labels in a campaign (read, append, write guarded by the ETag). */
@@ -79,19 +80,17 @@ export async function addImageLabel(
   throwIfAny([...boxProblems(input, image, campaign, '/body'), ...built.problems]);
   const label = built.labels[0];
   if (!label) throw errors.internal(new Error('no label built'));
-  for (let attempt = 0; attempt < 8; attempt++) {
+  return retryOnConflict(async () => {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     const labels = [...(existing?.record.labels ?? []), label];
     if (labels.length > MAX_LABELS_PER_IMAGE) throw errors.conflict(`An image has at most ${MAX_LABELS_PER_IMAGE} labels in a campaign.`);
     if (existing) await keepReplaced([existing.record], principal.id);
     const record = annotationRecord(image, campaignId, labels, principal.id, (existing?.record.version ?? 0) + 1);
     const written = await writeAnnotation(record, existing?.etag ?? null);
-    if (written) {
-      await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
-      return { label: labelView(label, imageId, image.imagesetId, campaignId), etag: written.etag };
-    }
-  }
-  throw errors.conflict('The image’s labels kept changing while the label was being added; try again.');
+    if (!written) return RETRY;
+    await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
+    return { label: labelView(label, imageId, image.imagesetId, campaignId), etag: written.etag };
+  }, 'The image’s labels');
 }
 
 /**
