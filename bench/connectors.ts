@@ -16,7 +16,8 @@
  */
 import { parseArgs } from 'node:util';
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
-import { connectorInstance, entryIdFor, syncConnector } from '../shared/catalogue/connectors/connector.service';
+import { entryIdFor, syncConnector } from '../shared/catalogue/connectors/connector.run';
+import { connectorInstance } from '../shared/catalogue/connectors/connector.service';
 import type { RunReport } from '../shared/catalogue/connectors/connector.schema';
 import { openmlDatasets } from '../shared/catalogue/connectors/openml.connector';
 import { startStack } from '../local/stack';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentHash, entryIdFor } from '../../shared/catalogue/connectors/connector.service';
+import { contentHash, entryIdFor } from '../../shared/catalogue/connectors/connector.run';
 import { nextLink } from '../../shared/catalogue/connectors/connector.source';
 import { huggingfaceModels } from '../../shared/catalogue/connectors/huggingface.connector';
 import { openmlDatasets } from '../../shared/catalogue/connectors/openml.connector';

@@ -1,69 +1,39 @@
-import { container, cosmosStatus } from '../../azure/cosmos';
-import { type ConnectorStateDoc, SeenPageDoc } from './connector.schema';
+import { store, type Versioned } from '../../azure/store';
+import { ConnectorStateDoc, SeenPageDoc } from './connector.schema';
 
 /** Connector state and seen-lists: point reads and writes by id only (container `connectorState`, key `/id`). */
 
-export interface StoredState {
-  doc: ConnectorStateDoc;
-  etag: string;
-}
+export type StoredState = Versioned<ConnectorStateDoc>;
 
-const states = () => container('connectorState');
+const states = store<ConnectorStateDoc>('connectorState', (raw) => ConnectorStateDoc.parse(raw), (doc) => doc.id);
+const seenPages = store<SeenPageDoc>('connectorState', (raw) => SeenPageDoc.parse(raw), (doc) => doc.id);
 
 export async function readState(id: string): Promise<StoredState | undefined> {
-  try {
-    const { resource, etag } = await states().item(id, id).read<ConnectorStateDoc>();
-    return resource ? { doc: resource, etag: etag ?? '' } : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return states.read(id, id);
 }
 
-/** Creates the state; undefined when another run created it first (409). */
+/** Creates the state; undefined when another run created it first. */
 export async function createState(doc: ConnectorStateDoc): Promise<StoredState | undefined> {
-  try {
-    const { resource, etag } = await states().items.create(doc);
-    return resource ? { doc, etag: etag ?? '' } : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 409) return undefined;
-    throw error;
-  }
+  return states.create(doc);
 }
 
-/** Replaces the state if it is still the version read; undefined when it changed (412). */
+/** Replaces the state if it is still the version read; undefined when it changed. */
 export async function replaceState(doc: ConnectorStateDoc, etag: string): Promise<StoredState | undefined> {
-  try {
-    const { etag: next } = await states().item(doc.id, doc.id).replace(doc, { accessCondition: { type: 'IfMatch', condition: etag } });
-    return { doc, etag: next ?? '' };
-  } catch (error) {
-    if (cosmosStatus(error) === 412 || cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return states.replaceIfUnchanged(doc, etag);
 }
 
 export const seenPageId = (connector: string, pass: number, page: number) => `${connector}~${pass}~${page}`;
 
 export async function writeSeenPage(doc: SeenPageDoc): Promise<void> {
-  await states().items.upsert(doc);
+  await seenPages.upsert(doc);
 }
 
 export async function readSeenPage(connector: string, pass: number, page: number): Promise<SeenPageDoc | undefined> {
   const id = seenPageId(connector, pass, page);
-  try {
-    const { resource } = await states().item(id, id).read<SeenPageDoc>();
-    return resource ? SeenPageDoc.parse(resource) : undefined;
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return (await seenPages.read(id, id))?.doc;
 }
 
 export async function deleteSeenPage(connector: string, pass: number, page: number): Promise<void> {
   const id = seenPageId(connector, pass, page);
-  try {
-    await states().item(id, id).delete();
-  } catch (error) {
-    if (cosmosStatus(error) !== 404) throw error;
-  }
+  await seenPages.remove(id, id);
 }
