@@ -33,12 +33,17 @@ const guards = (name: ContainerName, partitionKey: string) =>
   );
 
 /**
- * Takes the unique value for `owner`. `stillHolds(existingOwner)` says whether the current holder is
- * live and still has the value; when it is not, the stale guard is taken over.
+ * Takes the unique value for `owner`. `stillHolds(existingOwner, guard)` says whether the current
+ * holder is live and still has the value (`guard` is the stored guard document, for fields such as
+ * when it was claimed); when it is not, the stale guard is taken over.
  *
  * @example const claim = await claimUniqueKey(titleGuard(title), imagesetId, (other) => holdsTitle(other, title));
  */
-export async function claimUniqueKey(guard: UniqueKeyGuard, owner: string, stillHolds: (existingOwner: string) => Promise<boolean>): Promise<Claim> {
+export async function claimUniqueKey(
+  guard: UniqueKeyGuard,
+  owner: string,
+  stillHolds: (existingOwner: string, guard: Readonly<Record<string, unknown>>) => Promise<boolean>,
+): Promise<Claim> {
   const documents = guards(guard.container, guard.partitionKey);
   const doc: GuardDoc = { ...guard.fields, id: guard.id, [guard.ownerField]: owner };
   return retryOnConflict<Claim>(async () => {
@@ -47,7 +52,7 @@ export async function claimUniqueKey(guard: UniqueKeyGuard, owner: string, still
     if (!existing) return RETRY;
     const holder = String(existing.doc[guard.ownerField]);
     if (holder === owner) return { status: 'ours' };
-    if (await stillHolds(holder)) return { status: 'held', owner: holder };
+    if (await stillHolds(holder, existing.doc)) return { status: 'held', owner: holder };
     return (await documents.replaceIfUnchanged(doc, existing.etag)) ? { status: 'taken' } : RETRY;
   }, 'This unique value');
 }

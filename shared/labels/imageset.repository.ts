@@ -15,9 +15,18 @@ export interface StoredImageset {
   etag: string;
 }
 
+/**
+ * How long a guard counts as a create or rename under way: it is written before the imageset has
+ * the title (a create makes two blob containers first), so a young guard holds even though its
+ * imageset does not have the title yet. Older guards whose imageset lacks the title were left by a
+ * crash and are taken over; guards written before `claimedAt` existed count as old.
+ */
+const TITLE_CLAIM_GRACE_MS = 5 * 60_000;
+
 function titleGuard(title: string): UniqueKeyGuard {
   const id = `title~${shortHash(title.trim().toLowerCase(), 32)}`;
-  return { container: 'imagesets', id, partitionKey: id, ownerField: 'imagesetId', fields: { docType: 'imagesetTitle', title } };
+  const fields = { docType: 'imagesetTitle', title, claimedAt: new Date().toISOString() };
+  return { container: 'imagesets', id, partitionKey: id, ownerField: 'imagesetId', fields };
 }
 
 // Title guards share the container; their ids (`title~…`) are never an imageset id (16 hex).
@@ -37,9 +46,14 @@ async function holdsTitle(imagesetId: string, title: string): Promise<boolean> {
   return found !== undefined && titleGuard(found.record.title).id === titleGuard(title).id;
 }
 
-/** Claims a title for the imageset (case-insensitive); `held` when another imageset has it. */
+function claimedRecently(guard: Readonly<Record<string, unknown>>): boolean {
+  const claimedAt = typeof guard.claimedAt === 'string' ? Date.parse(guard.claimedAt) : Number.NaN;
+  return Date.now() - claimedAt < TITLE_CLAIM_GRACE_MS;
+}
+
+/** Claims a title for the imageset (case-insensitive); `held` when another imageset has it or is taking it. */
 export async function claimTitle(title: string, imagesetId: string): Promise<Claim> {
-  return claimUniqueKey(titleGuard(title), imagesetId, (holder) => holdsTitle(holder, title));
+  return claimUniqueKey(titleGuard(title), imagesetId, async (holder, guard) => claimedRecently(guard) || holdsTitle(holder, title));
 }
 
 /** Gives the title up, if this imageset still holds it. */

@@ -89,7 +89,20 @@ describe('POST /api/v1/imagesets', () => {
     const oldTitle = unique();
     await container('imagesets').items.create({ id: guardId(oldTitle), docType: 'imagesetTitle', imagesetId: renamed.body.id, title: oldTitle });
     expect((await createImageset(bob, oldTitle)).body.title).toBe(oldTitle);
+    // A guard claimed long ago whose imageset never got the title: its create crashed.
+    const abandoned = unique();
+    const claimedAt = new Date(Date.now() - 3_600_000).toISOString();
+    await container('imagesets').items.create({ id: guardId(abandoned), docType: 'imagesetTitle', imagesetId: newId(), title: abandoned, claimedAt });
+    expect((await createImageset(bob, abandoned)).body.title).toBe(abandoned);
     expectProblem(await call('POST', '/v1/imagesets', { key: alice, body: { title: orphaned } }), 409);
+  });
+
+  it('gives a title to exactly one of several creates racing for it', async () => {
+    for (let round = 0; round < 3; round++) {
+      const title = unique();
+      const answers = await Promise.all(Array.from({ length: 4 }, () => call('POST', '/v1/imagesets', { key: alice, body: { title } })));
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409]);
+    }
   });
 
   it('refuses unknown fields, a missing title and oversized metadata (400)', async () => {
