@@ -3,26 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { generateImages, pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
-import { untilJobEnds } from '../support/jobs';
-
-interface UploadToken {
-  url: string;
-  container: string;
-  permissions: string;
-  expiresAt: string;
-}
-
-interface Imageset {
-  id: string;
-  title: string;
-  metadata: Record<string, unknown>;
-  status: string;
-  owner: string;
-  imageCount: number | null;
-  finalizeReport: { registered: number; skippedCount: number; skipped: { blobName: string; reason: string }[] } | null;
-  uploadToken?: UploadToken;
-}
-
+import { waitForJob } from '../support/jobs';
+import type { z } from 'zod';
+import type { CreatedImageset, Imageset, UploadToken } from '../../shared/labels/imageset.schema';
 
 const unique = () => `set ${Math.random().toString(36).slice(2, 10)}`;
 
@@ -31,7 +14,7 @@ let bob = '';
 let reader = '';
 
 async function createImageset(key: string, title = unique()) {
-  const response = await call<Imageset>('POST', '/v1/imagesets', { key, body: { title, metadata: { camera: 'GoPro', site: { lat: 52.1, lon: 4.3 } } } });
+  const response = await call<z.infer<typeof CreatedImageset>>('POST', '/v1/imagesets', { key, body: { title, metadata: { camera: 'GoPro', site: { lat: 52.1, lon: 4.3 } } } });
   expect(response.status, response.text).toBe(201);
   return response;
 }
@@ -41,11 +24,6 @@ async function upload(token: UploadToken, blobName: string, body: Buffer): Promi
   url.pathname += `/${blobName}`;
   const response = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body });
   return response.status;
-}
-
-/** Polls GET /api/v1/jobs/{id} until the job ends. */
-async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 beforeAll(async () => {

@@ -2,7 +2,8 @@ import { crc32, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { jpegImage } from '../support/images';
-import { grantAccess, IRIS, submit, submitted, waitForJob } from './inference-support';
+import { grantAccess, IRIS, submit, submitted } from './inference-support';
+import { waitForJob } from '../support/jobs';
 
 /** Model-assisted labelling: an imageset job fans out into batches and writes predictions (source `model`). */
 const MODEL = 'salient-region';

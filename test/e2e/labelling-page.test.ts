@@ -3,28 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles, signToken } from '../support/api';
 import { launchBrowser } from '../support/browser';
 import { pngImage } from '../support/images';
-import { untilJobEnds } from '../support/jobs';
+import { waitForJob } from '../support/jobs';
+import type { Image } from '../../shared/labels/image.schema';
+import type { Label } from '../../shared/labels/label.schema';
 
 /**
  * The labelling page in headless Chromium (test/support/browser.ts finds it): a labeller draws,
  * accepts and saves through the page, and the API reads back what the page wrote.
  */
-interface Label {
-  label: string;
-  labelTranslated: string | null;
-  xMin: number;
-  yMin: number;
-  xMax: number;
-  yMax: number;
-  fromPrediction?: { id: string; edited: boolean };
-}
-
-interface Image {
-  id: string;
-  blobName: string;
-  width: number;
-  height: number;
-}
 
 const VOCABULARY = ['bottle', 'net', 'cap'];
 // Generous: two cores shared by the stack, the browser and other test workers.
@@ -62,7 +48,7 @@ async function readyImageset(key: string): Promise<string> {
   }
   const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${created.body.id}/finalize`, { key });
   expect(finalize.status, finalize.text).toBe(202);
-  const job = await untilJobEnds(() => call<Record<string, unknown>>('GET', `/v1/jobs/${finalize.body.jobId}`, { key }));
+  const job = await waitForJob(finalize.body.jobId, key);
   expect(job.status).toBe('succeeded');
   return created.body.id;
 }

@@ -3,16 +3,9 @@ import type { Image } from '../../shared/labels/image.schema';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { pngImage } from '../support/images';
 import { activeCampaign, readyImageset } from '../support/labels';
+import type { LabelVersion } from '../../shared/labels/label.schema';
 
 /** Every label write keeps the version it replaces; an earlier version can be read and restored. */
-interface LabelVersion {
-  version: number;
-  current: boolean;
-  labels: { label: string; xMin: number }[];
-  updatedBy: string;
-  updatedAt: string;
-  replacedBy: string | null;
-}
 
 const box = (label: string, xMin: number) => ({ label, xMin, yMin: 1, xMax: xMin + 5, yMax: 9 });
 

@@ -8,7 +8,9 @@ import { readTar } from '../../shared/labels/tar';
 import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 import { type GeneratedImage, generateImages, writeImageFolder } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
-import { untilJobEnds } from '../support/jobs';
+import { waitForJob } from '../support/jobs';
+import type { Campaign } from '../../shared/labels/campaign.schema';
+import type { Label } from '../../shared/labels/label.schema';
 
 /**
  * The whole label store over HTTP: an imageset uploaded with the CLI, finalized by a job, labelled in
@@ -21,32 +23,6 @@ const CLI = path.resolve(__dirname, '../../bin/upload.js');
 const VOCABULARY = ['bottle', 'net', 'cap'];
 const TRANSLATIONS = { fles: 'bottle', Netz: 'net', dop: 'cap' };
 
-
-interface Label {
-  id: string;
-  label: string;
-  labelTranslated: string | null;
-  confidence: number;
-  source: string;
-  author: string;
-  xMin: number;
-  yMin: number;
-  xMax: number;
-  yMax: number;
-  model?: { id: string; version: string };
-  fromPrediction?: { id: string; edited: boolean };
-}
-
-interface Campaign {
-  id: string;
-  status: string;
-  progress?: { labelled: number; total: number };
-  completedAt: string | null;
-  finishedAt: string | null;
-  exportJobId: string | null;
-  labellers: { keyId: string; name: string; removedAt: string | null }[];
-}
-
 interface Box {
   path: string;
   category: string;
@@ -54,10 +30,6 @@ interface Box {
   yMin: number;
   xMax: number;
   yMax: number;
-}
-
-async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 /** A deterministic box inside the image for image number `i` (whole pixels, so every format is exact). */

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import type { Image } from '../../shared/labels/image.schema';
 import { call } from './api';
-import { untilJobEnds } from './jobs';
+import { waitForJob } from './jobs';
 
 /** An imageset owned by `key` with these files uploaded through its SAS token and finalized. */
 export async function readyImageset(key: string, files: { name: string; bytes: Buffer }[]): Promise<{ imagesetId: string; images: Image[] }> {
@@ -16,7 +16,7 @@ export async function readyImageset(key: string, files: { name: string; bytes: B
   }
   const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${imagesetId}/finalize`, { key });
   expect(finalize.status, finalize.text).toBe(202);
-  await untilJobEnds(() => call<Record<string, unknown>>('GET', `/v1/jobs/${finalize.body.jobId}`, { key }));
+  await waitForJob(finalize.body.jobId, key);
   const images = (await call<{ items: Image[] }>('GET', `/v1/imagesets/${imagesetId}/images?limit=100`, { key })).body.items;
   return { imagesetId, images };
 }
