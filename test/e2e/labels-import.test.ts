@@ -6,7 +6,7 @@ import { readTar } from '../../shared/labels/tar';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { jpegImage, pngImage } from '../support/images';
 import { waitForJob } from '../support/jobs';
-import { activeCampaign, readyImageset } from '../support/labels';
+import { activeCampaign, readyImageset } from '../support/fixtures';
 import type { ImportReport } from '../../shared/labels/import.schema';
 
 /**

@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
+import { newImageset } from '../support/fixtures';
 import { type Job, waitForJob } from '../support/jobs';
-import type { z } from 'zod';
-import type { CreatedImageset, Imageset, UploadToken } from '../../shared/labels/imageset.schema';
+import type { Imageset, UploadToken } from '../../shared/labels/imageset.schema';
 
 /**
  * What a holder of an upload token, or another contributor, must not be able to do to an imageset
@@ -27,11 +27,7 @@ beforeAll(async () => {
   reader = await keyWithRoles(['reader']);
 });
 
-async function createImageset(key: string): Promise<z.infer<typeof CreatedImageset>> {
-  const response = await call<z.infer<typeof CreatedImageset>>('POST', '/v1/imagesets', { key, body: { title: unique() } });
-  expect(response.status, response.text).toBe(201);
-  return response.body;
-}
+const createImageset = (key: string) => newImageset(key, { title: unique() });
 
 /**
  * PUTs a blob with the upload token, sending `blobPath` exactly as written: node:http does not
