@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles } from '../support/api';
 import { grantAccess, httpModel, startServer, submit, type TestServer } from './inference-support';
-import { type Job } from '../support/jobs';
+import type { Job } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 /** 200 jobs submitted at once through the development host's queue: each runs exactly once. */
