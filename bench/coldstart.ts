@@ -31,7 +31,7 @@ const report = `const used = process.cpuUsage(cpu);
 process.stdout.write(JSON.stringify({ wallMs: Number(process.hrtime.bigint() - started) / 1e6, cpuMs: (used.user + used.system) / 1000 }));`;
 
 // The file lists are worked out here, so the measured processes load nothing but the app.
-const { functionFiles, unbundledFunctionFiles } = require(path.join(root, 'dist/local/devhost.js')) as typeof import('../local/devhost');
+const { functionFiles, unbundledFunctionFiles } = require(path.join(root, 'dist/local/devhost.loader.js')) as typeof import('../local/devhost.loader');
 const requireAll = (files: string[]) => files.map((file) => `require(${JSON.stringify(file)});`).join('\n');
 
 const variants: Record<string, string> = {

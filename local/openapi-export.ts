@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openApiDocument } from '../shared/openapi/openapi.service';
-import { loadApp, unbundledFunctionFiles } from './devhost';
+import { loadApp, unbundledFunctionFiles } from './devhost.loader';
 
 /**
  * `npm run openapi`: writes the OpenAPI document of the app's registered routes to `openapi.json`

@@ -3,15 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { container } from '../../shared/azure/cosmos';
 import { adminKey, type ApiResponse, call, expectProblem, keyWithRoles } from '../support/api';
 import { needsLocalStack, useStackSettings } from '../support/stack-env';
+import type { CreatedApiKey as CreatedKey } from '../../shared/auth/auth.schema';
 
 /** `POST /api/v1/api-keys` with `Idempotency-Key`: a retry after a lost answer gets the same key, secret included. */
-
-interface CreatedKey {
-  id: string;
-  key: string;
-  name: string;
-  roles: string[];
-}
 
 beforeAll(() => {
   // For reading the idempotency records straight from the Cosmos DB server.

@@ -1,32 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IRIS_DATASET_ID, irisCsvPath } from '../../local/seed/query.seed';
+import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
 import { call, expectProblem, keyWithRoles } from '../support/api';
+import { type IrisRow as Iris, irisRows as readIrisRows } from '../support/fixtures';
 
 /**
  * Datasette's table arguments (json_api.rst) on the seeded iris data: each operator's rows compared
  * with the same selection computed here from the shipped CSV, with the semantics Datasette's docs
  * give (SQLite LIKE: case-insensitive, `%` and `_`; GLOB: case-sensitive, `*`, `?`, `[...]`).
  */
-interface Iris {
-  sepal_length: number;
-  sepal_width: number;
-  petal_length: number;
-  petal_width: number;
-  species: string;
-}
 type Row = Iris & { _id: string };
 
 const IRIS = `/v1/datasets/${IRIS_DATASET_ID}`;
 
-const irisRows: Iris[] = readFileSync(irisCsvPath(), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [sl, sw, pl, pw, species] = line.split(',');
-    return { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw), species: species ?? '' };
-  });
+const irisRows = readIrisRows();
 
 /** A row as comparable text, without its `_id` (which the CSV does not have). */
 const key = (row: Iris) => JSON.stringify([row.sepal_length, row.sepal_width, row.petal_length, row.petal_width, row.species]);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IRIS_DATASET_ID, irisCsvPath } from '../../local/seed/query.seed';
+import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
 import { apiFetch, baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
+import { irisRows as readIrisRows } from '../support/fixtures';
 
 /**
  * Hosted datasets over HTTP: the seeded iris data (150 rows) queried and described, and datasets of
@@ -40,15 +40,8 @@ interface Stats {
 const IRIS = `/v1/datasets/${IRIS_DATASET_ID}`;
 const NUMERIC = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
 
-/** The shipped CSV, read here independently of the API: what every answer is checked against. */
-const irisRows = readFileSync(irisCsvPath(), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [sl, sw, pl, pw, species] = line.split(',');
-    return { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw), species: species ?? '' };
-  });
+/** The shipped CSV: what every answer is checked against. */
+const irisRows = readIrisRows();
 
 function twoPass(values: number[]): { mean: number; stddev: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
-import { grantAccess, httpModel, startServer, submit, submitted, type TestServer, waitForJob } from './inference-support';
+import { grantAccess, httpModel, startServer, submit, submitted, type TestServer } from './inference-support';
+import { waitForJob } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Image } from '../../shared/labels/image.schema';
 import { call, keyWithRoles } from '../support/api';
 import { jpegImage, pngImage } from '../support/images';
-import { readyImageset } from '../support/labels';
+import { readyImageset } from '../support/fixtures';
 
 /** Finalize registers what viewers see (EXIF orientation) and refuses files that were cut off. */
 describe('finalize registration details', () => {

@@ -5,27 +5,10 @@ import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { generateImages, pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
 import { newId, shortHash } from '../../shared/labels/ids';
-import { untilJobEnds } from '../support/jobs';
 import { needsLocalStack, useStackSettings } from '../support/stack-env';
-
-interface UploadToken {
-  url: string;
-  container: string;
-  permissions: string;
-  expiresAt: string;
-}
-
-interface Imageset {
-  id: string;
-  title: string;
-  metadata: Record<string, unknown>;
-  status: string;
-  owner: string;
-  imageCount: number | null;
-  finalizeReport: { registered: number; skippedCount: number; skipped: { blobName: string; reason: string }[] } | null;
-  uploadToken?: UploadToken;
-}
-
+import { waitForJob } from '../support/jobs';
+import type { z } from 'zod';
+import type { CreatedImageset, Imageset, UploadToken } from '../../shared/labels/imageset.schema';
 
 const unique = () => `set ${Math.random().toString(36).slice(2, 10)}`;
 
@@ -34,7 +17,7 @@ let bob = '';
 let reader = '';
 
 async function createImageset(key: string, title = unique()) {
-  const response = await call<Imageset>('POST', '/v1/imagesets', { key, body: { title, metadata: { camera: 'GoPro', site: { lat: 52.1, lon: 4.3 } } } });
+  const response = await call<z.infer<typeof CreatedImageset>>('POST', '/v1/imagesets', { key, body: { title, metadata: { camera: 'GoPro', site: { lat: 52.1, lon: 4.3 } } } });
   expect(response.status, response.text).toBe(201);
   return response;
 }
@@ -44,11 +27,6 @@ async function upload(token: UploadToken, blobName: string, body: Buffer): Promi
   url.pathname += `/${blobName}`;
   const response = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body });
   return response.status;
-}
-
-/** Polls GET /api/v1/jobs/{id} until the job ends. */
-async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 beforeAll(async () => {

@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, expectProblem, keyWithRoles } from '../support/api';
-import { grantAccess, httpModel, IRIS, type JobBody, KNOWN_ROWS, submit, waitForJob } from './inference-support';
+import { grantAccess, httpModel, IRIS, KNOWN_ROWS, submit } from './inference-support';
+import { type Job, waitForJob } from '../support/jobs';
 
 /**
  * Replicate's job semantics on a slow `http` model: cancel aborts the model call in flight, and
@@ -83,7 +84,7 @@ describe('POST /api/v1/jobs/{id}/cancel on a running http job', () => {
     const sut = await submit(model, owner, { input: { mode: 'slow', tag } });
     expect(sut.status, sut.text).toBe(202);
     await until(() => scorer.arrived.has(tag), 'the model call');
-    const canceled = await call<JobBody>('POST', `/v1/jobs/${sut.body.id}/cancel`, { key: owner });
+    const canceled = await call<Job>('POST', `/v1/jobs/${sut.body.id}/cancel`, { key: owner });
     expect(canceled.status, canceled.text).toBe(200);
     const job = await waitForJob(sut.body.id, owner);
     expect(job).toMatchObject({ status: 'canceled', attempts: 1, error: { code: 'canceled' } });

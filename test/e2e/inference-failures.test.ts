@@ -11,8 +11,8 @@ import {
   startServer,
   submitted,
   type TestServer,
-  waitForJob,
 } from './inference-support';
+import { waitForJob } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 /**

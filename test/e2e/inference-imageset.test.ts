@@ -2,7 +2,9 @@ import { crc32, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { jpegImage } from '../support/images';
-import { grantAccess, IRIS, submit, submitted, waitForJob } from './inference-support';
+import { grantAccess, IRIS, submit, submitted } from './inference-support';
+import { newImageset, readyImageset } from '../support/fixtures';
+import { waitForJob } from '../support/jobs';
 
 /** Model-assisted labelling: an imageset job fans out into batches and writes predictions (source `model`). */
 const MODEL = 'salient-region';
@@ -59,36 +61,18 @@ let owner = '';
 let imagesetId = '';
 const uploaded: Uploaded[] = [];
 
-async function readyImageset(key: string, images: { blobName: string; bytes: Buffer }[]): Promise<string> {
-  const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', {
-    key,
-    body: { title: `inference ${Math.random().toString(36).slice(2, 10)}`, metadata: {} },
-  });
-  expect(created.status, created.text).toBe(201);
-  for (const image of images) {
-    const url = new URL(created.body.uploadToken.url);
-    url.pathname += `/${image.blobName}`;
-    const put = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: image.bytes });
-    expect(put.status).toBe(201);
-  }
-  const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${created.body.id}/finalize`, { key });
-  expect(finalize.status, finalize.text).toBe(202);
-  expect((await waitForJob(finalize.body.jobId, key)).status).toBe('succeeded');
-  return created.body.id;
-}
-
 beforeAll(async () => {
   owner = await keyWithRoles(['contributor']);
-  const images: { blobName: string; bytes: Buffer }[] = [];
+  const images: { name: string; bytes: Buffer }[] = [];
   for (let i = 0; i < 11; i++) {
     const box = { x0: 4 + i, y0: 6 + (i % 3), x1: 24 + i, y1: 20 + (i % 3) };
     const blobName = `shot-${String(i).padStart(2, '0')}.png`;
-    images.push({ blobName, bytes: pngWithBox(48, 32, [250, 250, 250], box, [220, 20, 30]) });
+    images.push({ name: blobName, bytes: pngWithBox(48, 32, [250, 250, 250], box, [220, 20, 30]) });
     uploaded.push({ blobName, box });
   }
-  images.push({ blobName: 'photo.jpg', bytes: jpegImage(40, 24, 1) });
+  images.push({ name: 'photo.jpg', bytes: jpegImage(40, 24, 1) });
   uploaded.push({ blobName: 'photo.jpg' });
-  imagesetId = await readyImageset(owner, images);
+  ({ imagesetId } = await readyImageset(owner, images));
   await grantAccess(MODEL, owner);
 });
 
@@ -142,7 +126,7 @@ describe('POST /api/v1/models/{id}/jobs with an imagesetId', () => {
     expectProblem(await submit(IRIS, owner, { imagesetId }), 422);
     expectProblem(await submit(MODEL, owner, { input: { imageUrl: 'https://example.com/a.png' } }), 422);
     expectProblem(await submit(MODEL, owner, { imagesetId: 'ffffffffffffffff' }), 404);
-    const open = await call<{ id: string }>('POST', '/v1/imagesets', { key: owner, body: { title: `open ${Math.random().toString(36).slice(2, 10)}`, metadata: {} } });
-    expectProblem(await submit(MODEL, owner, { imagesetId: open.body.id }), 409);
+    const open = await newImageset(owner);
+    expectProblem(await submit(MODEL, owner, { imagesetId: open.id }), 409);
   });
 });

@@ -3,35 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, inject } from 'vitest';
+import type { SubmittedJob } from '../../shared/inference/model.schema';
 import { adminKey, type ApiResponse, baseUrl, call } from '../support/api';
-import { untilJobEnds } from '../support/jobs';
 
 /** Helpers of the inference e2e tests (test/e2e/inference*.test.ts, jobs*.test.ts). */
-
-export interface JobBody {
-  id: string;
-  kind: string;
-  status: string;
-  attempts: number;
-  result?: unknown;
-  resultUrl?: string;
-  expiresAt?: string;
-  error?: { code: string; message: string };
-  progress?: { done: number; total: number };
-  startedAt: string | null;
-  finishedAt: string | null;
-  createdAt: string;
-  cancelAfter: string | null;
-  labels: Record<string, string>;
-}
-
-export interface Submitted {
-  id: string;
-  status: string;
-  model: { id: string; version: string };
-  urls: { get: string; cancel: string };
-  webhookSecret?: string;
-}
 
 export const IRIS = 'iris-classifier';
 
@@ -56,19 +31,14 @@ export async function grantAccess(modelId: string, key: string, limits: { dailyL
   return response;
 }
 
-export function submit(modelId: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<Submitted>> {
-  return call<Submitted>('POST', `/v1/models/${modelId}/jobs`, { key, body, headers });
+export function submit(modelId: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<SubmittedJob>> {
+  return call<SubmittedJob>('POST', `/v1/models/${modelId}/jobs`, { key, body, headers });
 }
 
-export async function submitted(modelId: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<Submitted> {
+export async function submitted(modelId: string, key: string, body: unknown, headers: Record<string, string> = {}): Promise<SubmittedJob> {
   const response = await submit(modelId, key, body, headers);
   expect(response.status, response.text).toBe(202);
   return response.body;
-}
-
-/** Polls GET /api/v1/jobs/{id} until the job ends (404s are waited out while the job may still be created). */
-export async function waitForJob(id: string, key: string, timeoutMs = 30_000, options: { mayNotExistYet?: boolean } = {}): Promise<JobBody> {
-  return untilJobEnds(() => call<JobBody>('GET', `/v1/jobs/${id}`, { key }), { timeoutMs, ...options });
 }
 
 export async function queueStats(name = 'jobs'): Promise<{ active: number; inFlight: number; completed: number; deadLettered: number }> {

@@ -6,15 +6,14 @@ import {
   grantAccess,
   httpModel,
   IRIS,
-  type JobBody,
   KNOWN_ROWS,
   principalOf,
   startServer,
   submit,
   submitted,
   type TestServer,
-  waitForJob,
 } from './inference-support';
+import { type Job, waitForJob } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 let alice = '';
@@ -206,7 +205,7 @@ needsLocalStack.describe('GET /api/v1/jobs and cancel', () => {
     expectProblem(await call('GET', `/v1/jobs/${job.id}`, { key: bob }), 404);
     expectProblem(await call('POST', `/v1/jobs/${job.id}/cancel`, { key: bob }), 404);
     expect((await call('GET', `/v1/jobs/${job.id}`, { key: adminKey() })).status).toBe(200);
-    const mine = await call<{ items: JobBody[] }>('GET', `/v1/models/${IRIS}/jobs?limit=100`, { key: bob });
+    const mine = await call<{ items: Job[] }>('GET', `/v1/models/${IRIS}/jobs?limit=100`, { key: bob });
     expect(mine.body.items.map((j) => j.id)).not.toContain(job.id);
   });
 
@@ -217,11 +216,11 @@ needsLocalStack.describe('GET /api/v1/jobs and cancel', () => {
     const second = await submitted(IRIS, frank, { input: KNOWN_ROWS[1].input });
     await waitForJob(first.id, frank);
     await waitForJob(second.id, frank);
-    const sut = await call<{ items: JobBody[] }>('GET', `/v1/models/${IRIS}/jobs?status=succeeded`, { key: frank });
+    const sut = await call<{ items: Job[] }>('GET', `/v1/models/${IRIS}/jobs?status=succeeded`, { key: frank });
     expect(sut.status).toBe(200);
     expect(sut.body.items.map((j) => j.id)).toEqual([second.id, first.id]);
     expect(JSON.stringify(sut.body)).not.toMatch(/"input"|webhook/);
-    const all = await call<{ items: JobBody[] }>('GET', '/v1/jobs?kind=inference.run', { key: frank });
+    const all = await call<{ items: Job[] }>('GET', '/v1/jobs?kind=inference.run', { key: frank });
     expect(all.body.items).toHaveLength(2);
   });
 
@@ -263,13 +262,13 @@ needsLocalStack.describe('webhooks', () => {
     expect(verifyWebhook('whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', headers, String(hook?.text))).toBe(false);
     expect(hook?.body).toMatchObject({ type: 'job.succeeded', data: { id: sut.id, status: 'succeeded', result: job.result } });
     // The delivery is a job of its own, visible to the owner.
-    const delivery = await waitForJob(`${sut.id}.webhook`, alice, 10_000, { mayNotExistYet: true });
+    const delivery = await waitForJob(`${sut.id}.webhook`, alice, { timeoutMs: 10_000, mayNotExistYet: true });
     expect(delivery).toMatchObject({ kind: 'webhook.deliver', status: 'succeeded', result: { attempts: 1, status: 204 } });
     // Listed only when asked for: the caller's list is what they submitted (Replicate lists predictions).
-    const listed = await call<{ items: JobBody[] }>('GET', '/v1/jobs?limit=100', { key: alice });
+    const listed = await call<{ items: Job[] }>('GET', '/v1/jobs?limit=100', { key: alice });
     expect(listed.body.items.map((j) => j.id)).toContain(sut.id);
     expect(listed.body.items.map((j) => j.kind)).not.toContain('webhook.deliver');
-    const deliveries = await call<{ items: JobBody[] }>('GET', '/v1/jobs?kind=webhook.deliver&limit=100', { key: alice });
+    const deliveries = await call<{ items: Job[] }>('GET', '/v1/jobs?kind=webhook.deliver&limit=100', { key: alice });
     expect(deliveries.body.items.map((j) => j.id)).toContain(`${sut.id}.webhook`);
     // The secret is not shown again.
     const again = await call('GET', `/v1/jobs/${sut.id}`, { key: alice });
@@ -281,7 +280,7 @@ needsLocalStack.describe('webhooks', () => {
     try {
       const sut = await submitted(IRIS, alice, { input: KNOWN_ROWS[2].input, webhookUrl: flaky.url });
       await waitForJob(sut.id, alice);
-      const delivery = await waitForJob(`${sut.id}.webhook`, alice, 20_000, { mayNotExistYet: true });
+      const delivery = await waitForJob(`${sut.id}.webhook`, alice, { timeoutMs: 20_000, mayNotExistYet: true });
       expect(delivery).toMatchObject({ status: 'succeeded', result: { attempts: 2, status: 200 } });
       expect(flaky.calls).toHaveLength(2);
       expect(flaky.calls[0]?.headers['webhook-id']).toBe(flaky.calls[1]?.headers['webhook-id']);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles } from '../support/api';
-import { grantAccess, httpModel, type JobBody, startServer, submit, type TestServer } from './inference-support';
+import { grantAccess, httpModel, startServer, submit, type TestServer } from './inference-support';
+import type { Job } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 /** 200 jobs submitted at once through the development host's queue: each runs exactly once. */
@@ -23,11 +24,11 @@ afterAll(async () => {
   await scorer.close();
 });
 
-async function ownJobs(modelId: string, key: string): Promise<JobBody[]> {
-  const jobs: JobBody[] = [];
+async function ownJobs(modelId: string, key: string): Promise<Job[]> {
+  const jobs: Job[] = [];
   let path: string | undefined = `/v1/models/${modelId}/jobs?limit=100`;
   while (path) {
-    const page: { body: { items: JobBody[]; nextCursor: string | null } } = await call('GET', path, { key });
+    const page: { body: { items: Job[]; nextCursor: string | null } } = await call('GET', path, { key });
     jobs.push(...page.body.items);
     path = page.body.nextCursor ? `/v1/models/${modelId}/jobs?limit=100&cursor=${page.body.nextCursor}` : undefined;
   }

@@ -3,28 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles, signToken } from '../support/api';
 import { launchBrowser } from '../support/browser';
 import { pngImage } from '../support/images';
-import { untilJobEnds } from '../support/jobs';
+import { activeCampaign, addLabeller, readyImageset } from '../support/fixtures';
+import type { Image } from '../../shared/labels/image.schema';
+import type { Label } from '../../shared/labels/label.schema';
 
 /**
  * The labelling page in headless Chromium (test/support/browser.ts finds it): a labeller draws,
  * accepts and saves through the page, and the API reads back what the page wrote.
  */
-interface Label {
-  label: string;
-  labelTranslated: string | null;
-  xMin: number;
-  yMin: number;
-  xMax: number;
-  yMax: number;
-  fromPrediction?: { id: string; edited: boolean };
-}
-
-interface Image {
-  id: string;
-  blobName: string;
-  width: number;
-  height: number;
-}
 
 const VOCABULARY = ['bottle', 'net', 'cap'];
 // Generous: two cores shared by the stack, the browser and other test workers.
@@ -50,36 +36,6 @@ const images = new Map<string, Image>();
 let browser: Browser;
 let context: BrowserContext;
 const cspViolations: string[] = [];
-
-async function readyImageset(key: string): Promise<string> {
-  const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', { key, body: { title: `page ${Date.now()}`, metadata: {} } });
-  expect(created.status, created.text).toBe(201);
-  for (const [i, picture] of PICTURES.entries()) {
-    const url = new URL(created.body.uploadToken.url);
-    url.pathname += `/${picture.blobName}`;
-    const put = await fetch(url, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: pngImage(picture.width, picture.height, i) });
-    expect(put.status).toBe(201);
-  }
-  const finalize = await call<{ jobId: string }>('POST', `/v1/imagesets/${created.body.id}/finalize`, { key });
-  expect(finalize.status, finalize.text).toBe(202);
-  const job = await untilJobEnds(() => call<Record<string, unknown>>('GET', `/v1/jobs/${finalize.body.jobId}`, { key }));
-  expect(job.status).toBe('succeeded');
-  return created.body.id;
-}
-
-async function activeCampaign(imagesetId: string, title: string): Promise<string> {
-  const created = await call<{ id: string }>('POST', '/v1/campaigns', { key: alice, body: { title, imagesetIds: [imagesetId], labels: VOCABULARY } });
-  expect(created.status, created.text).toBe(201);
-  const active = await call('POST', `/v1/campaigns/${created.body.id}/status`, { key: alice, body: { status: 'active' } });
-  expect(active.status, active.text).toBe(200);
-  return created.body.id;
-}
-
-async function addLabeller(campaignId: string, name: string): Promise<string> {
-  const added = await call<{ key: string }>('POST', `/v1/campaigns/${campaignId}/labellers`, { key: alice, body: { name } });
-  expect(added.status, added.text).toBe(201);
-  return added.body.key;
-}
 
 async function storedLabels(imageId: string, campaignId = campaignA): Promise<Label[]> {
   const response = await call<{ labels: Label[] }>('GET', `/v1/images/${imageId}/labels?campaign=${campaignId}`, { key: labellerA });
@@ -148,14 +104,14 @@ function expectBox(label: Label | undefined, box: [number, number, number, numbe
 beforeAll(async () => {
   alice = await keyWithRoles(['contributor']);
   reader = await keyWithRoles(['reader']);
-  const imagesetId = await readyImageset(alice);
-  const listed = await call<{ items: Image[] }>('GET', `/v1/imagesets/${imagesetId}/images`, { key: alice });
-  for (const item of listed.body.items) images.set(item.blobName, item);
-  campaignA = await activeCampaign(imagesetId, 'Page campaign');
-  campaignB = await activeCampaign(imagesetId, 'Another campaign');
-  labellerA = await addLabeller(campaignA, 'Ann');
-  labellerA2 = await addLabeller(campaignA, 'Ben');
-  labellerB = await addLabeller(campaignB, 'Cy');
+  const files = PICTURES.map((picture, i) => ({ name: picture.blobName, bytes: pngImage(picture.width, picture.height, i) }));
+  const { imagesetId, images: listed } = await readyImageset(alice, files, { title: `page ${Date.now()}` });
+  for (const item of listed) images.set(item.blobName, item);
+  campaignA = await activeCampaign(alice, [imagesetId], VOCABULARY, {}, 'Page campaign');
+  campaignB = await activeCampaign(alice, [imagesetId], VOCABULARY, {}, 'Another campaign');
+  labellerA = await addLabeller(alice, campaignA, 'Ann');
+  labellerA2 = await addLabeller(alice, campaignA, 'Ben');
+  labellerB = await addLabeller(alice, campaignB, 'Cy');
   const predictions = await call('PUT', `/v1/imagesets/${imagesetId}/images/${image('small.png').id}/predictions`, {
     key: alice,
     body: {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, keyWithRoles } from '../support/api';
 import { generateImages } from '../support/images';
-import { activeCampaign, readyImageset } from '../support/labels';
+import { activeCampaign, readyImageset } from '../support/fixtures';
 
 /**
  * Issue 19: a labelling tool reads an image's labels, edits them and saves with If-Match, so a save

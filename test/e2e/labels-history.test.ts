@@ -2,17 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Image } from '../../shared/labels/image.schema';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { pngImage } from '../support/images';
-import { activeCampaign, readyImageset } from '../support/labels';
+import { activeCampaign, addLabeller, readyImageset } from '../support/fixtures';
+import type { LabelVersion } from '../../shared/labels/label.schema';
 
 /** Every label write keeps the version it replaces; an earlier version can be read and restored. */
-interface LabelVersion {
-  version: number;
-  current: boolean;
-  labels: { label: string; xMin: number }[];
-  updatedBy: string;
-  updatedAt: string;
-  replacedBy: string | null;
-}
 
 const box = (label: string, xMin: number) => ({ label, xMin, yMin: 1, xMax: xMin + 5, yMax: 9 });
 
@@ -40,8 +33,8 @@ beforeAll(async () => {
   [image, second] = images as [Image, Image];
   campaignId = await activeCampaign(alice, [imagesetId], ['bottle', 'net']);
   const other = await activeCampaign(alice, [imagesetId], ['bottle', 'net']);
-  labeller = (await call<{ key: string }>('POST', `/v1/campaigns/${campaignId}/labellers`, { key: alice, body: { name: 'ann' } })).body.key;
-  otherLabeller = (await call<{ key: string }>('POST', `/v1/campaigns/${other}/labellers`, { key: alice, body: { name: 'bo' } })).body.key;
+  labeller = await addLabeller(alice, campaignId, 'ann');
+  otherLabeller = await addLabeller(alice, other, 'bo');
 });
 
 describe('GET /api/v1/campaigns/{campaignId}/images/{imageId}/history', () => {

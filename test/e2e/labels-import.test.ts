@@ -5,8 +5,9 @@ import type { Image } from '../../shared/labels/image.schema';
 import { readTar } from '../../shared/labels/tar';
 import { call, expectProblem, keyWithRoles } from '../support/api';
 import { jpegImage, pngImage } from '../support/images';
-import { untilJobEnds } from '../support/jobs';
-import { activeCampaign, readyImageset } from '../support/labels';
+import { waitForJob } from '../support/jobs';
+import { activeCampaign, readyImageset } from '../support/fixtures';
+import type { ImportReport } from '../../shared/labels/import.schema';
 
 /**
  * Exports read the way their consumers read them (pycocotools' structure, Ultralytics' image → label
@@ -37,15 +38,6 @@ interface Coco {
   images: { id: number; file_name: string; width: number; height: number; coco_url?: string }[];
   annotations: { id: number; image_id: number; category_id: number; bbox: [number, number, number, number]; area: number }[];
   categories: { id: number; name: string }[];
-}
-
-interface ImportReport {
-  format: string;
-  images: number;
-  labels: number;
-  unmatched: { file: string; name: string; reason: string }[];
-  rejected: { file: string; imageId: string; reason: string }[];
-  addedCategories: string[];
 }
 
 let alice = '';
@@ -211,7 +203,7 @@ describe('POST /api/v1/campaigns/{campaignId}/imports', () => {
     const target = await newCampaign();
     const sut = await importFile(target, 'voc', await exported(source, 'voc'), 'application/x-tar', '&mode=job');
     expect(sut.status, sut.text).toBe(202);
-    const job = await untilJobEnds(() => call<Record<string, unknown>>('GET', (sut.headers.get('location') ?? '').replace(/^\/api/, ''), { key: alice }));
+    const job = await waitForJob(sut.headers.get('location') ?? '', alice);
     expect(job).toMatchObject({ status: 'succeeded', kind: 'labels.import', result: { images: 3, labels: 4 } });
   });
 

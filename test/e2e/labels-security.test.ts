@@ -4,23 +4,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { pngImage } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
-import { untilJobEnds } from '../support/jobs';
+import { newImageset } from '../support/fixtures';
+import { type Job, waitForJob } from '../support/jobs';
+import type { Imageset, UploadToken } from '../../shared/labels/imageset.schema';
 
 /**
  * What a holder of an upload token, or another contributor, must not be able to do to an imageset
  * (issue 14, items 4–6): blob names that resolve elsewhere, rewriting registered images after
  * finalize, campaigns over somebody else's imageset.
  */
-interface UploadToken {
-  url: string;
-}
-
-interface Imageset {
-  id: string;
-  status: string;
-  finalizeReport: { registered: number; skippedCount: number; skipped: { blobName: string; reason: string }[] } | null;
-  uploadToken: UploadToken;
-}
 
 const unique = () => `sec ${Math.random().toString(36).slice(2, 10)}`;
 const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('base64');
@@ -35,11 +27,7 @@ beforeAll(async () => {
   reader = await keyWithRoles(['reader']);
 });
 
-async function createImageset(key: string): Promise<Imageset> {
-  const response = await call<Imageset>('POST', '/v1/imagesets', { key, body: { title: unique() } });
-  expect(response.status, response.text).toBe(201);
-  return response.body;
-}
+const createImageset = (key: string) => newImageset(key, { title: unique() });
 
 /**
  * PUTs a blob with the upload token, sending `blobPath` exactly as written: node:http does not
@@ -66,11 +54,7 @@ function rawPut(token: UploadToken, blobPath: string, body: Buffer): Promise<num
   });
 }
 
-async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
-}
-
-async function finalize(imagesetId: string, key: string): Promise<Record<string, unknown>> {
+async function finalize(imagesetId: string, key: string): Promise<Job> {
   const response = await call('POST', `/v1/imagesets/${imagesetId}/finalize`, { key });
   expect(response.status, response.text).toBe(202);
   return waitForJob(response.headers.get('location') ?? '', key);

@@ -8,7 +8,10 @@ import { readTar } from '../../shared/labels/tar';
 import { baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 import { type GeneratedImage, generateImages, writeImageFolder } from '../support/images';
 import type { Image } from '../../shared/labels/image.schema';
-import { untilJobEnds } from '../support/jobs';
+import { addLabeller, newImageset } from '../support/fixtures';
+import { waitForJob } from '../support/jobs';
+import type { Campaign } from '../../shared/labels/campaign.schema';
+import type { Label } from '../../shared/labels/label.schema';
 
 /**
  * The whole label store over HTTP: an imageset uploaded with the CLI, finalized by a job, labelled in
@@ -21,32 +24,6 @@ const CLI = path.resolve(__dirname, '../../bin/upload.js');
 const VOCABULARY = ['bottle', 'net', 'cap'];
 const TRANSLATIONS = { fles: 'bottle', Netz: 'net', dop: 'cap' };
 
-
-interface Label {
-  id: string;
-  label: string;
-  labelTranslated: string | null;
-  confidence: number;
-  source: string;
-  author: string;
-  xMin: number;
-  yMin: number;
-  xMax: number;
-  yMax: number;
-  model?: { id: string; version: string };
-  fromPrediction?: { id: string; edited: boolean };
-}
-
-interface Campaign {
-  id: string;
-  status: string;
-  progress?: { labelled: number; total: number };
-  completedAt: string | null;
-  finishedAt: string | null;
-  exportJobId: string | null;
-  labellers: { keyId: string; name: string; removedAt: string | null }[];
-}
-
 interface Box {
   path: string;
   category: string;
@@ -54,10 +31,6 @@ interface Box {
   yMin: number;
   xMax: number;
   yMax: number;
-}
-
-async function waitForJob(location: string, key: string): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call<Record<string, unknown>>('GET', location.replace(/^\/api/, ''), { key }));
 }
 
 /** A deterministic box inside the image for image number `i` (whole pixels, so every format is exact). */
@@ -93,9 +66,7 @@ afterAll(async () => {
 
 describe('an imageset uploaded with the CLI and finalized', () => {
   it('uploads 50 images with only the SAS token, and skips them on a rerun', async () => {
-    const created = await call<{ id: string }>('POST', '/v1/imagesets', { key: alice, body: { title: `beach ${Date.now()}`, metadata: {} } });
-    expect(created.status).toBe(201);
-    imagesetId = created.body.id;
+    imagesetId = (await newImageset(alice, { title: `beach ${Date.now()}` })).id;
     const args = [CLI, folder, '--imageset', imagesetId, '--api', baseUrl(), '--key', alice, '--all', '--concurrency', '6', '--block-size', '0.01'];
     const first = await run(process.execPath, args);
     expect(first.stdout).toMatch(/Uploaded 51 file\(s\), skipped 0 already uploaded, 0 failed/);
@@ -104,18 +75,15 @@ describe('an imageset uploaded with the CLI and finalized', () => {
   });
 
   it('names the files it leaves out, prints no rate for a run that sent nothing, and waits for finalize with --wait', async () => {
-    const created = await call<{ id: string; uploadToken: { url: string } }>('POST', '/v1/imagesets', {
-      key: alice,
-      body: { title: `cli ${Date.now()}`, metadata: {} },
-    });
-    const args = [CLI, folder, '--imageset', created.body.id, '--api', baseUrl(), '--key', alice, '--state', path.join(folder, '.cli-state.json')];
+    const created = await newImageset(alice, { title: `cli ${Date.now()}` });
+    const args = [CLI, folder, '--imageset', created.id, '--api', baseUrl(), '--key', alice, '--state', path.join(folder, '.cli-state.json')];
     const sut = await run(process.execPath, [...args, '--finalize', '--wait']);
     expect(sut.stdout).toMatch(/Left out 1 file\(s\) that are not images \(--all uploads them\): notes\.txt/);
     expect(sut.stdout).toMatch(/Finalized: 50 image\(s\) registered, 0 skipped/);
-    const imageset = await call<{ status: string }>('GET', `/v1/imagesets/${created.body.id}`, { key: alice });
+    const imageset = await call<{ status: string }>('GET', `/v1/imagesets/${created.id}`, { key: alice });
     expect(imageset.body.status).toBe('ready');
     // Everything is in the manifest for this container: nothing is sent (the token is never used).
-    const again = await run(process.execPath, [CLI, folder, '--sas', created.body.uploadToken.url, '--state', path.join(folder, '.cli-state.json'), '--quiet']);
+    const again = await run(process.execPath, [CLI, folder, '--sas', created.uploadToken.url, '--state', path.join(folder, '.cli-state.json'), '--quiet']);
     expect(again.stdout).toMatch(/Uploaded 0 file\(s\), skipped 50 already uploaded, 0 failed\b/);
     expect(again.stdout).not.toMatch(/\/s\b/);
   });
@@ -206,8 +174,8 @@ describe('campaigns', () => {
       key: (await keyWithRoles(['admin'])),
     });
     expect(key.body).toMatchObject({ roles: ['labeller'], scope: { campaignId: campaignA.id } });
-    labellerA2 = (await call<{ key: string }>('POST', `/v1/campaigns/${campaignA.id}/labellers`, { key: alice, body: { name: 'Ben' } })).body.key;
-    labellerB = (await call<{ key: string }>('POST', `/v1/campaigns/${campaignB.id}/labellers`, { key: alice, body: { name: 'Cy' } })).body.key;
+    labellerA2 = await addLabeller(alice, campaignA.id, 'Ben');
+    labellerB = await addLabeller(alice, campaignB.id, 'Cy');
   });
 });
 

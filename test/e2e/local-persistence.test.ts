@@ -7,6 +7,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiFetch } from '../support/api';
 import { generateImages } from '../support/images';
+import { waitForJob } from '../support/jobs';
 import { announcement } from '../../local/emulators';
 import { needsLocalStack } from '../support/stack-env';
 
@@ -120,11 +121,9 @@ async function writeThroughTheApi(stack: Started): Promise<Written> {
   const finalize = await call(stack, 'POST', `/imagesets/${id}/finalize`, stack.adminKey);
   expect(finalize.status, finalize.text).toBe(202);
   const jobId = String(finalize.body.jobId);
-  const deadline = Date.now() + 30_000;
-  while ((await call(stack, 'GET', `/jobs/${jobId}`, stack.adminKey)).body.status !== 'succeeded') {
-    if (Date.now() > deadline) throw new Error('the finalize job did not succeed within 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // This stack's base URL ends with /api/v1 already.
+  const job = await waitForJob(jobId, undefined, { read: (at) => call(stack, 'GET', at.replace(/^\/v1/, ''), stack.adminKey) });
+  expect(job.status).toBe('succeeded');
   const ready = await call(stack, 'GET', `/imagesets/${id}`, stack.adminKey);
   const images = await call(stack, 'GET', `/imagesets/${id}/images?limit=100`, stack.adminKey);
   const items = images.body.items as { id: string; md5: unknown }[];

@@ -1,7 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyWithRoles } from '../support/api';
 import { startStreamingServer, type StreamingServer } from '../support/streaming-server';
-import { grantAccess, httpModel, IRIS, KNOWN_ROWS, submitted, waitForJob } from './inference-support';
+import { grantAccess, httpModel, IRIS, KNOWN_ROWS, submitted } from './inference-support';
+import { waitForJob } from '../support/jobs';
 import { needsLocalStack } from '../support/stack-env';
 
 /**
@@ -41,7 +42,7 @@ needsLocalStack.describe('an endless answer', () => {
   it('from a webhook receiver is not read: delivered on its status', async () => {
     server = await startStreamingServer(ENDLESS);
     const sut = await submitted(IRIS, owner, { input: KNOWN_ROWS[0].input, webhookUrl: server.url });
-    const delivery = await waitForJob(`${sut.id}.webhook`, owner, 20_000, { mayNotExistYet: true });
+    const delivery = await waitForJob(`${sut.id}.webhook`, owner, { timeoutMs: 20_000, mayNotExistYet: true });
     expect(delivery).toMatchObject({ status: 'succeeded', result: { delivered: true, attempts: 1, status: 200 } });
     expect(server.sent()).toBeLessThan(BOUNDED);
   });

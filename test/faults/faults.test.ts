@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultProxy, RequestMatch } from '../support/fault-proxy';
 import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
 import { apiFetch } from '../support/api';
-import { untilJobEnds } from '../support/jobs';
+import { waitForJob } from '../support/jobs';
 
 /**
  * Issue 9, part 3 "Faults": a private stack whose app talks to Cosmos DB and Blob storage through
@@ -67,9 +67,8 @@ async function keyIdsNamed(name: string): Promise<string[]> {
   return ids;
 }
 
-async function waitForJob(id: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  return untilJobEnds(() => call('GET', `/v1/jobs/${id}`), { timeoutMs });
-}
+/** How this file waits for a job: on its private stack, as its admin. */
+const onThisStack = { read: (path: string) => call('GET', path), timeoutMs: 20_000 };
 
 let proxied: ProxiedStack;
 
@@ -175,7 +174,7 @@ describe('non-idempotent writes are not duplicated', () => {
     expect(second.status, second.text).toBe(202);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body.id).toBe(first.body.id);
-    const done = await waitForJob(second.body.id);
+    const done = await waitForJob(second.body.id, undefined, onThisStack);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
     const mine = await call<{ items: { id: string; createdAt: string }[] }>('GET', `/v1/models/${IRIS}/jobs?limit=100`);
     expect(mine.status, mine.text).toBe(200);
@@ -203,7 +202,7 @@ describe('non-idempotent writes are not duplicated', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const reaper = await fetch(`${baseUrl}/admin/functions/reapStuckJobs`, { method: 'POST' });
     expect(reaper.status).toBe(202);
-    expect(await waitForJob(second.body.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await waitForJob(second.body.id, undefined, onThisStack)).toMatchObject({ status: 'succeeded', attempts: 1 });
     const third = await submit();
     expect(third.body.id).toBe(second.body.id);
   });
@@ -267,7 +266,7 @@ describe('jobs survive a worker crash', () => {
       body: { input: { ...SETOSA, sepal_length: 5.0 + Math.random() / 10 } },
     });
     expect(submitted.status, submitted.text).toBe(202);
-    const done = await waitForJob(submitted.body.id);
+    const done = await waitForJob(submitted.body.id, undefined, onThisStack);
     expect(cosmos.log.filter((r) => r.outcome === 'dropped' && r.method === 'PATCH')).toHaveLength(1);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: expect.objectContaining({}) });
   });

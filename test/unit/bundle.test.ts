@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { functionFiles, unbundledFunctionFiles } from '../../local/devhost';
+import { functionFiles, unbundledFunctionFiles } from '../../local/devhost.loader';
 
 /**
  * The deployed artefact: `npm run build` bundles the app into the one file `package.json` `main`
