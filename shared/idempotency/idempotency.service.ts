@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { AppError, errors } from '../errors';
+import { sha256 } from '../hash';
 import {
   deleteIdempotencyRecord,
   insertIdempotencyRecord,
@@ -53,7 +53,7 @@ export type Claim<T> =
 
 /** The record id: the key is never stored, only this digest of it with its caller. */
 function recordIdOf(principalId: string, key: string): string {
-  return createHash('sha256').update(`${principalId}\n${key}`, 'utf8').digest('hex');
+  return sha256(`${principalId}\n${key}`);
 }
 
 /** 409 for a duplicate that arrived while the first request is still at work: it usually ends within a second. */
