@@ -217,19 +217,22 @@ async function loadPass(name: string, pass: number, pages: number): Promise<Prev
 
 /** Runs `work` over the items, `limit` at a time; the first failure stops new work, and is thrown once all started work has ended. */
 async function mapLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+  // p-limit ships only as an ES module: this CommonJS build loads it with import().
+  const { default: pLimit } = await import('p-limit');
+  const run = pLimit(limit);
   let failure: { error: unknown } | undefined;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  });
-  await Promise.all(workers);
+  await Promise.all(
+    items.map((item) =>
+      run(async () => {
+        if (failure) return;
+        try {
+          await work(item);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }),
+    ),
+  );
   if (failure) throw failure.error;
 }
 
