@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
 import { errors } from '../errors';
+import { sha256 } from '../hash';
 import { decodeCursor } from '../http/pagination';
 import { claimIdempotency } from '../idempotency/idempotency.service';
 import { writeMayHaveHappened } from '../azure/cosmos';
@@ -39,7 +40,7 @@ export function isAdmin(principal: Principal | undefined): boolean {
 
 /** SHA-256 is right for secrets of 256 random bits: nothing to brute-force, so no slow hash needed. */
 function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  return sha256(secret);
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -155,7 +156,7 @@ function createFingerprint(body: CreateApiKeyBody): string {
     expiresAt: body.expiresAt ? new Date(body.expiresAt).toISOString() : null,
     scope: body.scope?.campaignId ?? null,
   };
-  return createHash('sha256').update(JSON.stringify(['createApiKey/1', fields]), 'utf8').digest('hex');
+  return sha256(JSON.stringify(['createApiKey/1', fields]));
 }
 
 export interface CreatedApiKeyResult {

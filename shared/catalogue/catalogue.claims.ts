@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { cosmosStatus } from '../azure/cosmos';
 import type { Versioned } from '../azure/store';
 import { claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { type AppError, errors } from '../errors';
+import { sha256 } from '../hash';
 import type { Fields } from './catalogue.access';
 import { type ClaimDocument, insertEntry, readEntry, replaceEntry, type StoredEntry } from './catalogue.repository';
 
@@ -27,7 +27,7 @@ export const platformNameKey = (name: string) => `platformName:${name}`;
  * a model and a dataset may have the same identifier on one platform.
  */
 function claimId(type: string, key: string): string {
-  return `claim-${createHash('sha256').update(`${type}\n${key}`).digest('base64url')}`;
+  return `claim-${sha256(`${type}\n${key}`, 'base64url')}`;
 }
 
 export function conflictFor(key: string, existingId: string): AppError {

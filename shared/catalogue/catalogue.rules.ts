@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { isAdmin } from '../auth/auth.service';
 import { RETRY, retryOnConflict } from '../azure/store';
-import { errors, type FieldError } from '../errors';
+import { AppError, errors, type FieldError } from '../errors';
+import { canonicalJson } from '../json/canonical';
+import { jsonPointer } from '../json/pointer';
 import { type Definition, type Fields, INTERNAL_FIELDS } from './catalogue.access';
 import type { StoredEntry } from './catalogue.repository';
 import { SERVER_FIELDS } from './catalogue.schema';
@@ -10,7 +12,7 @@ import { SERVER_FIELDS } from './catalogue.schema';
 // What every write, the caller's or the platform's, is checked against and how it builds the stored document.
 
 function pointer(location: string, path: readonly PropertyKey[]): string {
-  return `/${[location, ...path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/')}`;
+  return `/${location}${jsonPointer(path)}`;
 }
 
 /** Validates with zod and reports like the route wrapper does: 400 with a JSON pointer per problem. */
@@ -21,19 +23,8 @@ export function parseInput(definition: Definition, value: unknown, location = 'b
   throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
 }
 
-/** Stable JSON (keys sorted) for comparing contents. */
-export function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Fields)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export const sameValue = (a: unknown, b: unknown) => canonical(a) === canonical(b);
+/** Compares contents, whatever the order of their keys. */
+export const sameValue = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 /** The written fields without the echoed entry record. */
 export function contentOf(fields: Fields): Fields {

@@ -1,10 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
 import { RETRY, type Versioned } from '../azure/store';
 import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
+import { sha256 } from '../hash';
 import { decodeCursor } from '../http/pagination';
+import { canonicalJson } from '../json/canonical';
 import {
   assertMayCreate,
   canSee,
@@ -31,7 +33,7 @@ import {
   type StoredEntry,
   type Visibility,
 } from './catalogue.repository';
-import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, canonical, contentOf, parseInput, withRetry } from './catalogue.rules';
+import { applyMergePatch, assertAllowedChange, assertEchoesUnchanged, assertPublishable, buildDoc, contentOf, parseInput, withRetry } from './catalogue.rules';
 import { type CountQuery, type ExportProfile, type FacetCounts, type ListQuery, MAX_FACET_VALUES } from './catalogue.schema';
 import { type CatalogueEntry, catalogueTypes, type EntryOf } from './catalogue.types';
 import { croissantExport } from './export/croissant.export';
@@ -227,10 +229,7 @@ export async function listEntries(type: string, query: ListQuery, principal: Pri
   }
   const items = page.items.map(({ doc }) => present(doc, principal));
   const facets = query.facets?.length ? await facetsOf(type, query.facets, filters, visibility) : undefined;
-  const etag = `"${createHash('sha256')
-    .update(canonical({ etags: page.items.map((item) => item.etag), next: page.continuation ?? null, variant: viewVariant(principal) ?? null, facets: facets ?? null }))
-    .digest('base64url')
-    .slice(0, 27)}"`;
+  const etag = `"${sha256(canonicalJson({ etags: page.items.map((item) => item.etag), next: page.continuation ?? null, variant: viewVariant(principal) ?? null, facets: facets ?? null }), 'base64url').slice(0, 27)}"`;
   return { items, continuation: page.continuation, cursorScope, etag, ...(facets ? { facets } : {}) };
 }
 

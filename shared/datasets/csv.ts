@@ -1,7 +1,10 @@
+import type { CsvError, Info, Parser } from 'csv-parse';
+import { lazyRequire } from '../azure/load';
+
 /**
- * CSV (RFC 4180) both ways, without a dependency: an incremental parser that takes text in chunks
- * of any size and hands back each complete record with the line it started on, and a writer.
- * Quoted fields may hold commas, quotes (`""`) and line breaks; records end with CRLF or LF.
+ * CSV (RFC 4180) both ways: `csv-parse` reads text pushed in chunks of any size and hands back each
+ * complete record with the line it started on; the writer is two small functions. Quoted fields
+ * may hold commas, quotes (`""`) and line breaks; records end with CRLF, LF or CR, mixed freely.
  */
 
 export interface CsvRecord {
@@ -20,13 +23,19 @@ export class CsvSyntaxError extends Error {
   }
 }
 
-const QUOTE = 34;
-const COMMA = 44;
-const CR = 13;
-const LF = 10;
+/** Our wording for the refusals a caller can fix; anything else keeps csv-parse's message. */
+const MESSAGES: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field; quote the whole field and double the quote ("")',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote must be followed by a comma or the end of the line',
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is not closed',
+};
+
+/** Line feeds inside a record's quoted fields: each moves the next record one line further down (a CRLF is one line, as is a LF). */
+const breaksIn = (fields: readonly string[]) => fields.reduce((sum, field) => sum + (field.match(/\n/g)?.length ?? 0), 0);
 
 /**
- * Push text in, take records out.
+ * Push text in, take records out. The csv-parse stream is driven synchronously: a write parses the
+ * chunk at once and its records are read straight back, so the caller decides when to yield.
  *
  * @example
  * const parser = new CsvParser();
@@ -34,107 +43,40 @@ const LF = 10;
  * // [{ fields: ['a', 'b'], line: 1 }, { fields: ['1', 'x,y'], line: 2 }]
  */
 export class CsvParser {
-  private fields: string[] = [];
-  private field = '';
-  /** Inside a quoted field; `quoteClosed`: just read its closing quote (or the first of a `""`). */
-  private quoted = false;
-  private quoteClosed = false;
-  /** The current field began (distinguishes an empty last field from no field at all). */
-  private fieldStarted = false;
-  private pendingCr = false;
-  private line = 1;
-  private recordLine = 1;
-  private first = true;
+  private readonly parser: Parser;
+  /** Lines taken by the records read so far (blank lines skipped between them come from csv-parse's info). */
+  private linesRead = 0;
+
+  constructor() {
+    const { Parser: CsvParse } = lazyRequire<typeof import('csv-parse')>('csv-parse');
+    this.parser = new CsvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] });
+    // Errors are read from `errored` right after each write; the listener keeps the stream from throwing them again.
+    this.parser.on('error', () => undefined);
+  }
 
   push(text: string): CsvRecord[] {
-    const out: CsvRecord[] = [];
-    let start = 0;
-    if (this.first && text.length > 0) {
-      this.first = false;
-      if (text.charCodeAt(0) === 0xfeff) start = 1;
-    }
-    // Runs of ordinary characters are sliced, not appended one by one: most of a file is plain text.
-    let run = start;
-    const flushRun = (end: number) => {
-      if (end > run) this.field += text.slice(run, end);
-    };
-    for (let i = start; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      if (this.pendingCr) {
-        this.pendingCr = false;
-        if (code === LF) {
-          run = i + 1;
-          continue;
-        }
-      }
-      if (this.quoted) {
-        if (code === QUOTE) {
-          flushRun(i);
-          run = i + 1;
-          this.quoted = false;
-          this.quoteClosed = true;
-        } else if (code === LF) this.line += 1;
-        continue;
-      }
-      if (this.quoteClosed) {
-        if (code === QUOTE) {
-          // `""` inside a quoted field: one literal quote, and still quoted.
-          this.field += '"';
-          this.quoted = true;
-          this.quoteClosed = false;
-          run = i + 1;
-          continue;
-        }
-        if (code !== COMMA && code !== CR && code !== LF) {
-          throw new CsvSyntaxError(this.line, 'a closing quote must be followed by a comma or the end of the line');
-        }
-        this.quoteClosed = false;
-      }
-      if (code === COMMA) {
-        flushRun(i);
-        this.fields.push(this.field);
-        this.field = '';
-        this.fieldStarted = true;
-        run = i + 1;
-      } else if (code === CR || code === LF) {
-        flushRun(i);
-        this.endRecord(out);
-        this.line += 1;
-        this.recordLine = this.line;
-        if (code === CR) this.pendingCr = true;
-        run = i + 1;
-      } else if (code === QUOTE) {
-        if (this.field.length > 0 || i > run) {
-          throw new CsvSyntaxError(this.line, 'a quote inside an unquoted field; quote the whole field and double the quote ("")');
-        }
-        this.quoted = true;
-        this.fieldStarted = true;
-        run = i + 1;
-      } else {
-        this.fieldStarted = true;
-      }
-    }
-    flushRun(text.length);
-    return out;
+    this.parser.write(text);
+    return this.drain();
   }
 
   /** The last record when the text does not end with a line break; throws on an unclosed quote. */
   end(): CsvRecord[] {
-    if (this.quoted) throw new CsvSyntaxError(this.recordLine, 'a quoted field is not closed');
-    const out: CsvRecord[] = [];
-    this.endRecord(out);
-    return out;
+    this.parser.end();
+    return this.drain();
   }
 
-  private endRecord(out: CsvRecord[]): void {
-    if (this.fieldStarted || this.fields.length > 0 || this.field.length > 0 || this.quoteClosed) {
-      this.fields.push(this.field);
-      out.push({ fields: this.fields, line: this.recordLine });
+  /** The records parsed so far; then, if the text went wrong after them, the error with its line. */
+  private drain(): CsvRecord[] {
+    const out: CsvRecord[] = [];
+    for (let read = this.parser.read() as { record: string[]; info: Info } | null; read !== null; read = this.parser.read() as typeof read) {
+      const line = this.linesRead + read.info.empty_lines + 1;
+      out.push({ fields: read.record, line });
+      this.linesRead = line - read.info.empty_lines + breaksIn(read.record);
     }
-    this.fields = [];
-    this.field = '';
-    this.fieldStarted = false;
-    this.quoteClosed = false;
+    const failure = this.parser.errored as (CsvError & Info) | null;
+    // The line the failing record starts on, counted here: csv-parse's own count takes a CRLF inside quotes for two lines.
+    if (failure) throw new CsvSyntaxError(this.linesRead + failure.empty_lines + 1, MESSAGES[failure.code] ?? failure.message);
+    return out;
   }
 }
 

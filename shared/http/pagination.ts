@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { errors } from '../errors';
+import { canonicalJson } from '../json/canonical';
 import type { Reply } from './reply';
 
 /** `?limit=&cursor=`: spread into a route's query schema. */
@@ -21,14 +22,7 @@ export function pageOf<T extends z.ZodType, E extends z.ZodRawShape = Record<nev
 
 /** Stable JSON: keys sorted, so the same filters always hash the same. */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return canonicalJson(value);
 }
 
 function filtersHash(filters: unknown): string {

@@ -4,6 +4,7 @@ import { authenticate, hasAnyRole } from '../auth/auth.service';
 import type { Principal, Role } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors, type FieldError } from '../errors';
+import { jsonPointer } from '../json/pointer';
 import { corsHeaders } from './cors';
 import { matchesIfNoneMatch } from './etag';
 import { nestsDeeperThan } from './json-depth';
@@ -94,7 +95,7 @@ function enableHttpStreams(): void {
 const JSON_TYPES = ['application/json'];
 
 function pointer(location: string, path: readonly PropertyKey[]): string {
-  return `/${[location, ...path.map((part) => String(part).replace(/~/g, '~0').replace(/\//g, '~1'))].join('/')}`;
+  return `/${location}${jsonPointer(path)}`;
 }
 
 function parseOrThrow<S extends Schema>(schema: S | undefined, value: unknown, location: string): z.output<S> {

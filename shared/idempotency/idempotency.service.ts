@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors } from '../errors';
+import { sha256 } from '../hash';
 import {
   deleteIdempotencyRecord,
   insertIdempotencyRecord,
@@ -54,7 +54,7 @@ export type Claim<T> =
 
 /** The record id: the key is never stored, only this digest of it with its caller. */
 function recordIdOf(principalId: string, key: string): string {
-  return createHash('sha256').update(`${principalId}\n${key}`, 'utf8').digest('hex');
+  return sha256(`${principalId}\n${key}`);
 }
 
 /** 409 for a duplicate that arrived while the first request is still at work: it usually ends within a second. */

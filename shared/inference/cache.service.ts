@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash';
+import { canonicalJson } from '../json/canonical';
 import { INLINE_RESULT_LIMIT_BYTES } from '../jobs/job.worker';
 import type { ModelSnapshot } from './model.schema';
 import { readCachedResult, writeCachedResult } from './cache.repository';
@@ -9,21 +10,6 @@ import { readCachedResult, writeCachedResult } from './cache.repository';
  * artefact version, an endpoint's URL), and the input in canonical JSON (keys sorted), so
  * `{"a":1,"b":2}` and `{"b":2,"a":1}` share an entry.
  */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
 /** Where a model runs, as part of its identity: a retrained builtin or a moved endpoint never hits old entries. */
 function runtimeIdentity(model: ModelSnapshot): string {
   return model.runtime.kind === 'builtin' ? `builtin:${model.runtime.name}` : `http:${model.runtime.url}`;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { container, queryPage } from '../azure/cosmos';
+import { container, cosmosStatus, queryPage } from '../azure/cosmos';
 import { store } from '../azure/store';
+import { sha256 } from '../hash';
 import { type GrantCounters, GrantRecord } from './grant.schema';
 
 // Grants live in `principals` (partition `/id`) beside the API keys, with their quota counters
@@ -8,7 +8,7 @@ import { type GrantCounters, GrantRecord } from './grant.schema';
 
 /** Principal ids are caller-chosen text (key subjects, OIDC `sub`); a digest keeps document ids short and safe. */
 function principalKey(principalId: string): string {
-  return createHash('sha256').update(principalId, 'utf8').digest('hex').slice(0, 32);
+  return sha256(principalId).slice(0, 32);
 }
 
 export function grantId(principalId: string, modelId: string): string {

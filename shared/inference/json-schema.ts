@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { RE2JS } from 're2js';
 import { lazyRequire } from '../azure/load';
+import { sha256 } from '../hash';
+import { escapePointerPart } from '../json/pointer';
 
 /**
  * The JSON Schemas contributors write into model entries (`inputSchema`, `outputSchema`), applied to
@@ -77,10 +78,6 @@ function validatorFor(schema: Record<string, unknown>): Ajv {
   throw new JsonSchemaRefused([{ pointer: '/$schema', message: 'names a JSON Schema version this platform does not apply (use 2020-12 or draft-07)' }]);
 }
 
-function escape(part: string): string {
-  return part.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 /** Keywords whose values are data, not schemas: a `pattern` key inside them is not a pattern. */
 const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example']);
 /** Keywords whose values map names to schemas: every key there is a name, never a keyword. */
@@ -94,7 +91,7 @@ function patternsIn(node: unknown, pointer: string, found: { pointer: string; pa
   }
   if (node === null || typeof node !== 'object') return;
   for (const [key, value] of Object.entries(node)) {
-    const at = `${pointer}/${escape(key)}`;
+    const at = `${pointer}/${escapePointerPart(key)}`;
     if (namesOnly) {
       patternsIn(value, at, found);
       continue;
@@ -102,7 +99,7 @@ function patternsIn(node: unknown, pointer: string, found: { pointer: string; pa
     if (DATA_KEYWORDS.has(key)) continue;
     if (key === 'pattern' && typeof value === 'string') found.push({ pointer: at, pattern: value });
     if (key === 'patternProperties' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      for (const name of Object.keys(value)) found.push({ pointer: `${at}/${escape(name)}`, pattern: name });
+      for (const name of Object.keys(value)) found.push({ pointer: `${at}/${escapePointerPart(name)}`, pattern: name });
     }
     patternsIn(value, at, found, SCHEMA_MAPS.has(key));
   }
@@ -143,7 +140,7 @@ function compile(schema: Record<string, unknown>): ValidateFunction {
 function pointerOf(error: ErrorObject): string {
   const params = error.params as { missingProperty?: string; additionalProperty?: string; unevaluatedProperty?: string };
   const name = params.missingProperty ?? params.additionalProperty ?? params.unevaluatedProperty;
-  return name === undefined ? error.instancePath : `${error.instancePath}/${escape(name)}`;
+  return name === undefined ? error.instancePath : `${error.instancePath}/${escapePointerPart(name)}`;
 }
 
 /**
@@ -155,7 +152,7 @@ const compiled = new Map<string, ValidateFunction>();
 
 /** The schema as a check, compiled once per content; throws JsonSchemaRefused for a schema this platform will not apply. */
 export function compileJsonSchema(schema: Record<string, unknown>): SchemaCheck {
-  const key = createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  const key = sha256(JSON.stringify(schema));
   let validate = compiled.get(key);
   if (!validate) {
     validate = compile(schema);

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { blobServiceClient } from '../azure/blob';
+import { sha256 } from '../hash';
 import { type StoredJob, findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, readPart, readParts, recordPart, replaceJobIfUnchanged } from './job.repository';
 import { type JobContext, type JobHandler, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
 import { JobMessage, type JobKind, type JobRecord } from './job.schema';
@@ -149,7 +149,7 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
     },
     async enqueuePart(nextPart) {
       // Deterministic message ids make a re-sent part a duplicate that Service Bus drops.
-      const digest = createHash('sha256').update(JSON.stringify(nextPart)).digest('hex').slice(0, 16);
+      const digest = sha256(JSON.stringify(nextPart)).slice(0, 16);
       await sendJobMessage({ jobId: job.id, kind: job.kind, part: nextPart }, `${job.id}:${digest}`);
     },
     completePart: (partId, result, units) => completePart(job.id, partId, result, units),

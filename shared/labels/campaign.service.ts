@@ -3,6 +3,7 @@ import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
 import { decodeCursor } from '../http/pagination';
+import { escapePointerPart } from '../json/pointer';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
 import {
   insertCampaign,
@@ -46,7 +47,7 @@ function validateVocabulary(labels: string[], translations: Record<string, strin
   const problems: FieldError[] = Object.entries(translations)
     .filter(([, target]) => !vocabulary.has(target))
     .map(([source, target]) => ({
-      pointer: `${pointer}/${source.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      pointer: `${pointer}/${escapePointerPart(source)}`,
       message: `translates to '${target}', which is not in the campaign's labels`,
     }));
   if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));

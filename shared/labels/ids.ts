@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { sha256 } from '../hash';
 
 /**
  * Identifiers of the label store.
@@ -46,7 +47,7 @@ export function registeredImagesContainer(imagesetId: string): string {
 }
 
 export function imageIdFor(imagesetId: string, blobName: string): string {
-  return `${imagesetId}~${createHash('sha256').update(blobName, 'utf8').digest('hex').slice(0, 20)}`;
+  return `${imagesetId}~${sha256(blobName).slice(0, 20)}`;
 }
 
 /** The imageset an image id belongs to; undefined for a malformed id. */
@@ -55,5 +56,5 @@ export function imagesetOfImage(imageId: string): string | undefined {
 }
 
 export function shortHash(text: string, length = 16): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, length);
+  return sha256(text).slice(0, length);
 }

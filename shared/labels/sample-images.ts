@@ -1,43 +1,29 @@
-import { crc32, deflateSync } from 'node:zlib';
+import { PNG } from 'pngjs';
 
 /**
  * Small, real images made from scratch: the local seed, the benchmark and the tests upload these.
- * The PNGs are complete (zlib-compressed scanlines, CRC-checked chunks); the JPEGs are baseline
- * greyscale files that any decoder opens (one flat colour, minimal Huffman tables).
+ * The PNGs are written by `pngjs`; the JPEGs are baseline greyscale files that any decoder opens
+ * (one flat colour, minimal Huffman tables).
  */
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed));
-  return Buffer.concat([length, typed, crc]);
+
+/**
+ * An 8-bit RGB PNG whose pixel at (x, y) is `pixel(x, y)`.
+ *
+ * @example rgbPng(2, 1, (x) => (x === 0 ? [255, 0, 0] : [0, 0, 255])) // red, then blue
+ */
+export function rgbPng(width: number, height: number, pixel: (x: number, y: number) => readonly [number, number, number]): Buffer {
+  const image = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      image.data.set([...pixel(x, y), 255], (y * width + x) * 4);
+    }
+  }
+  return PNG.sync.write(image, { colorType: 2 });
 }
 
 /** An RGB PNG of this size; `seed` varies the colours so every image has its own bytes and MD5. */
 export function pngImage(width: number, height: number, seed = 0): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type: RGB
-  const row = 1 + width * 3;
-  const pixels = Buffer.alloc(row * height);
-  for (let y = 0; y < height; y++) {
-    pixels[y * row] = 0; // filter: none
-    for (let x = 0; x < width; x++) {
-      const at = y * row + 1 + x * 3;
-      pixels[at] = (x * 7 + seed * 31) & 0xff;
-      pixels[at + 1] = (y * 5 + seed * 17) & 0xff;
-      pixels[at + 2] = (x + y + seed * 13) & 0xff;
-    }
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(pixels)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(width, height, (x, y) => [(x * 7 + seed * 31) & 0xff, (y * 5 + seed * 17) & 0xff, (x + y + seed * 13) & 0xff]);
 }
 
 /** An EXIF APP1 payload (big-endian TIFF) whose IFD0 holds Make and Orientation, as cameras write it. */

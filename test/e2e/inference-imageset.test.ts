@@ -1,22 +1,12 @@
-import { crc32, deflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, expectProblem, keyWithRoles } from '../support/api';
-import { jpegImage } from '../support/images';
+import { jpegImage, rgbPng } from '../support/images';
 import { grantAccess, IRIS, submit, submitted } from './inference-support';
 import { newImageset, readyImageset } from '../support/fixtures';
 import { waitForJob } from '../support/jobs';
 
 /** Model-assisted labelling: an imageset job fans out into batches and writes predictions (source `model`). */
 const MODEL = 'salient-region';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed));
-  return Buffer.concat([length, typed, crc]);
-}
 
 interface Box {
   x0: number;
@@ -27,29 +17,7 @@ interface Box {
 
 /** An RGB PNG: a plain background with one filled rectangle [x0, x1) × [y0, y1). */
 function pngWithBox(width: number, height: number, background: [number, number, number], box: Box, colour: [number, number, number]): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8;
-  header[9] = 2;
-  const row = 1 + width * 3;
-  const pixels = Buffer.alloc(row * height);
-  for (let y = 0; y < height; y++) {
-    pixels[y * row] = y % 2 === 0 ? 0 : 1; // alternate the "none" and "sub" filters; the decoder must undo both
-    const line = Buffer.alloc(width * 3);
-    for (let x = 0; x < width; x++) {
-      const inside = x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1;
-      line.set(inside ? colour : background, x * 3);
-    }
-    if (y % 2 === 1) for (let i = line.length - 1; i >= 3; i--) line[i] = (line[i]! - line[i - 3]! + 256) & 0xff;
-    line.copy(pixels, y * row + 1);
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(pixels)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(width, height, (x, y) => (x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1 ? colour : background));
 }
 
 interface Uploaded {

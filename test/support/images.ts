@@ -1,9 +1,9 @@
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jpegImage, pngImage } from '../../shared/labels/sample-images';
+import { jpegImage, pngImage, rgbPng } from '../../shared/labels/sample-images';
 
-export { jpegImage, pngImage };
+export { jpegImage, pngImage, rgbPng };
 
 export interface GeneratedImage {
   blobName: string;

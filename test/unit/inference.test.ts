@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, cacheKeyOf } from '../../shared/inference/cache.service';
+import { cacheKeyOf } from '../../shared/inference/cache.service';
+import { canonicalJson } from '../../shared/json/canonical';
 import { parseIdempotencyKey } from '../../shared/idempotency/idempotency.service';
 import { deadlineOf } from '../../shared/inference/inference.service';
 import { periodsOf } from '../../shared/inference/grant.service';
@@ -105,12 +106,19 @@ describe('the PNG decoder', () => {
     expect([...decodePng(png(2, 1, 3, (x) => [x], 0, [9, 8, 7, 6, 5, 4])).pixels]).toEqual([9, 8, 7, 6, 5, 4]);
   });
 
+  it('decodes 16-bit images to 8 bits per channel', () => {
+    const sixteenBit = png(1, 1, 2, () => [0x12, 0x34, 0x56, 0x78, 0xff, 0xff]);
+    sixteenBit[24] = 16; // the bit depth in IHDR: six bytes are one 16-bit RGB pixel
+    expect([...decodePng(sixteenBit).pixels]).toEqual([0x12, 0x56, 0xff]);
+  });
+
   it('refuses what it does not decode, saying why', () => {
-    expect(() => decodePng(Buffer.from('GIF89a'))).toThrow(UnsupportedImage);
-    const sixteenBit = png(1, 1, 2, () => [1, 2, 3]);
-    sixteenBit[24] = 16;
-    expect(() => decodePng(sixteenBit)).toThrow(/bit depth 16/);
+    expect(() => decodePng(Buffer.from('GIF89a'))).toThrow(/not a PNG/);
     expect(() => decodePng(png(4, 4, 2, gradient).subarray(0, 40))).toThrow(UnsupportedImage);
+    const huge = png(1, 1, 2, () => [1, 2, 3]);
+    huge.writeUInt32BE(100_000, 16);
+    huge.writeUInt32BE(100_000, 20);
+    expect(() => decodePng(huge)).toThrow(/too large/);
   });
 });
 

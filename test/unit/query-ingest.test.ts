@@ -69,6 +69,19 @@ describe('CsvParser (RFC 4180)', () => {
     expect(() => parseCsv('a\n"open\n')).toThrow(/line 2/);
     expect(() => parseCsv('a\n"x"y\n')).toThrow(/closing quote/);
   });
+
+  it('ends records at CR, LF or CRLF, mixed in one file', () => {
+    expect(parseCsv('a\r1\n2\r\n3').map((r) => [r.fields, r.line])).toEqual([
+      [['a'], 1],
+      [['1'], 2],
+      [['2'], 3],
+      [['3'], 4],
+    ]);
+  });
+
+  it('names the line a refused record starts on, after records with line breaks and blank lines', () => {
+    expect(() => parseCsv('a\n"two\r\nlines"\n\n"x\ny"z\n')).toThrow(/^line 5: a closing quote/);
+  });
 });
 
 describe('JsonArraySplitter', () => {

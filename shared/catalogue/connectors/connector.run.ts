@@ -1,7 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cosmosStatus } from '../../azure/cosmos';
 import { config } from '../../config';
 import { AppError } from '../../errors';
+import { sha256 } from '../../hash';
+import { canonicalJson } from '../../json/canonical';
 import { deleteEntryAsSystem, upsertEntryAsSystem } from '../catalogue.system';
 import { type ConnectorEntryType, type ConnectorSource, UnexpectedAnswerError } from './connector.source';
 import { deleteSeenPage, replaceState, writeSeenPage } from './connector.repository';
@@ -55,24 +57,13 @@ export interface RunOptions {
 const MAX_REMOVED_SHARE = 0.5;
 const KEPT_ERRORS = 20;
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export const contentHash = (entry: unknown) => createHash('sha256').update(canonical(entry)).digest('base64url').slice(0, 32);
+export const contentHash = (entry: unknown) => sha256(canonicalJson(entry), 'base64url').slice(0, 32);
 
 /** Deterministic entry id: readable when the identifier is id-safe, hashed otherwise. */
 export function entryIdFor(connector: string, identifier: string): string {
   const id = `${connector}-${identifier}`;
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) return id;
-  return `${connector}-h${createHash('sha256').update(identifier).digest('hex').slice(0, 40)}`;
+  return `${connector}-h${sha256(identifier).slice(0, 40)}`;
 }
 
 function message(error: unknown): string {
@@ -90,19 +81,22 @@ function isTransient(error: unknown): boolean {
 
 /** Runs `work` over the items, `limit` at a time; the first failure stops new work, and is thrown once all started work has ended. */
 async function mapLimit<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
+  // p-limit ships only as an ES module: this CommonJS build loads it with import().
+  const { default: pLimit } = await import('p-limit');
+  const run = pLimit(limit);
   let failure: { error: unknown } | undefined;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !failure) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  });
-  await Promise.all(workers);
+  await Promise.all(
+    items.map((item) =>
+      run(async () => {
+        if (failure) return;
+        try {
+          await work(item);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }),
+    ),
+  );
   if (failure) throw failure.error;
 }
 

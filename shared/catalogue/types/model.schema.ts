@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { config } from '../../config';
 import { jsonSchemaIssues } from '../../inference/json-schema';
+import { unescapePointerPart } from '../../json/pointer';
 import { defineCatalogueType, EntryRef, freeformObject, httpUrl, list, shortText } from '../catalogue.schema';
 
 const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'is not an app setting name');
@@ -33,8 +34,6 @@ export const ModelRuntime = z
   ])
   .meta({ id: 'CatalogueModelRuntime' });
 export type ModelRuntime = z.infer<typeof ModelRuntime>;
-
-const unescapePointerPart = (part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /**
  * A JSON Schema document the platform can apply: valid against its meta-schema, and every pattern

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { sha256 } from '../../hash';
 
 /**
  * The iris classifier: multinomial logistic regression (softmax) on the four standardised
@@ -273,7 +273,7 @@ export function trainIris(rows: IrisRow[], data: { file: string; sha256: string 
     weights: model.weights.map((row) => row.map(round)),
     bias: model.bias.map(round),
   };
-  const version = createHash('sha256').update(JSON.stringify(rounded)).digest('hex').slice(0, 12);
+  const version = sha256(JSON.stringify(rounded)).slice(0, 12);
   return {
     name: 'iris-classifier',
     version,

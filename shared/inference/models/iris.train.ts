@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { sha256 } from '../../hash';
 import { IRIS_MODEL_FILE, parseIrisCsv, trainIris } from './iris.model';
 
 /**
@@ -23,7 +23,7 @@ function main(): void {
   const started = performance.now();
   const parameters = trainIris(parseIrisCsv(text), {
     file: relative,
-    sha256: createHash('sha256').update(text).digest('hex'),
+    sha256: sha256(text),
   });
   const target = path.join(__dirname, IRIS_MODEL_FILE);
   writeFileSync(target, `${JSON.stringify(parameters, null, 2)}\n`);

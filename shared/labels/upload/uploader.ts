@@ -81,22 +81,6 @@ export class FatalUploadError extends Error {
   }
 }
 
-class Semaphore {
-  private waiting: (() => void)[] = [];
-  private active = 0;
-  constructor(private readonly limit: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await task();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
 function targetOf(sasUrl: string): string {
   const url = new URL(sasUrl);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
@@ -179,8 +163,10 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadSummar
     retries: 0,
     bytesUploaded: 0,
   };
-  const requests = new Semaphore(concurrency);
-  const fileSlots = new Semaphore(concurrency);
+  // p-limit ships only as an ES module: this CommonJS build loads it with import().
+  const { default: pLimit } = await import('p-limit');
+  const requests = pLimit(concurrency);
+  const fileSlots = pLimit(concurrency);
   let fatal: FatalUploadError | undefined;
   let stateWrite: Promise<void> = Promise.resolve();
   const report = () => options.onProgress?.({ ...progress });
@@ -202,7 +188,7 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadSummar
       let retryAfter: number | undefined;
       let detail = '';
       try {
-        const response = await requests.run(() => fetch(url, { method: 'PUT', headers: init.headers, body: init.body }));
+        const response = await requests(() => fetch(url, { method: 'PUT', headers: init.headers, body: init.body }));
         status = response.status;
         const text = await response.text();
         if (status < 300) return;
@@ -283,7 +269,7 @@ export async function uploadFolder(options: UploadOptions): Promise<UploadSummar
   report();
   await Promise.all(
     files.map(({ file, blobName }, i) =>
-      fileSlots.run(async () => {
+      fileSlots(async () => {
         try {
           if (fatal) throw fatal;
           await uploadOne(file, blobName, sizes[i] ?? 0);
