@@ -12,7 +12,7 @@ import { BULK_BATCH, cosmosRecordWriter, createSchemaDoc, emptyProfile, type Pro
  * the container is dropped and created with `/pk`, and each dataset is written again as ingest
  * writes it now — one dataset document (columns, profile, layout) and its records placed in buckets
  * in the order they were stored. Records of a dataset without columns are not copied (no query
- * could read them). Runs once: afterwards the key matches. README.md, "Hosted datasets", says how a
+ * could read them). Runs once: afterwards the key matches. README.md, "Query" (store layout), says how a
  * deployment in Azure moves.
  */
 type OldDoc = Record<string, unknown> & { id: string; datasetId?: string; docType?: string };
