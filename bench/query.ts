@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import os from 'node:os';
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import type { ColumnStats, Metric, StatsBody, StatsResult } from '../shared/datasets/dataset.schema';
-import { queryRecordPage } from '../shared/datasets/records.repository';
+import { queryRecordPage, readSchemaDoc, type SchemaDoc } from '../shared/datasets/records.repository';
 import { recordStats } from '../shared/datasets/records.query';
 import { hostedRecordCount, ingestAsSystem, putSchemaAsSystem } from '../shared/datasets/records.service';
 import { statsInMemory } from '../shared/datasets/records.stats';
@@ -104,14 +104,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'whole dataset, 1 column × mean', body: { columns: ['petal_width'], metrics: ['mean'] }, filter: undefined, groupBy: undefined },
 ];
 
+/** The benchmark dataset's document: where its rows are (records.layout.ts). */
+async function datasetScope(): Promise<SchemaDoc> {
+  const found = await readSchemaDoc(DATASET);
+  if (!found) throw new Error(`${DATASET} has no schema`);
+  return found.doc;
+}
+
 /** What a function does without push-down: page through the matching rows, then compute. */
 async function inFunction(scenario: Scenario): Promise<Map<string, Record<string, ColumnStats>>> {
   const schemaColumns = [...NUMERIC.map((name) => ({ name, type: 'number' as const, required: true })), { name: 'species', type: 'string' as const, required: true }];
   const compiled = compileFilter(scenario.filter, schemaColumns, { prefix: 'c.values' });
   const groups = new Map<string, Record<string, number[]>>();
+  const scope = await datasetScope();
   let continuation: string | undefined;
   do {
-    const page = await queryRecordPage(DATASET, { ...compiled, projection: 'c.values', orderBy: '' }, { limit: PAGE, continuation });
+    const page = await queryRecordPage(scope, { ...compiled, projection: 'c.values', orderBy: '' }, { limit: PAGE, continuation });
     for (const row of page.items) {
       const key = scenario.groupBy ? String(row.v[scenario.groupBy]) : '';
       const columns = groups.get(key) ?? Object.fromEntries(NUMERIC.map((name) => [name, [] as number[]]));
@@ -220,8 +228,9 @@ async function main(): Promise<void> {
     const filter = SCENARIOS[1]?.filter;
     const columns = [...NUMERIC.map((name) => ({ name, type: 'number' as const, required: true })), { name: 'species', type: 'string' as const, required: true }];
     const compiled = { ...compileFilter(filter, columns, { prefix: 'c.values' }), projection: 'c.values', orderBy: '' };
-    const first = await attempt(() => queryRecordPage(DATASET, compiled, { limit: 100 }));
-    const second = await attempt(() => queryRecordPage(DATASET, compiled, { limit: 100, continuation: first.result?.continuation }));
+    const scope = await datasetScope();
+    const first = await attempt(() => queryRecordPage(scope, compiled, { limit: 100 }));
+    const second = await attempt(() => queryRecordPage(scope, compiled, { limit: 100, continuation: first.result?.continuation }));
     console.log(`filtered page of 100: first ${shown(first)}, next ${shown(second)}; load ${load()}`);
     const api = await statsThroughApi(baseUrl);
     const sorted = [...api.health.ms].sort((a, b) => a - b);

@@ -40,6 +40,7 @@ route({
     201: { description: 'The schema was declared.', schema: DatasetSchema },
     409: { description: 'The dataset holds records validated against its current columns, or the schema changed meanwhile.' },
     412: { description: '`If-Match` does not match the schema’s ETag.' },
+    507: { description: 'The storage of the dataset’s document is full (Cosmos DB’s logical partition limit); nothing was stored.' },
   },
   handle: async ({ params, body, principal, request }) => {
     const result = await putSchema(params.id, body, principal, request.headers.get('if-match') ?? undefined);
@@ -79,6 +80,7 @@ route({
     200: { description: 'Nothing was stored: every row was rejected (onError=skip).', schema: IngestResult },
     201: { description: 'The rows were stored.', schema: IngestResult },
     409: { description: 'The schema or the dataset changed while the rows were being stored; nothing was stored.' },
+    507: { description: 'A bucket of the dataset reached Cosmos DB’s logical partition limit; nothing was stored.' },
   },
   handle: async ({ params, query, rawBody, principal, request }) => {
     const result = await ingestRecords(params.id, rawBody, formatOf(request.headers.get('content-type')), query.onError, principal);

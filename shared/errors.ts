@@ -19,6 +19,7 @@ export const ErrorCode = {
   Unprocessable: 'unprocessable',
   TooManyRequests: 'too-many-requests',
   ServiceUnavailable: 'service-unavailable',
+  InsufficientStorage: 'insufficient-storage',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -42,6 +43,7 @@ export const problemCatalogue = {
   [ErrorCode.Unprocessable]: { status: 422, title: 'Unprocessable content', headers: [] },
   [ErrorCode.TooManyRequests]: { status: 429, title: 'Too many requests', headers: ['Retry-After'] },
   [ErrorCode.ServiceUnavailable]: { status: 503, title: 'Service unavailable', headers: ['Retry-After'] },
+  [ErrorCode.InsufficientStorage]: { status: 507, title: 'Insufficient storage', headers: [] },
   [ErrorCode.Internal]: { status: 500, title: 'Internal error', headers: [] },
 } as const satisfies Record<ErrorCode, { status: number; title: string; headers: readonly string[] }>;
 
@@ -147,6 +149,14 @@ export const errors = {
       detail: `Send the body as one of: ${accepted.join(', ')}.`,
       headers: { 'Accept-Post': accepted.join(', ') },
     });
+  },
+  /** A document this request would store is over Cosmos DB's item limit (413 RequestEntityTooLarge). */
+  documentTooLarge(limitBytes: number, detail = `A document this request would store exceeds Cosmos DB's item limit of ${limitBytes} bytes; nothing was stored.`): AppError {
+    return new AppError({ ...catalogued(ErrorCode.PayloadTooLarge), detail, extensions: { limitBytes } });
+  },
+  /** The logical partition a write goes to holds all Cosmos DB allows (403, substatus 1014): retrying will not help. */
+  storageFull(detail: string, limitBytes: number): AppError {
+    return new AppError({ ...catalogued(ErrorCode.InsufficientStorage), detail, extensions: { limitBytes } });
   },
   unprocessable(detail: string): AppError {
     return new AppError({ ...catalogued(ErrorCode.Unprocessable), detail });

@@ -90,9 +90,10 @@ var containers containerSpec[] = [
   { name: 'labels', partitionKey: '/imagesetId', indexingPolicy: indexAll }
   // Labelling campaigns are read by id.
   { name: 'campaigns', partitionKey: '/id', indexingPolicy: indexAll }
-  // Tabular rows: every filter and aggregate runs within one dataset, so queries never fan out.
-  // A hosted dataset must stay below 20 GB (about 20 million 1 KB rows).
-  { name: 'records', partitionKey: '/datasetId', indexingPolicy: indexAll }
+  // Tabular rows in buckets (`pk` = `<datasetId>:<bucket>`, RECORDS_BUCKET_BYTES of rows each): a
+  // dataset is bounded by the account, not by a 20 GB logical partition; a small one is one bucket,
+  // and every filter and aggregate runs within a bucket (results of several combined by the app).
+  { name: 'records', partitionKey: '/pk', indexingPolicy: indexAll }
   // Jobs are point-read by id on every poll (1 RU) and spread writes evenly; a job's part documents
   // share its partition (`jobId`: the job's id), recorded with its counters in one transactional batch. "My jobs" filters on
   // owner and sorts on createdAt alone, which the range indexes serve (an (owner, createdAt)

@@ -22,9 +22,10 @@ export const CONTAINERS = {
   // Labels are read per image and exported per imageset: both single-partition.
   labels: { id: 'labels', partitionKey: '/imagesetId' },
   campaigns: { id: 'campaigns', partitionKey: '/id' },
-  // Queries and aggregates always run within one dataset; a dataset over 20 GB belongs in a
-  // data lake, not in this query API.
-  records: { id: 'records', partitionKey: '/datasetId' },
+  // A dataset's rows in buckets of bounded size, each its own logical partition (`pk` =
+  // `<datasetId>:<bucket>`, shared/datasets/records.layout.ts): no dataset is capped at 20 GB, a
+  // small one has one bucket, and every query and aggregate runs within a bucket.
+  records: { id: 'records', partitionKey: '/pk' },
   // Jobs are polled by id (point read, 1 RU) far more often than listed. A job document carries
   // `jobId` = its id; a fan-out job's part documents share its partition, so a part is recorded
   // together with the job's counters in one transactional batch and the parts are read in one

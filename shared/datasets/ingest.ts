@@ -7,7 +7,8 @@ import { normaliseDatetime } from '../query/filter.compiler';
 import { CsvParser, CsvSyntaxError } from './csv';
 import type { Column, IngestResult, RowError } from './dataset.schema';
 import { JsonArraySplitter, type JsonElement, JsonSyntaxError, NdjsonSplitter } from './json-rows';
-import { BULK_BATCH, type CellValue, deleteRecordIds, type RecordDoc, type RecordWriter, recordIds, ThrottleBudget, ThrottledError } from './records.repository';
+import { type Allocation, partitionKeyOf, placer, rowBytes } from './records.layout';
+import { BULK_BATCH, type CellValue, deleteRecordIds, type RecordDoc, type RecordWriter, recordKeys, ThrottleBudget, ThrottledError } from './records.repository';
 
 /**
  * Ingest: rows sent as CSV, a JSON array or NDJSON, validated against the dataset's columns, written
@@ -36,6 +37,8 @@ const CHUNK_CHARS = 256 * 1024;
 const MAX_TEXT = 4096;
 const MAX_REPORTED = 100;
 const WRITE_CONCURRENCY = 4;
+/** A row's document must fit Cosmos DB's 2 MB item limit; what a row can be is checked before anything is written. */
+const MAX_ROW_BYTES = 2 * 1024 * 1024;
 
 async function* textChunks(body: Buffer): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
@@ -206,13 +209,15 @@ export const MAX_TRACKED_DISTINCT = 1000;
 
 interface Validation {
   rows: number;
+  /** What the good rows count for in the dataset's layout (records.layout.ts). */
+  bytes: number;
   bad: Set<number>;
   reported: RowError[];
   observed: Observed;
 }
 
-async function validateAll(body: Buffer, format: BodyFormat, columns: readonly Column[]): Promise<Validation> {
-  const result: Validation = { rows: 0, bad: new Set(), reported: [], observed: { distinct: new Map(), sums: new Map() } };
+async function validateAll(datasetId: string, body: Buffer, format: BodyFormat, columns: readonly Column[]): Promise<Validation> {
+  const result: Validation = { rows: 0, bytes: 0, bad: new Set(), reported: [], observed: { distinct: new Map(), sums: new Map() } };
   const tracked = columns.filter(tracksDistinct);
   const numeric = columns.filter((column) => column.type === 'number' || column.type === 'integer');
   for (const column of tracked) result.observed.distinct.set(column.name, new Set());
@@ -235,6 +240,13 @@ async function validateAll(body: Buffer, format: BodyFormat, columns: readonly C
       }
       continue;
     }
+    const bytes = rowBytes(datasetId, checked.values);
+    if (bytes > MAX_ROW_BYTES) {
+      result.bad.add(raw.row);
+      report({ row: raw.row, line: raw.line, message: `row ${raw.row} (line ${raw.line}) is ${bytes} bytes stored; a row may be at most ${MAX_ROW_BYTES}` });
+      continue;
+    }
+    result.bytes += bytes;
     for (const column of tracked) {
       const value = checked.values[column.name];
       const seen = result.observed.distinct.get(column.name);
@@ -252,23 +264,39 @@ async function validateAll(body: Buffer, format: BodyFormat, columns: readonly C
   return result;
 }
 
-/** Deletes every record one ingest request wrote. */
-export async function rollbackIngest(datasetId: string, ingestId: string): Promise<void> {
-  await deleteRecordIds(datasetId, await recordIds(datasetId, ingestId));
+/** Deletes every record one ingest request wrote (in the buckets it wrote to). */
+export async function rollbackIngest(datasetId: string, ingestId: string, buckets: readonly number[]): Promise<void> {
+  await deleteRecordIds(datasetId, await recordKeys(datasetId, buckets, ingestId));
 }
+
+/** The buckets rows placed from `allocation` over `bytes` can be in. */
+function bucketsOf(allocation: Allocation, bytes: number): number[] {
+  const first = Math.floor(allocation.start / allocation.bucketBytes);
+  const last = Math.floor((allocation.start + Math.max(0, bytes - 1)) / allocation.bucketBytes);
+  return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+}
+
+/** Cosmos DB's storage limits (a document over 2 MB, a full logical partition): the caller is told which, not to retry. */
+const isStorageLimit = (error: unknown): boolean => {
+  const { code, substatus } = (error ?? {}) as { code?: unknown; substatus?: unknown };
+  return code === 413 || (code === 403 && substatus === 1014);
+};
 
 export interface IngestOutcome extends IngestResult {
   ingestId: string;
   observed: Observed;
   /** Rows validated for writing; fewer were inserted when throttling outlasted the budget. */
   writable: number;
+  /** The buckets this ingest's rows are in: where a rollback looks. */
+  buckets: number[];
   /** Set when Cosmos DB throttled past INGEST_THROTTLE_BUDGET: the wait it asked for, in ms. */
   throttledMs?: number;
 }
 
 /**
- * Validates every row of `body`, then writes the good ones. With `onError: 'fail'` one bad row is a
- * 400 listing the bad rows (the first 100 problems) and nothing is written.
+ * Validates every row of `body`, then reserves room for the good ones (`reserve`: where in the
+ * dataset's layout they go) and writes them. With `onError: 'fail'` one bad row is a 400 listing
+ * the bad rows (the first 100 problems) and nothing is written.
  */
 export async function ingestRows(
   datasetId: string,
@@ -277,8 +305,9 @@ export async function ingestRows(
   format: BodyFormat,
   onError: 'fail' | 'skip',
   writer: RecordWriter,
+  reserve: (bytes: number) => Promise<Allocation>,
 ): Promise<IngestOutcome> {
-  const validation = await validateAll(body, format, columns);
+  const validation = await validateAll(datasetId, body, format, columns);
   if (validation.rows === 0) throw errors.invalidField('/body', 'there are no rows to ingest');
   const rejected = validation.bad.size;
   if (rejected > 0 && onError === 'fail') {
@@ -293,8 +322,11 @@ export async function ingestRows(
     );
   }
   const ingestId = randomUUID();
-  const outcome: IngestOutcome = { inserted: 0, rejected, errors: validation.reported, ingestId, observed: validation.observed, writable: validation.rows - rejected };
+  const outcome: IngestOutcome = { inserted: 0, rejected, errors: validation.reported, ingestId, observed: validation.observed, writable: validation.rows - rejected, buckets: [] };
   if (rejected === validation.rows) return outcome;
+  const allocation = await reserve(validation.bytes);
+  outcome.buckets = bucketsOf(allocation, validation.bytes);
+  const place = placer(allocation);
   const throttle = new ThrottleBudget(config().ingest.throttleBudgetSeconds * 1000);
 
   const inFlight = new Set<Promise<void>>();
@@ -317,7 +349,9 @@ export async function ingestRows(
     if (!raw.fields || validation.bad.has(raw.row)) continue;
     const checked = validateRow(raw.fields, columns, format === 'csv');
     if (!('values' in checked)) continue;
-    batch.push({ id: randomUUID(), datasetId, docType: 'record', ingestId, values: checked.values });
+    // Placed in the order validation counted the rows, so they fill exactly the reserved offsets.
+    const bucket = place(rowBytes(datasetId, checked.values));
+    batch.push({ id: randomUUID(), pk: partitionKeyOf(datasetId, bucket), datasetId, docType: 'record', ingestId, values: checked.values });
     if (batch.length === BULK_BATCH) {
       flush(batch);
       batch = [];
@@ -330,7 +364,9 @@ export async function ingestRows(
   // throttled writes again, and lose work the caller paid for); the caller is told how far it got.
   if (failure instanceof ThrottledError) return { ...outcome, throttledMs: failure.retryAfterMs };
   if (failure) {
-    await rollbackIngest(datasetId, ingestId);
+    await rollbackIngest(datasetId, ingestId, outcome.buckets);
+    // After the rollback, the limit itself (problem.ts renders it): retrying would meet it again.
+    if (isStorageLimit(failure)) throw failure;
     throw errors.unavailable('Storing the rows failed midway; what this request had written was removed, so nothing was stored. Try again.', 5);
   }
   return outcome;

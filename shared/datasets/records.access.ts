@@ -4,6 +4,7 @@ import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
 import type { ColumnDef } from '../query/filter.schema';
 import type { Column } from './dataset.schema';
+import type { Versioned } from '../azure/store';
 import { readSchemaDoc, type SchemaDoc } from './records.repository';
 
 // Who may read and change a hosted dataset, and the small helpers every records operation starts with.
@@ -22,10 +23,22 @@ export async function writable(datasetId: string, principal: Principal | undefin
   }
 }
 
-export async function schemaOf(datasetId: string): Promise<{ doc: SchemaDoc; etag: string }> {
+export async function schemaOf(datasetId: string): Promise<Versioned<SchemaDoc>> {
   const found = await readSchemaDoc(datasetId);
   if (!found) throw errors.notFound('record schema for dataset', datasetId);
   return found;
+}
+
+/**
+ * The dataset document (columns, profile, layout) for a caller who may read the dataset: the entry
+ * and the document are read at once, one round trip in sequence instead of two. The entry decides
+ * first, so a dataset the caller cannot see is a 404 whatever its document says.
+ */
+export async function readableSchema(datasetId: string, principal: Principal | undefined): Promise<Versioned<SchemaDoc>> {
+  const [entry, schema] = await Promise.allSettled([readable(datasetId, principal), schemaOf(datasetId)]);
+  if (entry.status === 'rejected') throw entry.reason;
+  if (schema.status === 'rejected') throw schema.reason;
+  return schema.value;
 }
 
 export function columnDefs(columns: readonly Column[]): ColumnDef[] {

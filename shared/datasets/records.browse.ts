@@ -99,7 +99,7 @@ export async function browseRecords(datasetId: string, query: BrowseQuery, princ
   const planned = plan(datasetId, schema, compiled, url.filter, selected, orderBy, pointer);
   const facetNames = controls.get('_facet') ?? [];
   const facetColumns = facetNames.map((name, index) => columnNamed(schema, name, facetNames.length > 1 ? `/query/_facet/${index}` : '/query/_facet'));
-  const facetValues = await Promise.all(facetColumns.map((column) => groupValues(datasetId, column, '/query/_facet')));
+  const facetValues = await Promise.all(facetColumns.map((column) => groupValues(schema, column, '/query/_facet')));
   facetValues.forEach((values, index) => {
     if (values.length > MAX_FACET_VALUES) throw errors.invalidField('/query/_facet', `'${facetColumns[index]?.name ?? ''}' has more than ${MAX_FACET_VALUES} values to count`);
   });
@@ -109,7 +109,7 @@ export async function browseRecords(datasetId: string, query: BrowseQuery, princ
     const items: RecordRow[] = [];
     let continuation: string | undefined;
     do {
-      const page = await queryRecordPage(datasetId, planned.page, { limit: MAX_PAGE_ROWS, continuation });
+      const page = await queryRecordPage(schema, planned.page, { limit: MAX_PAGE_ROWS, continuation });
       items.push(...page.items.map((doc) => toRow(doc, planned.select)));
       continuation = page.continuation;
     } while (continuation);
@@ -117,13 +117,13 @@ export async function browseRecords(datasetId: string, query: BrowseQuery, princ
   }
 
   const [page, count, facets] = await Promise.all([
-    collectPage(datasetId, planned, size, cursor, '/query/_next'),
-    wantsCount ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
+    collectPage(schema, planned, size, cursor, '/query/_next'),
+    wantsCount ? countRecords(schema, compiled) : Promise.resolve(undefined),
     Promise.all(
       facetColumns.map(async (column, index) => {
         const counted = await mapLimit(facetValues[index] ?? [], QUERY_CONCURRENCY, async (value) => ({
           value,
-          count: await countRecords(datasetId, groupCondition(compiled, column, value)),
+          count: await countRecords(schema, groupCondition(compiled, column, value)),
         }));
         return [column.name, counted.filter((facet) => facet.count > 0).sort((a, b) => b.count - a.count)] as const;
       }),

@@ -1,23 +1,62 @@
+import { RETRY, retryOnConflict, type Versioned } from '../azure/store';
+import { config } from '../config';
 import { errors } from '../errors';
 import type { Column } from './dataset.schema';
 import { MAX_TRACKED_DISTINCT, type Observed, tracksDistinct } from './ingest';
-import { type CellValue, emptyProfile, type ProfileDoc, readProfileDoc, writeProfileDoc } from './records.repository';
+import { type Allocation, emptyLayout } from './records.layout';
+import { type CellValue, emptyProfile, type Profile, readSchemaDoc, replaceSchemaDoc, type SchemaDoc } from './records.repository';
 
-// The profile of a hosted dataset: distinct values of categorical columns and numeric shifts, kept at ingest.
+// What the dataset document keeps besides the columns: the profile (distinct values of categorical
+// columns, numeric shifts) and the bucket layout, both changed by ingest and by deleting the records.
 
-/** Distinct values kept in a profile document, all columns together (a document holds at most 2 MB). */
-const MAX_PROFILE_CHARS = 1_000_000;
+/** Bytes of distinct values kept, all columns together: the dataset document (columns and profile) must stay under Cosmos DB's 2 MB. */
+const MAX_PROFILE_BYTES = 1_000_000;
 
-export async function resetProfile(datasetId: string): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await readProfileDoc(datasetId);
-    if ((await writeProfileDoc(emptyProfile(datasetId), current ? current.etag : null)) !== false) return;
-  }
-  throw errors.conflict('The dataset is being changed by another request; retry.');
+const bytesOf = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * One optimistic change of the dataset document: `change` gets the current document and returns the
+ * next one (and a result), or throws. `known` (just read) saves the first read.
+ */
+async function changeDataset<T>(datasetId: string, known: Versioned<SchemaDoc> | undefined, change: (doc: SchemaDoc) => { doc: SchemaDoc; result: T }): Promise<T> {
+  return retryOnConflict(async (attempt) => {
+    const current = attempt === 0 && known ? known : await readSchemaDoc(datasetId);
+    if (!current) throw errors.notFound('record schema for dataset', datasetId);
+    const { doc, result } = change(current.doc);
+    return (await replaceSchemaDoc(doc, current.etag)) ? result : RETRY;
+  }, `Dataset '${datasetId}'`);
 }
 
-function mergedProfile(base: ProfileDoc, observed: Observed): ProfileDoc {
-  const next: ProfileDoc = { ...base, distinct: { ...base.distinct }, overflow: [...base.overflow], shift: { ...base.shift }, updatedAt: new Date().toISOString() };
+/** A refusal when the columns were declared again since an ingest validated its rows. */
+function sameRevision(doc: SchemaDoc, revision: string): void {
+  if (doc.revision !== revision) throw errors.conflict('The dataset’s schema changed while the rows were being stored; nothing was stored.');
+}
+
+/**
+ * Reserves `bytes` of the dataset's offsets for an ingest's rows (records.layout.ts): where they
+ * start, and the bucket size, fixed by the first reservation of an empty dataset.
+ */
+export function reserveRows(known: Versioned<SchemaDoc>, bytes: number): Promise<Allocation> {
+  return changeDataset(known.doc.datasetId, known, (doc) => {
+    sameRevision(doc, known.doc.revision);
+    const layout = doc.layout.allocatedBytes === 0 ? emptyLayout(config().ingest.bucketBytes) : doc.layout;
+    return {
+      doc: { ...doc, layout: { ...layout, allocatedBytes: layout.allocatedBytes + bytes } },
+      result: { start: layout.allocatedBytes, bucketBytes: layout.bucketBytes },
+    };
+  });
+}
+
+/** Empties the profile and the layout: after every record was deleted. */
+export function resetProfile(datasetId: string): Promise<void> {
+  return changeDataset(datasetId, undefined, (doc) => ({
+    doc: { ...doc, profile: emptyProfile(), layout: emptyLayout(config().ingest.bucketBytes) },
+    result: undefined,
+  }));
+}
+
+function mergedProfile(base: Profile, observed: Observed, budgetBytes = MAX_PROFILE_BYTES): Profile {
+  const next: Profile = { distinct: { ...base.distinct }, overflow: [...base.overflow], shift: { ...base.shift } };
   for (const [name, values] of observed.distinct) {
     if (next.overflow.includes(name)) continue;
     const union = new Set<CellValue>([...(next.distinct[name] ?? []), ...values]);
@@ -27,8 +66,8 @@ function mergedProfile(base: ProfileDoc, observed: Observed): ProfileDoc {
     } else next.distinct[name] = [...union].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
   // Keep the document small: give up tracking the widest columns first.
-  while (JSON.stringify(next.distinct).length > MAX_PROFILE_CHARS) {
-    const widest = Object.entries(next.distinct).sort((a, b) => JSON.stringify(b[1]).length - JSON.stringify(a[1]).length)[0];
+  while (bytesOf(next.distinct) > budgetBytes) {
+    const widest = Object.entries(next.distinct).sort((a, b) => bytesOf(b[1]) - bytesOf(a[1]))[0];
     if (!widest) break;
     next.overflow.push(widest[0]);
     delete next.distinct[widest[0]];
@@ -39,27 +78,28 @@ function mergedProfile(base: ProfileDoc, observed: Observed): ProfileDoc {
   return next;
 }
 
-/** Folds what an ingest saw into the profile (optimistic concurrency: concurrent ingests both land). */
-export async function updateProfile(datasetId: string, observed: Observed): Promise<void> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const current = await readProfileDoc(datasetId);
-    const next = mergedProfile(current?.doc ?? emptyProfile(datasetId), observed);
-    if ((await writeProfileDoc(next, current ? current.etag : null)) !== false) return;
-  }
-  throw errors.conflict('The dataset is being changed by other requests; retry.');
+/**
+ * Folds what an ingest saw into the profile (optimistic concurrency: concurrent ingests both land);
+ * 409 when the columns were declared again since the rows were validated against `revision`.
+ */
+export function updateProfile(datasetId: string, revision: string, observed: Observed): Promise<void> {
+  return changeDataset(datasetId, undefined, (doc) => {
+    sameRevision(doc, revision);
+    // The columns share the document's 2 MB: the profile gets what they leave of MAX_PROFILE_BYTES.
+    const budget = Math.max(0, MAX_PROFILE_BYTES - bytesOf(doc.columns));
+    return { doc: { ...doc, profile: mergedProfile(doc.profile, observed, budget) }, result: undefined };
+  });
 }
 
 /** The values a categorical column's groups (and facets) are taken from: allowed values, true/false, or the distinct values kept at ingest. */
-export async function groupValues(datasetId: string, column: Column, pointer: string, known?: { doc: ProfileDoc | undefined }): Promise<CellValue[]> {
+export function groupValues(dataset: Pick<SchemaDoc, 'profile'>, column: Column, pointer: string): CellValue[] {
   if (column.type === 'boolean') return [true, false];
   if (column.values) return [...column.values];
   if (!tracksDistinct(column)) {
     throw errors.invalidField(pointer, `'${column.name}' holds ${column.type} values and is not categorical: group by a string, integer or boolean column`);
   }
-  // A caller that has the profile already saves a read.
-  const profile = known ? known.doc : (await readProfileDoc(datasetId))?.doc;
-  if (profile?.overflow.includes(column.name)) {
+  if (dataset.profile.overflow.includes(column.name)) {
     throw errors.invalidField(pointer, `'${column.name}' has more than ${MAX_TRACKED_DISTINCT} distinct values; it cannot be grouped`);
   }
-  return profile?.distinct[column.name] ?? [];
+  return dataset.profile.distinct[column.name] ?? [];
 }

@@ -16,9 +16,10 @@ import {
   type StatsGroup,
   type StatsResult,
 } from './dataset.schema';
-import { columnDefs, readable, schemaOf } from './records.access';
+import { columnDefs, readableSchema } from './records.access';
+import type { RecordScope } from './records.layout';
 import { groupValues } from './records.profile';
-import { aggregateRecordGroups, aggregateRecords, type CellValue, countRecords, queryRecordPage, readProfileDoc, type SchemaDoc } from './records.repository';
+import { aggregateRecordGroups, aggregateRecords, type CellValue, countRecords, queryRecordPage, type SchemaDoc } from './records.repository';
 import { aggregateSelect, columnStats, type StatsColumn } from './records.stats';
 
 // POST …/records/query and …/records/stats: the filter language in a body (and the iris_api shape).
@@ -69,20 +70,19 @@ export function continuationOf(cursor: string | undefined, scope: unknown, point
 }
 
 export async function collectPage(
-  datasetId: string,
+  scope: RecordScope,
   query: PlannedQuery,
   limit: number,
   cursor: string | undefined,
   cursorPointer: string,
 ): Promise<{ items: RecordRow[]; continuation: string | undefined }> {
-  const page = await queryRecordPage(datasetId, query.page, { limit, continuation: continuationOf(cursor, query.scope, cursorPointer) });
+  const page = await queryRecordPage(scope, query.page, { limit, continuation: continuationOf(cursor, query.scope, cursorPointer) });
   return { items: page.items.map((doc) => toRow(doc, query.select)), continuation: page.continuation };
 }
 
 /** `POST …/records/query`: a page of rows matching a filter, in the native or the iris_api shape. */
 export async function queryRecords(datasetId: string, body: QueryBody, principal: Principal | undefined): Promise<RecordsPage> {
-  await readable(datasetId, principal);
-  const { doc: schema } = await schemaOf(datasetId);
+  const { doc: schema } = await readableSchema(datasetId, principal);
   const columns = columnDefs(schema.columns);
   const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined || body.page !== undefined || body.per_page !== undefined;
   if (iris) {
@@ -99,7 +99,7 @@ export async function queryRecords(datasetId: string, body: QueryBody, principal
     const rows: RecordRow[] = [];
     let continuation: string | undefined;
     do {
-      const next = await queryRecordPage(datasetId, upTo, { limit: MAX_PAGE_ROWS, continuation });
+      const next = await queryRecordPage(schema, upTo, { limit: MAX_PAGE_ROWS, continuation });
       rows.push(...next.items.map((doc) => toRow(doc, query.select)));
       continuation = next.continuation;
     } while (continuation && rows.length <= page * perPage);
@@ -108,14 +108,14 @@ export async function queryRecords(datasetId: string, body: QueryBody, principal
       nextCursor: null,
       page,
       nextPage: rows.length > page * perPage ? page + 1 : null,
-      ...(body.count ? { count: await countRecords(datasetId, compiled) } : {}),
+      ...(body.count ? { count: await countRecords(schema, compiled) } : {}),
     };
   }
   const compiled = compileFilter(body.filter, columns, { prefix: PREFIX });
   const query = plan(datasetId, schema, compiled, body.filter, body.select, body.orderBy, (field) => `/body/${field}`);
   const [page, count] = await Promise.all([
-    collectPage(datasetId, query, body.limit, body.cursor, '/body/cursor'),
-    body.count ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
+    collectPage(schema, query, body.limit, body.cursor, '/body/cursor'),
+    body.count ? countRecords(schema, compiled) : Promise.resolve(undefined),
   ]);
   return {
     items: page.items,
@@ -137,11 +137,11 @@ function orderedGroups(known: readonly (CellValue | null)[], rows: readonly Reco
 
 /**
  * `POST …/records/stats`: count, mean, min, max, sum and stddev per numeric column, per group: one
- * aggregate query inside Cosmos DB for all groups (GROUP BY), whatever their number.
+ * aggregate query inside Cosmos DB per bucket for all groups (GROUP BY), whatever their number,
+ * after one read of the entry and the dataset document at once (its profile gives the groups).
  */
 export async function recordStats(datasetId: string, body: StatsBody, principal: Principal | undefined): Promise<StatsResult> {
-  await readable(datasetId, principal);
-  const { doc: schema } = await schemaOf(datasetId);
+  const { doc: schema } = await readableSchema(datasetId, principal);
   const columns = columnDefs(schema.columns);
   const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined;
   let compiled: CompiledFilter;
@@ -163,8 +163,7 @@ export async function recordStats(datasetId: string, body: StatsBody, principal:
     }
     return column;
   });
-  const profile = (await readProfileDoc(datasetId))?.doc;
-  const statsColumns: StatsColumn[] = described.map((column) => ({ name: column.name, shift: profile?.shift[column.name] ?? 0 }));
+  const statsColumns: StatsColumn[] = described.map((column) => ({ name: column.name, shift: schema.profile.shift[column.name] ?? 0 }));
   const aggregate = aggregateSelect(PREFIX, statsColumns, metrics);
   const filter = { where: compiled.where, parameters: [...compiled.parameters, ...aggregate.parameters] };
   const group = (value: CellValue | null, row: Record<string, unknown>): StatsGroup => {
@@ -174,12 +173,12 @@ export async function recordStats(datasetId: string, body: StatsBody, principal:
     });
     return { value, count: typeof row.n === 'number' ? row.n : 0, columns: stats };
   };
-  if (!groupBy) return { groupBy: null, groups: [group(null, await aggregateRecords(datasetId, aggregate.select, filter))] };
+  if (!groupBy) return { groupBy: null, groups: [group(null, await aggregateRecords(schema, aggregate.select, filter))] };
 
   // The known values give the groups their order and bound their number (checked before querying).
-  let known: (CellValue | null)[] = await groupValues(datasetId, groupBy, iris ? '/body/species' : '/body/groupBy', { doc: profile });
+  let known: (CellValue | null)[] = groupValues(schema, groupBy, iris ? '/body/species' : '/body/groupBy');
   if (!groupBy.required) known = [...known, null];
   if (known.length > MAX_GROUPS) throw errors.invalidField('/body/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
-  const rows = await aggregateRecordGroups(datasetId, columnRef(PREFIX, groupBy), aggregate.select, filter);
+  const rows = await aggregateRecordGroups(schema, columnRef(PREFIX, groupBy), aggregate.select, filter);
   return { groupBy: groupBy.name, groups: orderedGroups(known, rows).map(({ value, row }) => group(value, row)) };
 }

@@ -1,19 +1,27 @@
 import type { OperationInput } from '@azure/cosmos';
 import { aggregateRow, aggregateRows, aggregateTotal, container, cosmosStatus, type Page, queryPage } from '../azure/cosmos';
+import { store } from '../azure/store';
+import { errors } from '../errors';
 import type { SqlParameter } from '../query/filter.compiler';
 import type { Column } from './dataset.schema';
+import { bucketCount, combineAggregates, type Layout, partitionKeyOf, partitionKeys, type RecordScope } from './records.layout';
 
 /**
- * Cosmos DB access for hosted datasets. Everything of one dataset lives in one logical partition of
- * the `records` container (`/datasetId`): its records (`docType: 'record'`), its column schema
- * (`__schema__`) and its profile (`__profile__`: distinct values and numeric shifts kept at ingest).
- * So every query and aggregate here is single-partition, and the partition key is always passed.
+ * Cosmos DB access for hosted datasets. A dataset's documents live in the logical partitions of its
+ * buckets (`/pk` = `<datasetId>:<bucket>`, records.layout.ts): its records (`docType: 'record'`)
+ * wherever ingest placed them, and its dataset document (`__schema__`: the columns, the profile kept
+ * at ingest and the bucket layout) in bucket 0. Every query and aggregate here runs within one
+ * bucket, its partition key passed, and results of several buckets are combined here; only a page
+ * of a dataset of several buckets is one query over exactly its buckets (`c.pk IN (…)`), which the
+ * SDK plans and merges (ORDER BY, TOP).
  */
 
 export type CellValue = string | number | boolean;
 
 export interface RecordDoc {
   id: string;
+  /** `<datasetId>:<bucket>`: the logical partition. */
+  pk: string;
   datasetId: string;
   docType: 'record';
   /** The ingest request that wrote it: what a failed request deletes. */
@@ -21,43 +29,45 @@ export interface RecordDoc {
   values: Record<string, CellValue>;
 }
 
-export interface SchemaDoc {
-  id: '__schema__';
-  datasetId: string;
-  docType: 'schema';
-  columns: Column[];
-  label?: string;
-  updatedAt: string;
-  updatedBy: string;
-}
-
-export interface ProfileDoc {
-  id: '__profile__';
-  datasetId: string;
-  docType: 'profile';
+/** What ingest learns of the rows: kept in the dataset document, so one read gives columns, profile and layout. */
+export interface Profile {
   /** Distinct values per tracked column (string and integer columns without allowed values). */
   distinct: Record<string, CellValue[]>;
   /** Columns with more distinct values than are tracked: they cannot be grouped or faceted. */
   overflow: string[];
   /** Per numeric column, a value near its mean: statistics sum `(x − shift)`, which keeps the variance exact. */
   shift: Record<string, number>;
-  updatedAt: string;
 }
 
-export interface Versioned<T> {
-  doc: T;
-  etag: string;
+export interface SchemaDoc {
+  id: '__schema__';
+  pk: string;
+  datasetId: string;
+  docType: 'schema';
+  columns: Column[];
+  label?: string;
+  updatedAt: string;
+  updatedBy: string;
+  /** A new value whenever the columns are declared: an ingest's rows must have been validated against the current one. */
+  revision: string;
+  profile: Profile;
+  layout: Layout;
 }
 
 const SCHEMA_ID = '__schema__';
-const PROFILE_ID = '__profile__';
 /** The embedded emulator takes at most 100 operations per partition per bulk call; Cosmos DB the same per batch. */
 export const BULK_BATCH = 100;
 /** Bulk calls of one request in flight at once. */
 const BULK_PARALLEL = 4;
+/** Bucket queries of one request in flight at once. */
+const BUCKET_PARALLEL = 8;
 const RETRIABLE = new Set([408, 429, 449, 503]);
 
 const records = () => container('records');
+
+/** Cosmos DB's system properties (`_rid`, `_etag`, `_ts`, …) stay out of the domain document. */
+const withoutSystem = (raw: unknown): SchemaDoc => Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([key]) => !key.startsWith('_'))) as unknown as SchemaDoc;
+const datasets = store<SchemaDoc>('records', withoutSystem, (doc) => doc.pk);
 
 /**
  * The partition key is passed with every query, and the dataset id is in the WHERE clause too: the
@@ -67,44 +77,20 @@ const records = () => container('records');
 const RECORD_WHERE = "c.datasetId = @datasetId AND c.docType = 'record'";
 const scoped = (datasetId: string, parameters: readonly SqlParameter[]) => [{ name: '@datasetId', value: datasetId }, ...parameters];
 
-async function readDoc<T>(datasetId: string, id: string): Promise<Versioned<T> | undefined> {
-  try {
-    const response = await records().item(id, datasetId).read<Record<string, unknown>>();
-    if (!response.resource) return undefined;
-    // Cosmos DB's system properties (`_rid`, `_etag`, `_ts`, …) stay out of the domain document.
-    const doc = Object.fromEntries(Object.entries(response.resource).filter(([key]) => !key.startsWith('_')));
-    return { doc: doc as T, etag: response.etag };
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
-}
+export const readSchemaDoc = (datasetId: string) => datasets.read(SCHEMA_ID, partitionKeyOf(datasetId, 0));
+/** Creates the dataset document; undefined when one exists already. */
+export const createSchemaDoc = (doc: SchemaDoc) => datasets.create(doc);
+/** Replaces the dataset document if it still carries `etag`; undefined when it changed meanwhile. */
+export const replaceSchemaDoc = (doc: SchemaDoc, etag: string) => datasets.replaceIfUnchanged(doc, etag);
 
-/** Writes a document: created when `ifMatch` is null (false if it exists), else replaced if unchanged (false on 412). */
-async function writeDoc<T extends { id: string }>(doc: T, ifMatch: string | null): Promise<string | false> {
-  try {
-    if (ifMatch === null) {
-      const response = await records().items.create(doc);
-      return response.etag;
-    }
-    const response = await records()
-      .item(doc.id, (doc as unknown as { datasetId: string }).datasetId)
-      .replace(doc, { accessCondition: { type: 'IfMatch', condition: ifMatch } });
-    return response.etag;
-  } catch (error) {
-    const status = cosmosStatus(error);
-    if (status === 409 || status === 412 || status === 404) return false;
-    throw error;
-  }
-}
+export const emptyProfile = (): Profile => ({ distinct: {}, overflow: [], shift: {} });
 
-export const readSchemaDoc = (datasetId: string) => readDoc<SchemaDoc>(datasetId, SCHEMA_ID);
-export const readProfileDoc = (datasetId: string) => readDoc<ProfileDoc>(datasetId, PROFILE_ID);
-export const writeSchemaDoc = (doc: SchemaDoc, ifMatch: string | null) => writeDoc(doc, ifMatch);
-export const writeProfileDoc = (doc: ProfileDoc, ifMatch: string | null) => writeDoc(doc, ifMatch);
-
-export function emptyProfile(datasetId: string): ProfileDoc {
-  return { id: PROFILE_ID, datasetId, docType: 'profile', distinct: {}, overflow: [], shift: {}, updatedAt: new Date().toISOString() };
+/** Runs `fn` for every bucket of a dataset, a few at a time; the results in bucket order. */
+async function eachBucket<T>(scope: RecordScope, fn: (partitionKey: string) => Promise<T>): Promise<T[]> {
+  const keys = partitionKeys(scope);
+  const results: T[] = [];
+  for (let start = 0; start < keys.length; start += BUCKET_PARALLEL) results.push(...(await Promise.all(keys.slice(start, start + BUCKET_PARALLEL).map(fn))));
+  return results;
 }
 
 /**
@@ -145,7 +131,24 @@ const retryAfterOf = (error: unknown): number => {
 const isThrottled = (error: unknown): boolean => cosmosStatus(error) === 429 || (error instanceof Error && /Request rate is large/i.test(error.message));
 
 /**
- * Runs bulk operations of one dataset, ≤ 100 per call; throws if any still fails. Throttled
+ * A bulk operation Cosmos DB refused, with its status and substatus as the SDK's errors carry them
+ * (`code`, `substatus`), so a 413 or a full partition (403/1014) is rendered as such.
+ */
+export class BulkError extends Error {
+  readonly code: number;
+  readonly substatus: number | undefined;
+
+  constructor(operation: string, datasetId: string, status: number) {
+    super(`bulk ${operation} in dataset ${datasetId} failed with ${status}`);
+    this.code = status;
+    // `items.bulk` keeps no substatus. Of the 403s Cosmos DB documents only a full logical partition
+    // (1014) refuses one operation of a call; the others (keys, firewall) refuse the call itself.
+    this.substatus = status === 403 ? 1014 : undefined;
+  }
+}
+
+/**
+ * Runs bulk operations of one dataset (each names its bucket's partition), ≤ 100 per call; throws if any still fails. Throttled
  * operations (a 429 per operation, or a whole call the SDK gave up retrying) wait and go again for
  * as long as `throttle` allows; other transient failures (408, 449, 503) get five tries.
  * `items.bulk` rather than `executeBulkOperations`: the latter's congestion control starts
@@ -177,7 +180,7 @@ async function bulk(datasetId: string, operations: OperationInput[], throttle: T
           retry.push(operation);
           throttledFor = Math.max(throttledFor, 0);
         } else if (RETRIABLE.has(status) && attempt < 5) retry.push(operation);
-        else throw new Error(`bulk ${operation.operationType} in dataset ${datasetId} failed with ${status}`);
+        else throw new BulkError(operation.operationType, datasetId, status);
       });
     };
     for (let start = 0; start < slices.length; start += BULK_PARALLEL) await Promise.all(slices.slice(start, start + BULK_PARALLEL).map(run));
@@ -202,32 +205,40 @@ export const cosmosRecordWriter: RecordWriter = {
   insert: (datasetId, docs, throttle = new ThrottleBudget(60_000)) =>
     bulk(
       datasetId,
-      docs.map((doc) => ({ operationType: 'Create', partitionKey: datasetId, resourceBody: { ...doc } })),
+      docs.map((doc) => ({ operationType: 'Create', partitionKey: doc.pk, resourceBody: { ...doc } })),
       throttle,
     ),
 };
 
-/** Deletes records by id; a delete waits out throttling for up to `throttleMs` (a minute unless told). */
-export async function deleteRecordIds(datasetId: string, ids: string[], throttleMs = 60_000): Promise<void> {
+/** A record by id and bucket: what a delete needs. */
+export interface RecordKey {
+  id: string;
+  pk: string;
+}
+
+/** Deletes records; a delete waits out throttling for up to `throttleMs` (a minute unless told). */
+export async function deleteRecordIds(datasetId: string, keys: RecordKey[], throttleMs = 60_000): Promise<void> {
   await bulk(
     datasetId,
-    ids.map((id) => ({ operationType: 'Delete', partitionKey: datasetId, id })),
+    keys.map((key) => ({ operationType: 'Delete', partitionKey: key.pk, id: key.id })),
     new ThrottleBudget(throttleMs),
   );
 }
 
 /**
- * The ids of a dataset's records (of one ingest request, if given). Read in full before anything
- * is deleted: deleting under a live continuation token can make it skip documents.
+ * The keys of a dataset's records in the given buckets (of one ingest request, if given). Read in
+ * full before anything is deleted: deleting under a live continuation token can make it skip documents.
  */
-export async function recordIds(datasetId: string, ingestId?: string): Promise<string[]> {
+export async function recordKeys(datasetId: string, buckets: readonly number[], ingestId?: string): Promise<RecordKey[]> {
   const query = ingestId
-    ? { query: `SELECT VALUE c.id FROM c WHERE ${RECORD_WHERE} AND c.ingestId = @ingestId`, parameters: scoped(datasetId, [{ name: '@ingestId', value: ingestId }]) }
-    : { query: `SELECT VALUE c.id FROM c WHERE ${RECORD_WHERE}`, parameters: scoped(datasetId, []) };
-  const ids: string[] = [];
-  const iterator = records().items.query<string>(query, { partitionKey: datasetId, maxItemCount: 5000 });
-  while (iterator.hasMoreResults()) ids.push(...(await iterator.fetchNext()).resources);
-  return ids;
+    ? { query: `SELECT c.id, c.pk FROM c WHERE ${RECORD_WHERE} AND c.ingestId = @ingestId`, parameters: scoped(datasetId, [{ name: '@ingestId', value: ingestId }]) }
+    : { query: `SELECT c.id, c.pk FROM c WHERE ${RECORD_WHERE}`, parameters: scoped(datasetId, []) };
+  const keys: RecordKey[] = [];
+  for (const bucket of buckets) {
+    const iterator = records().items.query<RecordKey>(query, { partitionKey: partitionKeyOf(datasetId, bucket), maxItemCount: 5000 });
+    while (iterator.hasMoreResults()) keys.push(...(await iterator.fetchNext()).resources);
+  }
+  return keys;
 }
 
 export interface RecordQuery {
@@ -235,10 +246,11 @@ export interface RecordQuery {
   parameters: SqlParameter[];
 }
 
-
-/** `SELECT VALUE COUNT(1)` of the records matching a compiled filter. */
-export async function countRecords(datasetId: string, filter: RecordQuery): Promise<number> {
-  return aggregateTotal(records(), { query: `SELECT VALUE COUNT(1) FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, datasetId);
+/** `SELECT VALUE COUNT(1)` of the records matching a compiled filter, bucket by bucket, added up. */
+export async function countRecords(scope: RecordScope, filter: RecordQuery): Promise<number> {
+  const query = { query: `SELECT VALUE COUNT(1) FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(scope.datasetId, filter.parameters) };
+  const counts = await eachBucket(scope, (partitionKey) => aggregateTotal(records(), query, partitionKey));
+  return counts.reduce((sum, count) => sum + count, 0);
 }
 
 export interface RecordPageQuery extends RecordQuery {
@@ -255,27 +267,69 @@ export interface RowDoc {
   v: Record<string, CellValue>;
 }
 
-/** One page of records: `{ id, v }` each. */
-export function queryRecordPage(datasetId: string, query: RecordPageQuery, options: { limit: number; continuation?: string }): Promise<Page<RowDoc>> {
-  const top = query.top === undefined ? '' : `TOP ${Math.floor(query.top)} `;
-  const sql = `SELECT ${top}c.id, ${query.projection} AS v FROM c WHERE ${RECORD_WHERE} AND ${query.where}${query.orderBy ? ` ${query.orderBy}` : ''}`;
-  return queryPage<RowDoc>(records(), { query: sql, parameters: scoped(datasetId, query.parameters) }, { ...options, partitionKey: datasetId });
-}
-
-/** One aggregate row (`SELECT COUNT(1) AS n, SUM(…) AS s0 …`) over the records matching a filter. */
-export async function aggregateRecords(datasetId: string, select: string, filter: RecordQuery): Promise<Record<string, number | undefined>> {
-  // Several aggregates without VALUE: valid only unplanned, so always within the dataset's partition.
-  const row = await aggregateRow<Record<string, number>>(records(), { query: `SELECT ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(datasetId, filter.parameters) }, datasetId);
-  return row ?? {};
+/**
+ * What a page's continuation holds: how many buckets the first page queried (later pages query the
+ * same ones: rows in a bucket opened since came after the first page) and Cosmos DB's token.
+ */
+function continuationOf(scope: RecordScope, continuation: string | undefined): { buckets: number; token: string | undefined } {
+  if (continuation === undefined) return { buckets: bucketCount(scope.layout), token: undefined };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(continuation);
+  } catch {
+    parsed = undefined;
+  }
+  const { n, c } = (parsed ?? {}) as { n?: unknown; c?: unknown };
+  // A cursor is the caller's to send back: never more buckets than the dataset has.
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > bucketCount(scope.layout) || typeof c !== 'string') {
+    throw errors.invalidField('/query/cursor', 'is not valid any more; start again without a cursor');
+  }
+  return { buckets: n, token: c };
 }
 
 /**
- * One aggregate row per value of `groupBy` (a column reference), in one query: `SELECT <groupBy>
- * AS g, COUNT(1) AS n, … GROUP BY <groupBy>`. Rows missing the column form one group without `g`.
- * Within the dataset's partition, as every query here (Cosmos DB runs it there without a plan, and
- * allows no ORDER BY with GROUP BY: the caller orders the groups).
+ * One page of records: `{ id, v }` each. A dataset of one bucket is queried within it; one of
+ * several in one query over exactly its buckets, so ORDER BY, TOP and the continuation span them.
  */
-export async function aggregateRecordGroups(datasetId: string, groupBy: string, select: string, filter: RecordQuery): Promise<Record<string, CellValue | number | undefined>[]> {
-  const sql = `SELECT ${groupBy} AS g, ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where} GROUP BY ${groupBy}`;
-  return aggregateRows<Record<string, CellValue | number | undefined>>(records(), { query: sql, parameters: scoped(datasetId, filter.parameters) }, datasetId);
+export async function queryRecordPage(scope: RecordScope, query: RecordPageQuery, options: { limit: number; continuation?: string }): Promise<Page<RowDoc>> {
+  const { buckets, token } = continuationOf(scope, options.continuation);
+  const top = query.top === undefined ? '' : `TOP ${Math.floor(query.top)} `;
+  const keys = Array.from({ length: buckets }, (_, bucket) => ({ name: `@pk${bucket}`, value: partitionKeyOf(scope.datasetId, bucket) }));
+  const inBuckets = buckets === 1 ? '' : ` AND c.pk IN (${keys.map((key) => key.name).join(', ')})`;
+  const sql = `SELECT ${top}c.id, ${query.projection} AS v FROM c WHERE ${RECORD_WHERE}${inBuckets} AND ${query.where}${query.orderBy ? ` ${query.orderBy}` : ''}`;
+  const parameters = scoped(scope.datasetId, buckets === 1 ? query.parameters : [...keys, ...query.parameters]);
+  const page = await queryPage<RowDoc>(
+    records(),
+    { query: sql, parameters },
+    buckets === 1 ? { limit: options.limit, continuation: token, partitionKey: partitionKeyOf(scope.datasetId, 0) } : { limit: options.limit, continuation: token, crossPartition: true },
+  );
+  return { items: page.items, continuation: page.continuation === undefined ? undefined : JSON.stringify({ n: buckets, c: page.continuation }) };
+}
+
+/** One aggregate row (`SELECT COUNT(1) AS n, SUM(…) AS s0 …`) over the records matching a filter: one per bucket, combined. */
+export async function aggregateRecords(scope: RecordScope, select: string, filter: RecordQuery): Promise<Record<string, number | undefined>> {
+  // Several aggregates without VALUE: valid only unplanned, so always within one bucket's partition.
+  const query = { query: `SELECT ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where}`, parameters: scoped(scope.datasetId, filter.parameters) };
+  const rows = await eachBucket(scope, (partitionKey) => aggregateRow<Record<string, number>>(records(), query, partitionKey));
+  return combineAggregates(rows.flatMap((row) => (row ? [row] : [])));
+}
+
+/**
+ * One aggregate row per value of `groupBy` (a column reference): `SELECT <groupBy> AS g, COUNT(1)
+ * AS n, … GROUP BY <groupBy>` in each bucket, the rows of a value combined across buckets. Rows
+ * missing the column form one group without `g`. Cosmos DB runs it within the partition without a
+ * plan, and allows no ORDER BY with GROUP BY: the caller orders the groups.
+ */
+export async function aggregateRecordGroups(scope: RecordScope, groupBy: string, select: string, filter: RecordQuery): Promise<Record<string, CellValue | number | undefined>[]> {
+  const query = { query: `SELECT ${groupBy} AS g, ${select} FROM c WHERE ${RECORD_WHERE} AND ${filter.where} GROUP BY ${groupBy}`, parameters: scoped(scope.datasetId, filter.parameters) };
+  const perBucket = await eachBucket(scope, (partitionKey) => aggregateRows<Record<string, CellValue | number | undefined>>(records(), query, partitionKey));
+  const byGroup = new Map<string, { g: CellValue | undefined; rows: Record<string, unknown>[] }>();
+  for (const row of perBucket.flat()) {
+    // JSON keeps 1 and '1' apart (an integer column's groups against a string's).
+    const key = row.g === undefined ? 'undefined' : JSON.stringify(row.g);
+    const group = byGroup.get(key) ?? { g: row.g as CellValue | undefined, rows: [] };
+    group.rows.push(row);
+    byGroup.set(key, group);
+  }
+  return [...byGroup.values()].map(({ g, rows }) => ({ ...(g === undefined ? {} : { g }), ...combineAggregates(rows) }));
 }

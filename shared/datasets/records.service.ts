@@ -1,11 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
+import { config } from '../config';
 import { errors } from '../errors';
 import { type DatasetSchema, DatasetSchemaBody, type DatasetSchemaInput, type IngestResult } from './dataset.schema';
 import { type BodyFormat, ingestRows, rollbackIngest } from './ingest';
-import { readable, schemaOf, writable } from './records.access';
-import { resetProfile, updateProfile } from './records.profile';
-import { cosmosRecordWriter, countRecords, deleteRecordIds, type RecordWriter, readSchemaDoc, recordIds, type SchemaDoc, writeSchemaDoc } from './records.repository';
+import { readableSchema, schemaOf, writable } from './records.access';
+import { bucketCount, emptyLayout, partitionKeyOf } from './records.layout';
+import { reserveRows, resetProfile, updateProfile } from './records.profile';
+import {
+  cosmosRecordWriter,
+  countRecords,
+  createSchemaDoc,
+  deleteRecordIds,
+  emptyProfile,
+  type RecordWriter,
+  readSchemaDoc,
+  recordKeys,
+  replaceSchemaDoc,
+  type SchemaDoc,
+} from './records.repository';
 
+const ALL = { where: 'true', parameters: [] };
 
 // ---- schema ------------------------------------------------------------------------------------
 
@@ -24,9 +39,8 @@ function schemaView(doc: SchemaDoc, recordCount: number): DatasetSchema {
 const schemaEtag = (documentEtag: string, recordCount: number) => `"${documentEtag.replace(/"/g, '')}:${recordCount}"`;
 
 export async function getSchema(datasetId: string, principal: Principal | undefined): Promise<{ schema: DatasetSchema; etag: string }> {
-  await readable(datasetId, principal);
-  const { doc, etag } = await schemaOf(datasetId);
-  const count = await countRecords(datasetId, { where: 'true', parameters: [] });
+  const { doc, etag } = await readableSchema(datasetId, principal);
+  const count = await countRecords(doc, ALL);
   return { schema: schemaView(doc, count), etag: schemaEtag(etag, count) };
 }
 
@@ -42,7 +56,7 @@ async function declareSchema(
   ifMatch: string | undefined,
 ): Promise<{ schema: DatasetSchema; etag: string; created: boolean }> {
   const existing = await readSchemaDoc(datasetId);
-  const count = await countRecords(datasetId, { where: 'true', parameters: [] });
+  const count = existing ? await countRecords(existing.doc, ALL) : 0;
   if (ifMatch !== undefined && (!existing || (ifMatch !== '*' && schemaEtag(existing.etag, count) !== ifMatch))) throw errors.preconditionFailed();
   if (existing && sameSchema(existing.doc, body)) return { schema: schemaView(existing.doc, count), etag: schemaEtag(existing.etag, count), created: false };
   if (count > 0) {
@@ -50,17 +64,20 @@ async function declareSchema(
   }
   const doc: SchemaDoc = {
     id: '__schema__',
+    pk: partitionKeyOf(datasetId, 0),
     datasetId,
     docType: 'schema',
     columns: body.columns,
     ...(body.label === undefined ? {} : { label: body.label }),
     updatedAt: new Date().toISOString(),
     updatedBy,
+    revision: randomUUID(),
+    profile: emptyProfile(),
+    layout: emptyLayout(config().ingest.bucketBytes),
   };
-  const etag = await writeSchemaDoc(doc, existing ? existing.etag : null);
-  if (etag === false) throw errors.conflict('The schema was changed at the same time; read it again and retry.');
-  await resetProfile(datasetId);
-  return { schema: schemaView(doc, 0), etag: schemaEtag(etag, 0), created: !existing };
+  const written = existing ? await replaceSchemaDoc(doc, existing.etag) : await createSchemaDoc(doc);
+  if (!written) throw errors.conflict('The schema was changed at the same time; read it again and retry.');
+  return { schema: schemaView(doc, 0), etag: schemaEtag(written.etag, 0), created: !existing };
 }
 
 /**
@@ -109,21 +126,19 @@ export async function ingestAsSystem(
   writer: RecordWriter = cosmosRecordWriter,
 ): Promise<IngestResult> {
   const schema = await schemaOf(datasetId);
-  const outcome = await ingestRows(datasetId, schema.doc.columns, body, format, onError, writer);
+  const outcome = await ingestRows(datasetId, schema.doc.columns, body, format, onError, writer, (bytes) => reserveRows(schema, bytes));
   // Rows of a throttled batch may be stored although the batch did not finish: count what is there.
-  const stored = outcome.throttledMs === undefined ? outcome.inserted : await countRecords(datasetId, { where: 'c.ingestId = @ingestId', parameters: [{ name: '@ingestId', value: outcome.ingestId }] });
+  const stored =
+    outcome.throttledMs === undefined
+      ? outcome.inserted
+      : await countRecords((await schemaOf(datasetId)).doc, { where: 'c.ingestId = @ingestId', parameters: [{ name: '@ingestId', value: outcome.ingestId }] });
   if (stored > 0) {
-    // Rows validated against columns that were replaced meanwhile must not stay.
-    const now = await readSchemaDoc(datasetId);
-    if (!now || now.etag !== schema.etag) {
-      await rollbackIngest(datasetId, outcome.ingestId);
-      throw errors.conflict('The dataset’s schema changed while the rows were being stored; nothing was stored.');
-    }
     try {
-      await updateProfile(datasetId, outcome.observed);
+      // 409 when the columns were declared again meanwhile: rows validated against others must not stay.
+      await updateProfile(datasetId, schema.doc.revision, outcome.observed);
     } catch (error) {
       // Rows whose values the profile does not know would drop out of groups and facets.
-      await rollbackIngest(datasetId, outcome.ingestId);
+      await rollbackIngest(datasetId, outcome.ingestId, outcome.buckets);
       throw error;
     }
   }
@@ -138,15 +153,16 @@ export async function ingestAsSystem(
 }
 
 /** How many records a hosted dataset holds (no access check: for the seed and benchmarks). */
-export function hostedRecordCount(datasetId: string): Promise<number> {
-  return countRecords(datasetId, { where: 'true', parameters: [] });
+export async function hostedRecordCount(datasetId: string): Promise<number> {
+  const found = await readSchemaDoc(datasetId);
+  return found ? countRecords(found.doc, ALL) : 0;
 }
 
 export async function deleteRecords(datasetId: string, principal: Principal | undefined): Promise<{ deleted: number }> {
   await writable(datasetId, principal);
-  await schemaOf(datasetId);
-  const ids = await recordIds(datasetId);
-  await deleteRecordIds(datasetId, ids);
+  const { doc } = await schemaOf(datasetId);
+  const keys = await recordKeys(datasetId, Array.from({ length: bucketCount(doc.layout) }, (_, bucket) => bucket));
+  await deleteRecordIds(datasetId, keys);
   await resetProfile(datasetId);
-  return { deleted: ids.length };
+  return { deleted: keys.length };
 }

@@ -47,12 +47,32 @@ function dependencyUnavailable(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** Any thrown value as the AppError the client will see: a dependency outage is 503, anything else unknown a bare 500. */
+/** Azure Cosmos DB's limits (learn.microsoft.com/azure/cosmos-db/concepts-limits): an item, a logical partition. */
+const COSMOS_ITEM_LIMIT_BYTES = 2 * 1024 * 1024;
+const COSMOS_PARTITION_LIMIT_BYTES = 20 * 1024 ** 3;
+
+/**
+ * Cosmos DB's storage limits, as its REST reference answers them (http-status-codes-for-cosmosdb):
+ * 413 for a document over 2 MB, 403 substatus 1014 for a write to a logical partition at 20 GB.
+ * Neither is our code failing (500) nor passes by retrying (503): 413 names the document limit, 507
+ * Insufficient Storage (RFC 4918) says the service cannot store more there.
+ */
+function storageLimit(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, substatus } = error as { code?: unknown; substatus?: unknown };
+  if (code === 413) return errors.documentTooLarge(COSMOS_ITEM_LIMIT_BYTES);
+  if (code === 403 && substatus === 1014) {
+    return errors.storageFull(`The storage this write goes to holds the ${COSMOS_PARTITION_LIMIT_BYTES} bytes Cosmos DB allows one logical partition; nothing was stored.`, COSMOS_PARTITION_LIMIT_BYTES);
+  }
+  return undefined;
+}
+
+/** Any thrown value as the AppError the client will see: a dependency outage is 503, a storage limit 413 or 507, anything else unknown a bare 500. */
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const unavailable = dependencyUnavailable(error);
+  const known = dependencyUnavailable(error) ?? storageLimit(error);
   // Keep the SDK error as the cause: the route logs it for 5xx answers.
-  if (unavailable) return new AppError({ ...unavailable, cause: error });
+  if (known) return new AppError({ ...known, cause: error });
   return errors.internal(error);
 }
 

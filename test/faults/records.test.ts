@@ -84,14 +84,17 @@ describe('POST …/records/stats grouped by a column', () => {
     return cosmos.log.map((request) => `${request.method} ${/\/colls\/([^/]+)/.exec(request.path)?.[1] ?? request.path}${request.isQuery ? ' query' : ''}`);
   }
 
-  it('sends the same Cosmos requests for 2 groups as for 12: entry, schema, profile and one GROUP BY query', async () => {
+  it('sends the same Cosmos requests for 2 groups as for 12: entry and dataset document at once, and one GROUP BY query', async () => {
     const two = await statsRequests(await hostedDataset(2, 3));
     const twelve = await statsRequests(await hostedDataset(12, 3));
-    expect(twelve, JSON.stringify(twelve)).toEqual(two);
-    // The API key's principal, the entry, the schema and the profile (point reads), then the one
-    // GROUP BY query, which the SDK (4.x) sends with its query-plan request alongside. One query per
-    // group made this 9 requests for 2 groups and 29 for 12.
-    expect(two).toEqual(['GET principals', 'GET catalogue', 'GET records', 'GET records', 'POST records query', 'POST records query']);
+    // The entry and the dataset document are read at once: either may reach the proxy first.
+    const settled = (requests: string[]) => [requests[0], ...requests.slice(1, 3).sort(), ...requests.slice(3)];
+    expect(settled(twelve), JSON.stringify(twelve)).toEqual(settled(two));
+    // The API key's principal, then the entry and the dataset document (columns, profile, layout:
+    // point reads side by side), then the one GROUP BY query, which the SDK (4.x) sends with its
+    // query-plan request alongside. One query per group made this 9 requests for 2 groups and 29 for
+    // 12; a profile of its own, 6.
+    expect(settled(two)).toEqual(['GET principals', 'GET catalogue', 'GET records', 'POST records query', 'POST records query']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countEntries } from '../../shared/catalogue/catalogue.repository';
+import { oneBucket } from '../../shared/datasets/records.layout';
 import { aggregateRecords, countRecords } from '../../shared/datasets/records.repository';
 import { imageTotals } from '../../shared/labels/image.repository';
 import { countAnnotations } from '../../shared/labels/label.repository';
@@ -38,8 +39,8 @@ describe('aggregate queries', () => {
     const id = `agg-${Date.now()}`;
     await expect(countAnnotations(id, 'campaign')).resolves.toBe(0);
     await expect(imageTotals(id)).resolves.toEqual({ count: 0, bytes: 0 });
-    await expect(countRecords(id, { where: 'true', parameters: [] })).resolves.toBe(0);
-    await expect(aggregateRecords(id, 'COUNT(1) AS n', { where: 'true', parameters: [] })).resolves.toEqual({ n: 0 });
+    await expect(countRecords(oneBucket(id), { where: 'true', parameters: [] })).resolves.toBe(0);
+    await expect(aggregateRecords(oneBucket(id), 'COUNT(1) AS n', { where: 'true', parameters: [] })).resolves.toEqual({ n: 0 });
     await expect(countEntries('dataset', {}, { kind: 'all' })).resolves.toBeTypeOf('number');
 
     const aggregates = issued.filter((call) => AGGREGATE.test(call.query));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { aggregateSelect, statsInMemory } from '../../shared/datasets/records.stats';
+import { oneBucket, partitionKeyOf } from '../../shared/datasets/records.layout';
 import { aggregateRecords, type CellValue, cosmosRecordWriter, countRecords, queryRecordPage } from '../../shared/datasets/records.repository';
 import { compileFilter } from '../../shared/query/filter.compiler';
 import { evaluateFilter } from '../../shared/query/filter.evaluate';
@@ -153,7 +154,7 @@ async function idsMatching(datasetId: string, where: string, parameters: { name:
   const ids: string[] = [];
   let continuation: string | undefined;
   do {
-    const page = await queryRecordPage(datasetId, { where, parameters, projection: 'c.values', orderBy: '' }, { limit: 17, continuation });
+    const page = await queryRecordPage(oneBucket(datasetId), { where, parameters, projection: 'c.values', orderBy: '' }, { limit: 17, continuation });
     ids.push(...page.items.map((item) => item.id));
     continuation = page.continuation;
   } while (continuation);
@@ -165,7 +166,7 @@ describe('compiled filters in Cosmos DB', () => {
     await fc.assert(
       fc.asyncProperty(textCaseArb, async ({ columns, rows, filters }) => {
         const datasetId = `prop-${randomUUID()}`;
-        const stored = rows.map((values, index) => ({ id: `r${index}`, datasetId, docType: 'record' as const, ingestId: 'prop', values: values as Record<string, CellValue> }));
+        const stored = rows.map((values, index) => ({ id: `r${index}`, pk: partitionKeyOf(datasetId, 0), datasetId, docType: 'record' as const, ingestId: 'prop', values: values as Record<string, CellValue> }));
         await cosmosRecordWriter.insert(datasetId, stored);
         for (const filter of filters) {
           const compiled = compileFilter(filter, columns, { prefix: 'c.values' });
@@ -181,7 +182,7 @@ describe('compiled filters in Cosmos DB', () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async ({ columns, rows, filters }) => {
         const datasetId = `prop-${randomUUID()}`;
-        const stored = rows.map((values, index) => ({ id: `r${index}`, datasetId, docType: 'record' as const, ingestId: 'prop', values: values as Record<string, CellValue> }));
+        const stored = rows.map((values, index) => ({ id: `r${index}`, pk: partitionKeyOf(datasetId, 0), datasetId, docType: 'record' as const, ingestId: 'prop', values: values as Record<string, CellValue> }));
         await cosmosRecordWriter.insert(datasetId, stored);
         const numeric = columns.find((column) => column.type === 'number' || column.type === 'integer');
         for (const filter of filters) {
@@ -189,10 +190,10 @@ describe('compiled filters in Cosmos DB', () => {
           const expected = stored.filter((doc) => evaluateFilter(filter, columns, doc.values)).map((doc) => doc.id).sort();
           const context = `${JSON.stringify(filter)}\n${compiled.where}`;
           expect(await idsMatching(datasetId, compiled.where, compiled.parameters), context).toEqual(expected);
-          expect(await countRecords(datasetId, compiled), context).toBe(expected.length);
+          expect(await countRecords(oneBucket(datasetId), compiled), context).toBe(expected.length);
           if (numeric) {
             const aggregate = aggregateSelect('c.values', [{ name: numeric.name, shift: 0 }], ['count', 'sum', 'min', 'max']);
-            const row = await aggregateRecords(datasetId, aggregate.select, { where: compiled.where, parameters: [...compiled.parameters, ...aggregate.parameters] });
+            const row = await aggregateRecords(oneBucket(datasetId), aggregate.select, { where: compiled.where, parameters: [...compiled.parameters, ...aggregate.parameters] });
             const values = stored
               .filter((doc) => expected.includes(doc.id))
               .map((doc) => doc.values[numeric.name])

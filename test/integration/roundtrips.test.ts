@@ -42,6 +42,10 @@ describe('Cosmos DB round trips per operation', () => {
     expect(await countRoundTrips(env, scenario('keyed catalogue read'))).toBe(2);
   });
 
+  it('grouped stats are the key, the entry and the dataset document read at once, and one GROUP BY query with its plan, whatever the groups', async () => {
+    expect(await countRoundTrips(env, scenario('grouped stats on iris'))).toBe(5);
+  });
+
   it('a contributor’s iris job, submitted and run to success: key, model, grant with its quota in one conditional write, job; the worker’s writes', async () => {
     expect(await countRoundTrips(env, scenario('iris job by a contributor'))).toBe(10);
   });

@@ -47,7 +47,7 @@ const EXPECTED_CONTAINERS: Record<string, string> = {
   images: '/imagesetId',
   labels: '/imagesetId',
   campaigns: '/id',
-  records: '/datasetId',
+  records: '/pk',
   jobs: '/jobId',
   principals: '/id',
   cache: '/id',
