@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiKey, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from '../shared/auth/auth.schema';
 import { API_KEY_REPLAY_WINDOW_SECONDS, createApiKeyIdempotently, getApiKey, listApiKeys, revokeApiKey } from '../shared/auth/auth.service';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageQuery, pageReply } from '../shared/query/cursor';
 import { created, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';

@@ -34,7 +34,7 @@ import { DEFAULT_CATALOG_PAGE_SIZE } from '../shared/catalogue/export/dcat.catal
 import { RDF_MEDIA_TYPES, serialize } from '../shared/catalogue/export/rdf.serialize';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
 import { ifMatch } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageOf, pageReply } from '../shared/query/cursor';
 import { created, noContent, ok, seeOther } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ifMatch, quoteEtag } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageOf, pageReply } from '../shared/query/cursor';
 import { accepted, created, ok, seeOther } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageQuery, pageReply } from '../shared/query/cursor';
 import { noContent, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';

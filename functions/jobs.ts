@@ -1,7 +1,7 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../shared/config';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageQuery, pageReply } from '../shared/query/cursor';
 import { ok } from '../shared/http/reply';
 import { resourceId } from '../shared/http/params';
 import { route } from '../shared/http/route';

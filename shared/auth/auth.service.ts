@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { claimIdempotency } from '../idempotency/idempotency.service';
 import { writeMayHaveHappened } from '../azure/cosmos';
 import { findApiKey, insertApiKey, listApiKeyRecords, markRevoked } from './apikey.repository';

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
 import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import {
   assertMayCreate,
   canSee,

@@ -6,7 +6,7 @@ import { config } from '../config';
 import { errors, type FieldError } from '../errors';
 import { corsHeaders } from './cors';
 import { matchesIfNoneMatch } from './etag';
-import { nestsDeeperThan } from './json-depth';
+import { nestsDeeperThan } from '../json/json-depth';
 import { problemDocument, toAppError } from './problem';
 import type { Reply } from './reply';
 import { compileRoute, matchRoute } from './route-template';

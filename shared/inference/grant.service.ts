@@ -2,7 +2,7 @@ import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { countCall, deleteGrant, grantId, listGrants, readGrant, readGrantVersion, replaceCounters, uncountCall, upsertGrant } from './grant.repository';
 import type { Grant, GrantBody, GrantCounters, GrantRecord, UsageView } from './grant.schema';
 

@@ -5,7 +5,7 @@ import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
 import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 

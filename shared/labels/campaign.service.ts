@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { AppError, errors, type FieldError } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
 import {
   insertCampaign,

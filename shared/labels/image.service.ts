@@ -2,7 +2,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { assertCanReadAll } from './access';
 import { imagesetOfImage, registeredImagesContainer } from './ids';
 import { listImageRecords, readImage } from './image.repository';

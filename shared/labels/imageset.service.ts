@@ -3,7 +3,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { findJob, getJobFor, isTerminal, submitJob } from '../jobs/job.service';
 import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
 import { imagesetContainer, newId, registeredImagesContainer } from './ids';

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/auth.schema';
 import { AppError, errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { assertCanReadCampaign, canReadAll } from './access';
 import type { CampaignRecord } from './campaign.schema';
 import { findCampaign } from './campaign.service';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
-import { decodeCursor, encodeCursor, pageReply } from '../../shared/http/pagination';
+import { decodeCursor, encodeCursor, pageReply } from '../../shared/query/cursor';
 
 describe('cursors', () => {
   it('round-trip a continuation token for the same filters, whatever their key order', () => {

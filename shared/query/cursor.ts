@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { errors } from '../errors';
-import type { Reply } from './reply';
+import type { Reply } from '../http/reply';
 
 /** `?limit=&cursor=`: spread into a route's query schema. */
 export const pageQuery = {
