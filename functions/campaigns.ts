@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ifMatch, quoteEtag } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
 import { accepted, created, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
@@ -64,7 +64,7 @@ route({
   responses: { 200: { description: 'A page of campaigns.', schema: pageOf(Campaign, 'CampaignPage') } },
   handle: async ({ query, principal, request }) => {
     const page = await listCampaigns(principal!, query);
-    return pageReply(page.items, page.continuation, { status: query.status }, request.url);
+    return pageReply(page, request.url);
   },
 });
 

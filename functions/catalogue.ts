@@ -34,7 +34,7 @@ import { DEFAULT_CATALOG_PAGE_SIZE } from '../shared/catalogue/export/dcat.catal
 import { RDF_MEDIA_TYPES, serialize } from '../shared/catalogue/export/rdf.serialize';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
 import { ifMatch } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
 import { created, noContent, ok, seeOther } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 
@@ -117,7 +117,7 @@ route({
   },
   handle: async ({ params, query, principal, request }) => {
     const page = await listEntries(params.type, query, principal);
-    const reply = pageReply(page.items, page.continuation, page.cursorScope, request.url);
+    const reply = pageReply(page, request.url);
     const body = page.facets ? { ...(reply.body as object), facets: page.facets } : reply.body;
     return { ...reply, body, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
   },

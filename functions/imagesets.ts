@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ifMatch, quoteEtag } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
 import { accepted, created, ok, seeOther } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
@@ -58,7 +58,7 @@ route({
   responses: { 200: { description: 'A page of imagesets.', schema: pageOf(Imageset, 'ImagesetPage') } },
   handle: async ({ query, principal, request }) => {
     const page = await listImagesets(principal!, query);
-    return pageReply(page.items, page.continuation, { status: query.status, owner: query.owner }, request.url);
+    return pageReply(page, request.url);
   },
 });
 
@@ -139,7 +139,7 @@ route({
   responses: { 200: { description: 'A page of images.', schema: pageOf(Image, 'ImagePage') } },
   handle: async ({ params, query, principal, request }) => {
     const page = await listImages(principal!, params.imagesetId, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { imagesetId: params.imagesetId }, request.url);
+    return pageReply(page, request.url);
   },
 });
 

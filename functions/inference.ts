@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pageOf, pageQuery, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageQuery } from '../shared/query/cursor';
 import { noContent, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
@@ -76,7 +77,7 @@ route({
     const { limit, cursor, status } = query;
     const filters = { kind: 'inference.run' as const, status, label: { name: 'modelId', value: params.id } };
     const page = await listJobsFor(principal, filters, limit, cursor);
-    return pageReply(page.items, page.continuation, filters, request.url);
+    return pageReply(page, request.url);
   },
 });
 
@@ -104,7 +105,7 @@ route({
   responses: { 200: { description: 'A page of grants.', schema: pageOf(Grant, 'ModelGrantPage') } },
   handle: async ({ params, query, request }) => {
     const page = await listGrantsOf(params.id, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { modelId: params.id }, request.url);
+    return pageReply(page, request.url);
   },
 });
 

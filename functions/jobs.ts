@@ -1,7 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../shared/config';
-import { pageOf, pageQuery, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageQuery } from '../shared/query/cursor';
 import { ok } from '../shared/http/reply';
 import { resourceId } from '../shared/http/params';
 import { route } from '../shared/http/route';
@@ -48,7 +49,7 @@ route({
   handle: async ({ query, principal, request }) => {
     const { limit, cursor, ...filters } = query;
     const page = await listJobsFor(principal, filters, limit, cursor);
-    return pageReply(page.items, page.continuation, filters, request.url);
+    return pageReply(page, request.url);
   },
 });
 

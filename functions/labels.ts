@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ifMatch, quoteEtag } from '../shared/http/etag';
-import { pageOf, pageReply } from '../shared/query/cursor';
+import { pageOf, pageReply } from '../shared/http/pagination';
 import { created, ok, seeOther } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import {
@@ -40,7 +40,7 @@ route({
   responses: { 200: { description: 'A page of images.', schema: pageOf(CampaignImage, 'CampaignImagePage') } },
   handle: async ({ params, query, principal, request }) => {
     const page = await listCampaignImages(principal!, params.campaignId, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { campaignId: params.campaignId }, request.url);
+    return pageReply(page, request.url);
   },
 });
 

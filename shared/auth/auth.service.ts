@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../query/cursor';
+import { decodeCursor, type Page } from '../query/cursor';
 import { claimIdempotency } from '../idempotency/idempotency.service';
 import { writeMayHaveHappened } from '../azure/cosmos';
 import { findApiKey, insertApiKey, listApiKeyRecords, markRevoked } from './apikey.repository';
@@ -208,9 +208,9 @@ export async function createApiKeyIdempotently(
 export async function listApiKeys(
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: ApiKey[]; continuation: string | undefined }> {
+): Promise<Page<ApiKey>> {
   const page = await listApiKeyRecords(limit, decodeCursor(cursor, {}));
-  return { items: page.items.map(toView), continuation: page.continuation };
+  return { items: page.items.map(toView), continuation: page.continuation, cursorScope: {} };
 }
 
 export async function getApiKey(keyId: string): Promise<ApiKey> {

@@ -2,7 +2,7 @@ import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
-import { decodeCursor } from '../query/cursor';
+import { decodeCursor, type Page } from '../query/cursor';
 import { countCall, deleteGrant, grantId, listGrants, readGrant, readGrantVersion, replaceCounters, uncountCall, upsertGrant } from './grant.repository';
 import type { Grant, GrantBody, GrantCounters, GrantRecord, UsageView } from './grant.schema';
 
@@ -97,9 +97,9 @@ export async function listGrantsOf(
   modelId: string,
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: Grant[]; continuation: string | undefined }> {
+): Promise<Page<Grant>> {
   const page = await listGrants(modelId, limit, decodeCursor(cursor, { modelId }));
-  return { items: page.items.map((grant) => toView(grant)), continuation: page.continuation };
+  return { items: page.items.map((grant) => toView(grant)), continuation: page.continuation, cursorScope: { modelId } };
 }
 
 /** The caller's own grant on a model and what is left of it. */

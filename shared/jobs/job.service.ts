@@ -5,7 +5,7 @@ import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../query/cursor';
+import { decodeCursor, type Page } from '../query/cursor';
 import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
 import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 
@@ -94,14 +94,14 @@ export async function listJobsFor(
   filters: Omit<JobFilters, 'owner'> & { all?: boolean },
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: JobView[]; continuation: string | undefined }> {
+): Promise<Page<JobView>> {
   const { all, ...rest } = filters;
   // What the caller submitted, as Replicate lists predictions: the platform's own follow-up jobs
   // (webhook deliveries) only when asked for by kind.
   const visible: JobFilters = rest.kind ? rest : { ...rest, exceptKinds: FOLLOW_UP_JOB_KINDS };
   const scoped: JobFilters = all && isAdmin(principal) ? visible : { ...visible, owner: principal.id };
   const page = await listJobs(scoped, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map(toJobView), continuation: page.continuation };
+  return { items: page.items.map(toJobView), continuation: page.continuation, cursorScope: filters };
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { AppError, errors, type FieldError } from '../errors';
-import { decodeCursor } from '../query/cursor';
+import { decodeCursor, type Page } from '../query/cursor';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
 import {
   insertCampaign,
@@ -109,11 +109,11 @@ export async function createCampaign(principal: Principal, body: CreateCampaignB
 export async function listCampaigns(
   principal: Principal,
   query: ListCampaignsQuery,
-): Promise<{ items: Campaign[]; continuation: string | undefined }> {
+): Promise<Page<Campaign>> {
   assertCanReadAll(principal);
   const { limit, cursor, ...filters } = query;
   const page = await listCampaignRecords(filters, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map((record) => toCampaignView(record)), continuation: page.continuation };
+  return { items: page.items.map((record) => toCampaignView(record)), continuation: page.continuation, cursorScope: filters };
 }
 
 export async function getCampaign(principal: Principal, id: string): Promise<{ campaign: Campaign; etag: string }> {

@@ -3,7 +3,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
-import { decodeCursor } from '../query/cursor';
+import { decodeCursor, type Page } from '../query/cursor';
 import { findJob, getJobFor, isTerminal, submitJob } from '../jobs/job.service';
 import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
 import { imagesetContainer, newId, registeredImagesContainer } from './ids';
@@ -141,11 +141,11 @@ export async function createImageset(
 export async function listImagesets(
   principal: Principal,
   query: ListImagesetsQuery,
-): Promise<{ items: Imageset[]; continuation: string | undefined }> {
+): Promise<Page<Imageset>> {
   assertCanReadAll(principal);
   const { limit, cursor, ...filters } = query;
   const page = await listImagesetRecords(filters, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map(toImagesetView), continuation: page.continuation };
+  return { items: page.items.map(toImagesetView), continuation: page.continuation, cursorScope: filters };
 }
 
 export async function getImageset(principal: Principal, id: string): Promise<{ imageset: Imageset; etag: string }> {

@@ -1,23 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { errors } from '../errors';
-import type { Reply } from '../http/reply';
 
-/** `?limit=&cursor=`: spread into a route's query schema. */
+/** `?limit=&cursor=`: spread into a list's input schema. */
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page (1–100).'),
   cursor: z.string().min(1).max(8192).optional().describe('The `nextCursor` of the previous page.'),
 };
-
-export function pageOf<T extends z.ZodType, E extends z.ZodRawShape = Record<never, never>>(item: T, id: string, extra?: E) {
-  return z
-    .object({
-      items: z.array(item),
-      nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
-      ...(extra as E),
-    })
-    .meta({ id });
-}
 
 /** Stable JSON: keys sorted, so the same filters always hash the same. */
 function canonical(value: unknown): string {
@@ -64,22 +53,11 @@ export function decodeCursor(cursor: string | undefined, filters: unknown): stri
 }
 
 /**
- * The list reply: `{ items, nextCursor }` plus `Link: <…>; rel="next"` when there is a next page.
- *
- * @example return pageReply(page.items, page.continuation, filters, request.url);
+ * One page of a list as a service returns it: the store's continuation for the next page and the
+ * filters the cursor is bound to (the same value the service decoded the caller's cursor with).
  */
-export function pageReply(
-  items: unknown[],
-  continuation: string | undefined,
-  filters: unknown,
-  requestUrl: string,
-): Reply {
-  const nextCursor = continuation ? encodeCursor(continuation, filters) : null;
-  const headers: Record<string, string> = {};
-  if (nextCursor) {
-    const next = new URL(requestUrl);
-    next.searchParams.set('cursor', nextCursor);
-    headers.Link = `<${next.pathname}${next.search}>; rel="next"`;
-  }
-  return { status: 200, body: { items, nextCursor }, headers };
+export interface Page<T> {
+  items: T[];
+  continuation: string | undefined;
+  cursorScope: unknown;
 }
