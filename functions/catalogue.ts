@@ -20,19 +20,17 @@ import {
   countEntriesOf,
   createEntry,
   deleteEntry,
-  exportEntry,
   getEntryByPlatformId,
-  getVersionedEntry,
   listEntries,
   patchEntry,
   replaceEntryFields,
 } from '../shared/catalogue/catalogue.service';
 import { purgeDeletedEntries } from '../shared/catalogue/catalogue.system';
 import { dcatCatalogPage } from '../shared/catalogue/catalogue.dcat';
-import { negotiate, negotiateCatalog, type Representation } from '../shared/catalogue/catalogue.representation';
 import { DEFAULT_CATALOG_PAGE_SIZE } from '../shared/catalogue/export/dcat.catalog';
-import { RDF_MEDIA_TYPES, serialize } from '../shared/catalogue/export/rdf.serialize';
+import { serialize } from '../shared/catalogue/export/rdf.serialize';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
+import { negotiate, negotiateCatalog, readRepresentation } from '../shared/http/catalogue.representation';
 import { ifMatch } from '../shared/http/etag';
 import { pageOf, pageReply } from '../shared/http/pagination';
 import { created, noContent, ok, seeOther } from '../shared/http/reply';
@@ -54,25 +52,6 @@ function caching(principal: Principal | undefined): Record<string, string> {
 
 const origin = (url: string) => new URL(url).origin;
 const location = (type: string, id: string) => `/api/v1/catalogue/${type}/${encodeURIComponent(id)}`;
-
-/** GET of one entry in the representation the client negotiated. */
-async function readRepresentation(
-  type: string,
-  id: string,
-  principal: Principal | undefined,
-  representation: Representation,
-  baseUrl: string,
-): Promise<{ body: unknown; contentType: string; etag: string }> {
-  if (representation.kind === 'json') {
-    const { entry, etag } = await getVersionedEntry(type, id, principal);
-    return { body: entry, contentType: 'application/json; charset=utf-8', etag };
-  }
-  const { document, etag } = await exportEntry(type, id, representation.profile, principal, baseUrl);
-  if (representation.kind === 'jsonld') return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
-  const { syntax } = representation;
-  // Each syntax is its own representation, with its own ETag.
-  return { body: await serialize(document, syntax), contentType: `${RDF_MEDIA_TYPES[syntax]}; charset=utf-8`, etag: etag.replace(/"$/, `-${syntax}"`) };
-}
 
 const CatalogQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(100_000).default(1).describe('The page (1 = the first), as the hydra links name it.'),
@@ -158,7 +137,7 @@ route({
   },
   handle: async ({ params, query, principal, request }) => {
     const representation = negotiate(params.type, request.headers.get('accept'), query.profile);
-    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    const { body, contentType, etag } = await readRepresentation(principal, params.type, params.id, representation, origin(request.url));
     return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
   },
 });
@@ -179,7 +158,7 @@ route({
   },
   handle: async ({ params, query, principal, request }) => {
     const representation = { kind: 'jsonld', profile: query.profile } as const;
-    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    const { body, contentType, etag } = await readRepresentation(principal, params.type, params.id, representation, origin(request.url));
     return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
   },
 });
