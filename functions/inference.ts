@@ -10,12 +10,25 @@ import { Grant, GrantBody, GrantParams } from '../shared/inference/grant.schema'
 import { getGrant, listGrantsOf, myGrant, putGrant, revokeGrant } from '../shared/inference/grant.service';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
 import { runInferenceJob } from '../shared/inference/inference.job';
-import { jobPath, submitInference } from '../shared/inference/inference.service';
+import { type Deadline, deadlineOf } from '../shared/inference/deadline';
+import { submitInference } from '../shared/inference/inference.service';
 import { FinishedJob, ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';
 import { preferredWait } from '../shared/jobs/job.wait';
 import { deliverWebhookJob } from '../shared/inference/webhook.job';
+import { errors } from '../shared/errors';
 
 const tags = ['inference'];
+
+const jobPath = (jobId: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}`;
+
+/** `Cancel-After`: the body's `cancelAfter` given as a header instead (never both). */
+function cancelAfterHeader(value: string | null, body: SubmitJobBody): Deadline | undefined {
+  if (value === null) return undefined;
+  if (body.cancelAfter !== undefined) {
+    throw errors.invalidField('/body/cancelAfter', 'give the deadline in the body or in the Cancel-After header, not both');
+  }
+  return { at: deadlineOf(value, '/headers/cancel-after'), asWritten: value };
+}
 
 registerJobHandler('inference.run', runInferenceJob);
 registerJobHandler('webhook.deliver', deliverWebhookJob);
@@ -49,17 +62,19 @@ route({
       modelId: params.id,
       body,
       idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
-      cancelAfterHeader: request.headers.get('cancel-after') ?? undefined,
+      cancelAfter: cancelAfterHeader(request.headers.get('cancel-after'), body),
       waitSeconds,
-      origin: new URL(request.url).origin,
     });
+    const location = jobPath(result.view.id);
+    const { origin } = new URL(request.url);
+    const urls = { get: `${origin}${location}`, cancel: `${origin}${location}/cancel` };
     const headers = {
-      Location: jobPath(result.view.id),
+      Location: location,
       ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
       ...(waitSeconds === undefined ? {} : { 'Preference-Applied': `wait=${waitSeconds}` }),
     };
-    if (result.finished) return { status: result.replayed ? 200 : 201, body: result.finished, headers };
-    return { status: 202, body: result.view, headers };
+    if (result.finished) return { status: result.replayed ? 200 : 201, body: { ...result.finished, urls }, headers };
+    return { status: 202, body: { ...result.view, urls }, headers };
   },
 });
 
