@@ -95,7 +95,7 @@ route({
     200: { description: 'A page of entries (and the facets asked for).', schema: pageOf(AnyCatalogueEntry, 'CatalogueEntryPage', { facets: FacetCounts.optional() }) },
   },
   handle: async ({ params, query, principal, request }) => {
-    const page = await listEntries(params.type, query, principal);
+    const page = await listEntries(principal, params.type, query);
     const reply = pageReply(page, request.url);
     const body = page.facets ? { ...(reply.body as object), facets: page.facets } : reply.body;
     return { ...reply, body, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
@@ -112,7 +112,7 @@ route({
   params: TypeParams,
   query: CountQuery,
   responses: { 200: { description: 'The count.', schema: EntryCount } },
-  handle: async ({ params, query, principal }) => ok(await countEntriesOf(params.type, query, principal), { 'Cache-Control': 'no-cache' }),
+  handle: async ({ params, query, principal }) => ok(await countEntriesOf(principal, params.type, query), { 'Cache-Control': 'no-cache' }),
 });
 
 route({
@@ -173,7 +173,7 @@ route({
   params: EntryParams,
   query: ContentQuery,
   responses: { 303: { description: 'See the `Location` header.' } },
-  handle: async ({ params, query, principal }) => seeOther(await contentUrlOf(params.type, params.id, query.distribution, principal)),
+  handle: async ({ params, query, principal }) => seeOther(await contentUrlOf(principal, params.type, params.id, query.distribution)),
 });
 
 route({
@@ -190,7 +190,7 @@ route({
     409: { description: 'Another live entry has this platform + platformResourceIdentifier (`existingId` names it).' },
   },
   handle: async ({ params, body, principal }) => {
-    const { entry, etag } = await createEntry(params.type, body, principal);
+    const { entry, etag } = await createEntry(principal, params.type, body);
     return created(entry, location(params.type, entry.id), etag);
   },
 });
@@ -210,7 +210,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { entry, etag } = await replaceEntryFields(params.type, params.id, body, principal, ifMatch(request.headers));
+    const { entry, etag } = await replaceEntryFields(principal, params.type, params.id, body, ifMatch(request.headers));
     return ok(entry, { ETag: etag });
   },
 });
@@ -231,7 +231,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { entry, etag } = await patchEntry(params.type, params.id, body, principal, ifMatch(request.headers));
+    const { entry, etag } = await patchEntry(principal, params.type, params.id, body, ifMatch(request.headers));
     return ok(entry, { ETag: etag });
   },
 });
@@ -250,7 +250,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, principal, request }) => {
-    await deleteEntry(params.type, params.id, principal, ifMatch(request.headers));
+    await deleteEntry(principal, params.type, params.id, ifMatch(request.headers));
     return noContent();
   },
 });
@@ -268,7 +268,7 @@ route({
   params: platformLookupParams(catalogueTypeNames),
   responses: { 200: { description: 'The entry.', schema: AnyCatalogueEntry } },
   handle: async ({ params, principal }) => {
-    const { entry, etag } = await getEntryByPlatformId(params.type, params.platform, params.platformResourceIdentifier, principal);
+    const { entry, etag } = await getEntryByPlatformId(principal, params.type, params.platform, params.platformResourceIdentifier);
     return ok(entry, { ETag: etag, ...caching(principal) });
   },
 });

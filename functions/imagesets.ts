@@ -42,7 +42,7 @@ route({
   body: CreateImagesetBody,
   responses: { 201: { description: 'The imageset with its upload token.', schema: CreatedImageset }, 409: { description: 'The title is taken.' } },
   handle: async ({ body, principal }) => {
-    const { imageset, uploadToken, etag } = await createImageset(body, principal);
+    const { imageset, uploadToken, etag } = await createImageset(principal, body);
     return created({ ...imageset, uploadToken }, `/api/v1/imagesets/${imageset.id}`, quoteEtag(etag));
   },
 });

@@ -138,7 +138,7 @@ route({
     201: { description: 'The new grant.', schema: Grant },
   },
   handle: async ({ params, body, principal }) => {
-    const { grant, created } = await putGrant(params.id, params.principalId, body, principal);
+    const { grant, created } = await putGrant(principal, params.id, params.principalId, body);
     const location = `/api/v1/models/${encodeURIComponent(params.id)}/grants/${encodeURIComponent(params.principalId)}`;
     return created ? { status: 201, body: grant, headers: { Location: location } } : ok(grant);
   },

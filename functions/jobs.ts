@@ -24,7 +24,7 @@ route({
   params: JobParams,
   responses: { 200: { description: 'The job.', schema: JobView } },
   handle: async ({ params, principal }) => {
-    const { record } = await getJobFor(params.jobId, principal);
+    const { record } = await getJobFor(principal, params.jobId);
     // Pollers re-ask often: no caching while it runs, and a hint of when to ask again.
     const running = record.status === 'queued' || record.status === 'running';
     return ok(await presentJob(record), running ? { 'Cache-Control': 'no-store', 'Retry-After': '1' } : { 'Cache-Control': 'private, max-age=60' });
@@ -62,7 +62,7 @@ route({
   access: ['reader', 'labeller'],
   params: JobParams,
   responses: { 200: { description: 'The job after the request.', schema: JobView }, 409: { description: 'The job has already ended, or kept changing.' } },
-  handle: async ({ params, principal }) => ok(toJobView(await cancelJob(params.jobId, principal))),
+  handle: async ({ params, principal }) => ok(toJobView(await cancelJob(principal, params.jobId))),
 });
 
 function deliveryOf(context: InvocationContext) {

@@ -80,10 +80,10 @@ export async function readRepresentation(
   baseUrl: string,
 ): Promise<{ body: unknown; contentType: string; etag: string }> {
   if (representation.kind === 'json') {
-    const { entry, etag } = await getVersionedEntry(type, id, principal);
+    const { entry, etag } = await getVersionedEntry(principal, type, id);
     return { body: entry, contentType: 'application/json; charset=utf-8', etag };
   }
-  const { document, etag } = await exportEntry(type, id, representation.profile, principal, baseUrl);
+  const { document, etag } = await exportEntry(principal, type, id, representation.profile, baseUrl);
   if (representation.kind === 'jsonld') return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
   const { syntax } = representation;
   // Each syntax is its own representation, with its own ETag.

@@ -56,12 +56,12 @@ function toView(grant: GrantRecord, now = new Date()): Grant {
 
 /** Grants (or changes the grant of) `principalId` on a model; the model must exist. Admins only (the route says so). */
 export async function putGrant(
+  admin: Principal,
   modelId: string,
   principalId: string,
   body: GrantBody,
-  admin: Principal,
 ): Promise<{ grant: Grant; created: boolean }> {
-  await getEntry('models', modelId, admin);
+  await getEntry(admin, 'models', modelId);
   if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidField('/body/expiresAt', 'must be in the future');
   const existing = await readGrant(principalId, modelId);
   const now = new Date().toISOString();
@@ -104,7 +104,7 @@ export async function listGrantsOf(
 
 /** The caller's own grant on a model and what is left of it. */
 export async function myGrant(principal: Principal, modelId: string): Promise<Grant> {
-  await getEntry('models', modelId, principal);
+  await getEntry(principal, 'models', modelId);
   const grant = await readGrant(principal.id, modelId);
   if (!grant) throw errors.notFound('grant of yours on model', modelId);
   return toView(grant);

@@ -71,7 +71,7 @@ async function answer(job: JobRecord, request: SubmitRequest, replayed: boolean)
  */
 export async function submitInference(request: SubmitRequest): Promise<SubmitResult> {
   const { principal, modelId, body } = request;
-  const model = await resolveModel(modelId, principal);
+  const model = await resolveModel(principal, modelId);
   const cancelAfter = deadline(body, request.cancelAfter);
   if (body.imagesetId !== undefined) {
     assertRunsOnImages(model);

@@ -68,7 +68,7 @@ export async function findJob(id: string): Promise<JobRecord | undefined> {
 }
 
 /** The job if the caller may see it (its owner or an admin); 404 otherwise, so ids leak nothing. */
-export async function getJobFor(id: string, principal: Principal): Promise<{ record: JobRecord; etag: string }> {
+export async function getJobFor(principal: Principal, id: string): Promise<{ record: JobRecord; etag: string }> {
   const stored = await readJob(id);
   if (!stored || (stored.record.owner !== principal.id && !isAdmin(principal))) throw errors.notFound('job', id);
   return stored;
@@ -108,9 +108,9 @@ export async function listJobsFor(
  * Cancels a job: a queued one ends `canceled` now (the worker will skip its message); a running
  * one is asked to stop (handlers check `cancelRequested` between batches). 409 once it has ended.
  */
-export async function cancelJob(id: string, principal: Principal): Promise<JobRecord> {
+export async function cancelJob(principal: Principal, id: string): Promise<JobRecord> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { record, etag } = await getJobFor(id, principal);
+    const { record, etag } = await getJobFor(principal, id);
     if (isTerminal(record.status)) throw errors.conflict(`The job has already ended (${record.status}).`, { status: record.status });
     const next: JobRecord =
       record.status === 'queued'

@@ -195,7 +195,7 @@ export async function transitionCampaign(
   id: string,
   to: CampaignStatus,
   ifMatch: string | undefined,
-  onFinished: (record: CampaignRecord, principal: Principal) => Promise<string | undefined>,
+  onFinished: (principal: Principal, record: CampaignRecord) => Promise<string | undefined>,
 ): Promise<{ campaign: Campaign; etag: string }> {
   const { record, etag } = await findCampaign(id);
   assertCanManage(principal, record, 'campaign');
@@ -205,7 +205,7 @@ export async function transitionCampaign(
   let replaced = await replaceCampaignIfUnchanged(withStatus(record, to), etag);
   if (!replaced) throw errors.preconditionFailed('The campaign changed while its status was being changed; read it again.');
   if (to === 'finished') {
-    const jobId = await onFinished(replaced.record, principal).catch(() => undefined);
+    const jobId = await onFinished(principal, replaced.record).catch(() => undefined);
     if (jobId) replaced = (await patchCampaign(id, [{ op: 'set', path: '/exportJobId', value: jobId }])) ?? replaced;
   }
   return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };

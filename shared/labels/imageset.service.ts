@@ -92,8 +92,8 @@ async function issueUploadToken(imagesetId: string): Promise<UploadToken> {
  * steps, so a failed create leaves neither a stray title nor an orphan container.
  */
 export async function createImageset(
-  body: CreateImagesetBody,
   principal: Principal,
+  body: CreateImagesetBody,
 ): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
   const id = newId();
   if (!(await claimTitle(body.title, id))) {
@@ -199,7 +199,7 @@ export async function newUploadToken(principal: Principal, id: string): Promise<
 /** The job's status; undefined when this caller may not see it (then it is left alone). */
 async function jobStatus(jobId: string, principal: Principal) {
   try {
-    return (await getJobFor(jobId, principal)).record.status;
+    return (await getJobFor(principal, jobId)).record.status;
   } catch (error) {
     if (error instanceof AppError && error.status === 404) return undefined;
     throw error;
