@@ -224,7 +224,7 @@ export async function listEntries(principal: Principal | undefined, type: string
     page = await queryEntries(type, filters, visibility, { field, descending }, { limit: query.limit, continuation });
   } catch (error) {
     // A continuation the store cannot use (tampered with, or from before a change) is the caller's cursor problem.
-    if (continuation !== undefined && cosmosStatus(error) === 400) throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+    if (continuation !== undefined && cosmosStatus(error) === 400) throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
     throw error;
   }
   const items = page.items.map(({ doc }) => present(doc, principal));

@@ -175,5 +175,5 @@ function decodePosition(continuation: string | undefined): { index: number; cont
   } catch {
     // fall through
   }
-  throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+  throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
 }

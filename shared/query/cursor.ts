@@ -42,12 +42,12 @@ export function decodeCursor(cursor: string | undefined, filters: unknown): stri
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+    throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
   }
   const parsed = cursorShape.safeParse(decoded);
-  if (!parsed.success) throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+  if (!parsed.success) throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
   if (parsed.data.f !== filtersHash(filters)) {
-    throw errors.invalidField('/query/cursor', 'was issued for different filters; start again without a cursor');
+    throw errors.invalidInput('/cursor', 'was issued for different filters; start again without a cursor');
   }
   return parsed.data.c;
 }

@@ -17,7 +17,7 @@ describe('cursors', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).status).toBe(400);
-      expect((error as AppError).errors?.[0]?.pointer).toBe('/query/cursor');
+      expect((error as AppError).errors?.[0]?.pointer).toBe('/cursor');
     }
   });
 
