@@ -50,11 +50,11 @@ const BEFORE: Record<string, IssuedQuery | undefined> = {
 
 /** The calls measured now, each as the service runs it for an anonymous caller. */
 const NOW: Record<string, () => Promise<unknown>> = {
-  search: () => listEntries('datasets', ListQuery.parse({ q: NEEDLE }), undefined),
-  'list page (20)': () => listEntries('datasets', ListQuery.parse({}), undefined),
-  'list page, keyword filter (20)': () => listEntries('datasets', ListQuery.parse({ keyword: 'k3' }), undefined),
-  'search + 5 facets': () => listEntries('datasets', ListQuery.parse({ q: NEEDLE, facets: 'type,keyword,platform,license,status' }), undefined),
-  count: () => countEntriesOf('datasets', { perPlatform: false }, undefined),
+  search: () => listEntries(undefined, 'datasets', ListQuery.parse({ q: NEEDLE })),
+  'list page (20)': () => listEntries(undefined, 'datasets', ListQuery.parse({})),
+  'list page, keyword filter (20)': () => listEntries(undefined, 'datasets', ListQuery.parse({ keyword: 'k3' })),
+  'search + 5 facets': () => listEntries(undefined, 'datasets', ListQuery.parse({ q: NEEDLE, facets: 'type,keyword,platform,license,status' })),
+  count: () => countEntriesOf(undefined, 'datasets', { perPlatform: false }),
 };
 
 async function grow(from: number, to: number): Promise<void> {

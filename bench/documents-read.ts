@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
  *
  * @example
  * const queries = observeQueries();
- * await listEntries('datasets', query, undefined);
+ * await listEntries(undefined, 'datasets', query);
  * queries.stop();
  * const read = documentsRead(queries.issued, await allDocuments(), '/id');
  */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ApiKey, ApiKeyParams, CreateApiKeyBody, CreatedApiKey } from '../shared/auth/auth.schema';
 import { API_KEY_REPLAY_WINDOW_SECONDS, createApiKeyIdempotently, getApiKey, listApiKeys, revokeApiKey } from '../shared/auth/auth.service';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageQuery } from '../shared/query/cursor';
 import { created, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
@@ -45,7 +46,7 @@ route({
   responses: { 200: { description: 'A page of keys.', schema: pageOf(ApiKey, 'ApiKeyPage') } },
   handle: async ({ query, request }) => {
     const page = await listApiKeys(query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, {}, request.url);
+    return pageReply(page, request.url);
   },
 });
 

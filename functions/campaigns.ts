@@ -48,7 +48,7 @@ route({
   body: CreateCampaignBody,
   responses: { 201: { description: 'The campaign.', schema: Campaign } },
   handle: async ({ body, principal }) => {
-    const { campaign, etag } = await createCampaign(principal!, body);
+    const { campaign, etag } = await createCampaign(principal, body);
     return created(campaign, `/api/v1/campaigns/${campaign.id}`, quoteEtag(etag));
   },
 });
@@ -63,8 +63,8 @@ route({
   query: ListCampaignsQuery,
   responses: { 200: { description: 'A page of campaigns.', schema: pageOf(Campaign, 'CampaignPage') } },
   handle: async ({ query, principal, request }) => {
-    const page = await listCampaigns(principal!, query);
-    return pageReply(page.items, page.continuation, { status: query.status }, request.url);
+    const page = await listCampaigns(principal, query);
+    return pageReply(page, request.url);
   },
 });
 
@@ -78,7 +78,7 @@ route({
   params: CampaignParams,
   responses: { 200: { description: 'The campaign.', schema: Campaign } },
   handle: async ({ params, principal }) => {
-    const { campaign, etag } = await getCampaign(principal!, params.campaignId);
+    const { campaign, etag } = await getCampaign(principal, params.campaignId);
     return ok(campaign, { ETag: quoteEtag(etag), 'Cache-Control': 'no-cache' });
   },
 });
@@ -98,7 +98,7 @@ route({
     412: { description: '`If-Match` does not match the current ETag, or the campaign changed meanwhile.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { campaign, etag } = await patchCampaignFields(principal!, params.campaignId, body, ifMatch(request.headers));
+    const { campaign, etag } = await patchCampaignFields(principal, params.campaignId, body, ifMatch(request.headers));
     return ok(campaign, { ETag: quoteEtag(etag) });
   },
 });
@@ -119,7 +119,7 @@ route({
     412: { description: '`If-Match` does not match the current ETag, or the campaign changed meanwhile.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { campaign, etag } = await transitionCampaign(principal!, params.campaignId, body.status, ifMatch(request.headers), exportOnFinish);
+    const { campaign, etag } = await transitionCampaign(principal, params.campaignId, body.status, ifMatch(request.headers), exportOnFinish);
     return ok(campaign, { ETag: quoteEtag(etag) });
   },
 });
@@ -135,7 +135,7 @@ route({
   body: AddLabellerBody,
   responses: { 201: { description: 'The labeller and their key.', schema: AddedLabeller }, 409: { description: 'The campaign is finished or has its most labellers.' } },
   handle: async ({ params, body, principal }) => {
-    const result = await addLabeller(principal!, params.campaignId, body);
+    const result = await addLabeller(principal, params.campaignId, body);
     return created(result, `/api/v1/campaigns/${params.campaignId}/labellers/${result.labeller.keyId}`);
   },
 });
@@ -149,7 +149,7 @@ route({
   access: ['contributor'],
   params: LabellerParams,
   responses: { 200: { description: 'The campaign.', schema: Campaign }, 409: { description: 'The campaign kept changing; the key is revoked, retry to record the removal.' } },
-  handle: async ({ params, principal }) => ok(await removeLabeller(principal!, params.campaignId, params.keyId)),
+  handle: async ({ params, principal }) => ok(await removeLabeller(principal, params.campaignId, params.keyId)),
 });
 
 route({
@@ -167,7 +167,7 @@ route({
     202: { description: 'The export job; poll `Location`.', schema: ExportAccepted },
   },
   handle: async ({ params, body, principal }) => {
-    const result = await requestExport(principal!, params.campaignId, body);
+    const result = await requestExport(principal, params.campaignId, body);
     if (result.kind === 'job') return accepted({ jobId: result.jobId }, `/api/v1/jobs/${result.jobId}`);
     return created(result.export, `/api/v1/campaigns/${params.campaignId}/exports`);
   },
@@ -182,7 +182,7 @@ route({
   access: ['reader'],
   params: CampaignParams,
   responses: { 200: { description: 'The exports.', schema: z.object({ items: z.array(Export) }) } },
-  handle: async ({ params, principal }) => ok({ items: await listExports(principal!, params.campaignId) }, { 'Cache-Control': 'no-store' }),
+  handle: async ({ params, principal }) => ok({ items: await listExports(principal, params.campaignId) }, { 'Cache-Control': 'no-store' }),
 });
 
 route({
@@ -207,7 +207,7 @@ route({
     409: { description: 'The campaign is not active, or it kept changing while categories were being added.' },
   },
   handle: async ({ params, query, rawBody, principal }) => {
-    const result = await requestImport(principal!, params.campaignId, query, rawBody);
+    const result = await requestImport(principal, params.campaignId, query, rawBody);
     return result.kind === 'job' ? accepted({ jobId: result.jobId }, `/api/v1/jobs/${result.jobId}`) : ok(result.report);
   },
 });

@@ -20,19 +20,17 @@ import {
   countEntriesOf,
   createEntry,
   deleteEntry,
-  exportEntry,
   getEntryByPlatformId,
-  getVersionedEntry,
   listEntries,
   patchEntry,
   replaceEntryFields,
 } from '../shared/catalogue/catalogue.service';
 import { purgeDeletedEntries } from '../shared/catalogue/catalogue.system';
 import { dcatCatalogPage } from '../shared/catalogue/catalogue.dcat';
-import { negotiate, negotiateCatalog, type Representation } from '../shared/catalogue/catalogue.representation';
 import { DEFAULT_CATALOG_PAGE_SIZE } from '../shared/catalogue/export/dcat.catalog';
-import { RDF_MEDIA_TYPES, serialize } from '../shared/catalogue/export/rdf.serialize';
+import { serialize } from '../shared/catalogue/export/rdf.serialize';
 import { AnyCatalogueEntry, catalogueTypeNames } from '../shared/catalogue/catalogue.types';
+import { negotiate, negotiateCatalog, readRepresentation } from '../shared/http/catalogue.representation';
 import { ifMatch } from '../shared/http/etag';
 import { pageOf, pageReply } from '../shared/http/pagination';
 import { created, noContent, ok, seeOther } from '../shared/http/reply';
@@ -54,25 +52,6 @@ function caching(principal: Principal | undefined): Record<string, string> {
 
 const origin = (url: string) => new URL(url).origin;
 const location = (type: string, id: string) => `/api/v1/catalogue/${type}/${encodeURIComponent(id)}`;
-
-/** GET of one entry in the representation the client negotiated. */
-async function readRepresentation(
-  type: string,
-  id: string,
-  principal: Principal | undefined,
-  representation: Representation,
-  baseUrl: string,
-): Promise<{ body: unknown; contentType: string; etag: string }> {
-  if (representation.kind === 'json') {
-    const { entry, etag } = await getVersionedEntry(type, id, principal);
-    return { body: entry, contentType: 'application/json; charset=utf-8', etag };
-  }
-  const { document, etag } = await exportEntry(type, id, representation.profile, principal, baseUrl);
-  if (representation.kind === 'jsonld') return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
-  const { syntax } = representation;
-  // Each syntax is its own representation, with its own ETag.
-  return { body: await serialize(document, syntax), contentType: `${RDF_MEDIA_TYPES[syntax]}; charset=utf-8`, etag: etag.replace(/"$/, `-${syntax}"`) };
-}
 
 const CatalogQuery = z.strictObject({
   page: z.coerce.number().int().min(1).max(100_000).default(1).describe('The page (1 = the first), as the hydra links name it.'),
@@ -116,8 +95,8 @@ route({
     200: { description: 'A page of entries (and the facets asked for).', schema: pageOf(AnyCatalogueEntry, 'CatalogueEntryPage', { facets: FacetCounts.optional() }) },
   },
   handle: async ({ params, query, principal, request }) => {
-    const page = await listEntries(params.type, query, principal);
-    const reply = pageReply(page.items, page.continuation, page.cursorScope, request.url);
+    const page = await listEntries(principal, params.type, query);
+    const reply = pageReply(page, request.url);
     const body = page.facets ? { ...(reply.body as object), facets: page.facets } : reply.body;
     return { ...reply, body, headers: { ...reply.headers, ETag: page.etag, ...caching(principal) } };
   },
@@ -133,7 +112,7 @@ route({
   params: TypeParams,
   query: CountQuery,
   responses: { 200: { description: 'The count.', schema: EntryCount } },
-  handle: async ({ params, query, principal }) => ok(await countEntriesOf(params.type, query, principal), { 'Cache-Control': 'no-cache' }),
+  handle: async ({ params, query, principal }) => ok(await countEntriesOf(principal, params.type, query), { 'Cache-Control': 'no-cache' }),
 });
 
 route({
@@ -158,7 +137,7 @@ route({
   },
   handle: async ({ params, query, principal, request }) => {
     const representation = negotiate(params.type, request.headers.get('accept'), query.profile);
-    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    const { body, contentType, etag } = await readRepresentation(principal, params.type, params.id, representation, origin(request.url));
     return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
   },
 });
@@ -179,7 +158,7 @@ route({
   },
   handle: async ({ params, query, principal, request }) => {
     const representation = { kind: 'jsonld', profile: query.profile } as const;
-    const { body, contentType, etag } = await readRepresentation(params.type, params.id, principal, representation, origin(request.url));
+    const { body, contentType, etag } = await readRepresentation(principal, params.type, params.id, representation, origin(request.url));
     return ok(body, { 'Content-Type': contentType, ETag: etag, ...caching(principal) });
   },
 });
@@ -194,7 +173,7 @@ route({
   params: EntryParams,
   query: ContentQuery,
   responses: { 303: { description: 'See the `Location` header.' } },
-  handle: async ({ params, query, principal }) => seeOther(await contentUrlOf(params.type, params.id, query.distribution, principal)),
+  handle: async ({ params, query, principal }) => seeOther(await contentUrlOf(principal, params.type, params.id, query.distribution)),
 });
 
 route({
@@ -211,7 +190,7 @@ route({
     409: { description: 'Another live entry has this platform + platformResourceIdentifier (`existingId` names it).' },
   },
   handle: async ({ params, body, principal }) => {
-    const { entry, etag } = await createEntry(params.type, body, principal);
+    const { entry, etag } = await createEntry(principal, params.type, body);
     return created(entry, location(params.type, entry.id), etag);
   },
 });
@@ -231,7 +210,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { entry, etag } = await replaceEntryFields(params.type, params.id, body, principal, ifMatch(request.headers));
+    const { entry, etag } = await replaceEntryFields(principal, params.type, params.id, body, ifMatch(request.headers));
     return ok(entry, { ETag: etag });
   },
 });
@@ -252,7 +231,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { entry, etag } = await patchEntry(params.type, params.id, body, principal, ifMatch(request.headers));
+    const { entry, etag } = await patchEntry(principal, params.type, params.id, body, ifMatch(request.headers));
     return ok(entry, { ETag: etag });
   },
 });
@@ -271,7 +250,7 @@ route({
     412: { description: 'If-Match does not match the current ETag.' },
   },
   handle: async ({ params, principal, request }) => {
-    await deleteEntry(params.type, params.id, principal, ifMatch(request.headers));
+    await deleteEntry(principal, params.type, params.id, ifMatch(request.headers));
     return noContent();
   },
 });
@@ -289,7 +268,7 @@ route({
   params: platformLookupParams(catalogueTypeNames),
   responses: { 200: { description: 'The entry.', schema: AnyCatalogueEntry } },
   handle: async ({ params, principal }) => {
-    const { entry, etag } = await getEntryByPlatformId(params.type, params.platform, params.platformResourceIdentifier, principal);
+    const { entry, etag } = await getEntryByPlatformId(principal, params.type, params.platform, params.platformResourceIdentifier);
     return ok(entry, { ETag: etag, ...caching(principal) });
   },
 });

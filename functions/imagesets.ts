@@ -42,7 +42,7 @@ route({
   body: CreateImagesetBody,
   responses: { 201: { description: 'The imageset with its upload token.', schema: CreatedImageset }, 409: { description: 'The title is taken.' } },
   handle: async ({ body, principal }) => {
-    const { imageset, uploadToken, etag } = await createImageset(body, principal!);
+    const { imageset, uploadToken, etag } = await createImageset(principal, body);
     return created({ ...imageset, uploadToken }, `/api/v1/imagesets/${imageset.id}`, quoteEtag(etag));
   },
 });
@@ -57,8 +57,8 @@ route({
   query: ListImagesetsQuery,
   responses: { 200: { description: 'A page of imagesets.', schema: pageOf(Imageset, 'ImagesetPage') } },
   handle: async ({ query, principal, request }) => {
-    const page = await listImagesets(principal!, query);
-    return pageReply(page.items, page.continuation, { status: query.status, owner: query.owner }, request.url);
+    const page = await listImagesets(principal, query);
+    return pageReply(page, request.url);
   },
 });
 
@@ -72,7 +72,7 @@ route({
   params: ImagesetParams,
   responses: { 200: { description: 'The imageset.', schema: Imageset } },
   handle: async ({ params, principal }) => {
-    const { imageset, etag } = await getImageset(principal!, params.imagesetId);
+    const { imageset, etag } = await getImageset(principal, params.imagesetId);
     return ok(imageset, { ETag: quoteEtag(etag) });
   },
 });
@@ -92,7 +92,7 @@ route({
     412: { description: '`If-Match` does not match the current ETag, or the imageset changed meanwhile.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { imageset, etag } = await patchImagesetFields(principal!, params.imagesetId, body, ifMatch(request.headers));
+    const { imageset, etag } = await patchImagesetFields(principal, params.imagesetId, body, ifMatch(request.headers));
     return ok(imageset, { ETag: quoteEtag(etag) });
   },
 });
@@ -106,7 +106,7 @@ route({
   access: ['contributor'],
   params: ImagesetParams,
   responses: { 200: { description: 'The token.', schema: UploadToken }, 409: { description: 'The imageset is no longer open.' } },
-  handle: async ({ params, principal }) => ok(await newUploadToken(principal!, params.imagesetId), { 'Cache-Control': 'no-store' }),
+  handle: async ({ params, principal }) => ok(await newUploadToken(principal, params.imagesetId), { 'Cache-Control': 'no-store' }),
 });
 
 route({
@@ -122,7 +122,7 @@ route({
     409: { description: 'The imageset is already ready.' },
   },
   handle: async ({ params, principal }) => {
-    const result = await finalizeImageset(principal!, params.imagesetId);
+    const result = await finalizeImageset(principal, params.imagesetId);
     return accepted(result, `/api/v1/jobs/${result.jobId}`);
   },
 });
@@ -138,8 +138,8 @@ route({
   query: ImageListQuery,
   responses: { 200: { description: 'A page of images.', schema: pageOf(Image, 'ImagePage') } },
   handle: async ({ params, query, principal, request }) => {
-    const page = await listImages(principal!, params.imagesetId, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { imagesetId: params.imagesetId }, request.url);
+    const page = await listImages(principal, params.imagesetId, query.limit, query.cursor);
+    return pageReply(page, request.url);
   },
 });
 
@@ -152,7 +152,7 @@ route({
   access: ['reader'],
   params: ImageParams,
   responses: { 200: { description: 'The image.', schema: Image } },
-  handle: async ({ params, principal }) => ok(await getImage(principal!, params.imagesetId, params.imageId), { 'Cache-Control': 'no-store' }),
+  handle: async ({ params, principal }) => ok(await getImage(principal, params.imagesetId, params.imageId), { 'Cache-Control': 'no-store' }),
 });
 
 route({
@@ -165,7 +165,7 @@ route({
   params: ImageParams,
   responses: { 303: { description: 'See `Location`.' } },
   handle: async ({ params, principal }) => {
-    const reply = seeOther(await imageContentUrl(principal!, params.imagesetId, params.imageId));
+    const reply = seeOther(await imageContentUrl(principal, params.imagesetId, params.imageId));
     return { ...reply, headers: { ...reply.headers, 'Cache-Control': 'no-store' } };
   },
 });
@@ -181,5 +181,5 @@ route({
   body: PutPredictionsBody,
   responses: { 200: { description: 'The stored predictions.', schema: z.object({ id: z.string(), predictions: z.array(Label) }) } },
   handle: async ({ params, body, principal }) =>
-    ok(await putImagePredictions(principal!, params.imagesetId, params.imageId, body.predictions, body.model)),
+    ok(await putImagePredictions(principal, params.imagesetId, params.imageId, body.predictions, body.model)),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageQuery } from '../shared/query/cursor';
 import { noContent, ok } from '../shared/http/reply';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
@@ -9,12 +10,25 @@ import { Grant, GrantBody, GrantParams } from '../shared/inference/grant.schema'
 import { getGrant, listGrantsOf, myGrant, putGrant, revokeGrant } from '../shared/inference/grant.service';
 import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../shared/idempotency/idempotency.service';
 import { runInferenceJob } from '../shared/inference/inference.job';
-import { jobPath, submitInference } from '../shared/inference/inference.service';
+import { type Deadline, deadlineOf } from '../shared/inference/deadline';
+import { submitInference } from '../shared/inference/inference.service';
 import { FinishedJob, ModelParams, SubmitJobBody, SubmittedJob } from '../shared/inference/model.schema';
 import { preferredWait } from '../shared/jobs/job.wait';
 import { deliverWebhookJob } from '../shared/inference/webhook.job';
+import { errors } from '../shared/errors';
 
 const tags = ['inference'];
+
+const jobPath = (jobId: string) => `/api/v1/jobs/${encodeURIComponent(jobId)}`;
+
+/** `Cancel-After`: the body's `cancelAfter` given as a header instead (never both). */
+function cancelAfterHeader(value: string | null, body: SubmitJobBody): Deadline | undefined {
+  if (value === null) return undefined;
+  if (body.cancelAfter !== undefined) {
+    throw errors.invalidField('/body/cancelAfter', 'give the deadline in the body or in the Cancel-After header, not both');
+  }
+  return { at: deadlineOf(value, '/headers/cancel-after'), asWritten: value };
+}
 
 registerJobHandler('inference.run', runInferenceJob);
 registerJobHandler('webhook.deliver', deliverWebhookJob);
@@ -48,17 +62,19 @@ route({
       modelId: params.id,
       body,
       idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
-      cancelAfterHeader: request.headers.get('cancel-after') ?? undefined,
+      cancelAfter: cancelAfterHeader(request.headers.get('cancel-after'), body),
       waitSeconds,
-      origin: new URL(request.url).origin,
     });
+    const location = jobPath(result.view.id);
+    const { origin } = new URL(request.url);
+    const urls = { get: `${origin}${location}`, cancel: `${origin}${location}/cancel` };
     const headers = {
-      Location: jobPath(result.view.id),
+      Location: location,
       ...(result.replayed ? { 'Idempotent-Replayed': 'true' } : {}),
       ...(waitSeconds === undefined ? {} : { 'Preference-Applied': `wait=${waitSeconds}` }),
     };
-    if (result.finished) return { status: result.replayed ? 200 : 201, body: result.finished, headers };
-    return { status: 202, body: result.view, headers };
+    if (result.finished) return { status: result.replayed ? 200 : 201, body: { ...result.finished, urls }, headers };
+    return { status: 202, body: { ...result.view, urls }, headers };
   },
 });
 
@@ -76,7 +92,7 @@ route({
     const { limit, cursor, status } = query;
     const filters = { kind: 'inference.run' as const, status, label: { name: 'modelId', value: params.id } };
     const page = await listJobsFor(principal, filters, limit, cursor);
-    return pageReply(page.items, page.continuation, filters, request.url);
+    return pageReply(page, request.url);
   },
 });
 
@@ -104,7 +120,7 @@ route({
   responses: { 200: { description: 'A page of grants.', schema: pageOf(Grant, 'ModelGrantPage') } },
   handle: async ({ params, query, request }) => {
     const page = await listGrantsOf(params.id, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { modelId: params.id }, request.url);
+    return pageReply(page, request.url);
   },
 });
 
@@ -122,7 +138,7 @@ route({
     201: { description: 'The new grant.', schema: Grant },
   },
   handle: async ({ params, body, principal }) => {
-    const { grant, created } = await putGrant(params.id, params.principalId, body, principal);
+    const { grant, created } = await putGrant(principal, params.id, params.principalId, body);
     const location = `/api/v1/models/${encodeURIComponent(params.id)}/grants/${encodeURIComponent(params.principalId)}`;
     return created ? { status: 201, body: grant, headers: { Location: location } } : ok(grant);
   },

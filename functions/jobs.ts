@@ -1,7 +1,8 @@
 import { app, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { config } from '../shared/config';
-import { pageOf, pageQuery, pageReply } from '../shared/http/pagination';
+import { pageOf, pageReply } from '../shared/http/pagination';
+import { pageQuery } from '../shared/query/cursor';
 import { ok } from '../shared/http/reply';
 import { resourceId } from '../shared/http/params';
 import { route } from '../shared/http/route';
@@ -23,7 +24,7 @@ route({
   params: JobParams,
   responses: { 200: { description: 'The job.', schema: JobView } },
   handle: async ({ params, principal }) => {
-    const { record } = await getJobFor(params.jobId, principal);
+    const { record } = await getJobFor(principal, params.jobId);
     // Pollers re-ask often: no caching while it runs, and a hint of when to ask again.
     const running = record.status === 'queued' || record.status === 'running';
     return ok(await presentJob(record), running ? { 'Cache-Control': 'no-store', 'Retry-After': '1' } : { 'Cache-Control': 'private, max-age=60' });
@@ -48,7 +49,7 @@ route({
   handle: async ({ query, principal, request }) => {
     const { limit, cursor, ...filters } = query;
     const page = await listJobsFor(principal, filters, limit, cursor);
-    return pageReply(page.items, page.continuation, filters, request.url);
+    return pageReply(page, request.url);
   },
 });
 
@@ -61,7 +62,7 @@ route({
   access: ['reader', 'labeller'],
   params: JobParams,
   responses: { 200: { description: 'The job after the request.', schema: JobView }, 409: { description: 'The job has already ended, or kept changing.' } },
-  handle: async ({ params, principal }) => ok(toJobView(await cancelJob(params.jobId, principal))),
+  handle: async ({ params, principal }) => ok(toJobView(await cancelJob(principal, params.jobId))),
 });
 
 function deliveryOf(context: InvocationContext) {

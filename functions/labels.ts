@@ -39,8 +39,8 @@ route({
   query: CampaignImagesQuery,
   responses: { 200: { description: 'A page of images.', schema: pageOf(CampaignImage, 'CampaignImagePage') } },
   handle: async ({ params, query, principal, request }) => {
-    const page = await listCampaignImages(principal!, params.campaignId, query.limit, query.cursor);
-    return pageReply(page.items, page.continuation, { campaignId: params.campaignId }, request.url);
+    const page = await listCampaignImages(principal, params.campaignId, query.limit, query.cursor);
+    return pageReply(page, request.url);
   },
 });
 
@@ -54,7 +54,7 @@ route({
   params: CampaignImageParams,
   responses: { 303: { description: 'See `Location`.' } },
   handle: async ({ params, principal }) => {
-    const reply = seeOther(await campaignImageContentUrl(principal!, params.campaignId, params.imageId));
+    const reply = seeOther(await campaignImageContentUrl(principal, params.campaignId, params.imageId));
     return { ...reply, headers: { ...reply.headers, 'Cache-Control': 'no-store' } };
   },
 });
@@ -74,7 +74,7 @@ route({
     412: { description: '`If-Match` does not match the current ETag.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const { labels, etag } = await putImageLabels(principal!, params.campaignId, params.imageId, body.labels, ifMatch(request.headers));
+    const { labels, etag } = await putImageLabels(principal, params.campaignId, params.imageId, body.labels, ifMatch(request.headers));
     return ok(labels, { ETag: quoteEtag(etag) });
   },
 });
@@ -90,7 +90,7 @@ route({
   body: LabelInput,
   responses: { 201: { description: 'The label.', schema: Label }, 409: { description: 'The campaign is not active, the image has its most labels, or its labels kept changing.' } },
   handle: async ({ params, body, principal }) => {
-    const { label, etag } = await addImageLabel(principal!, params.campaignId, params.imageId, body);
+    const { label, etag } = await addImageLabel(principal, params.campaignId, params.imageId, body);
     return created(label, `/api/v1/images/${params.imageId}/labels?campaign=${params.campaignId}`, quoteEtag(etag));
   },
 });
@@ -105,7 +105,7 @@ route({
   params: CampaignImageParams,
   responses: { 200: { description: 'The versions.', schema: z.object({ items: z.array(LabelVersion) }) } },
   handle: async ({ params, principal }) =>
-    ok({ items: await labelHistory(principal!, params.campaignId, params.imageId) }, { 'Cache-Control': 'no-store' }),
+    ok({ items: await labelHistory(principal, params.campaignId, params.imageId) }, { 'Cache-Control': 'no-store' }),
 });
 
 route({
@@ -123,7 +123,7 @@ route({
     428: { description: 'If-Match is missing.' },
   },
   handle: async ({ params, principal, request }) => {
-    const { labels, etag } = await restoreLabelVersion(principal!, params.campaignId, params.imageId, params.version, ifMatch(request.headers));
+    const { labels, etag } = await restoreLabelVersion(principal, params.campaignId, params.imageId, params.version, ifMatch(request.headers));
     return ok(labels, { ETag: quoteEtag(etag) });
   },
 });
@@ -139,7 +139,7 @@ route({
   body: BulkLabelsBody,
   bodyLimitBytes: 8 * 1024 * 1024,
   responses: { 200: { description: 'What was written.', schema: BulkLabelsResult }, 409: { description: 'The campaign is not active.' } },
-  handle: async ({ params, body, principal }) => ok(await bulkPutLabels(principal!, params.campaignId, body.labels)),
+  handle: async ({ params, body, principal }) => ok(await bulkPutLabels(principal, params.campaignId, body.labels)),
 });
 
 route({
@@ -153,7 +153,7 @@ route({
   query: PredictionsQuery,
   responses: { 200: { description: 'The predictions.', schema: z.object({ items: z.array(Label) }) } },
   handle: async ({ params, query, principal }) =>
-    ok({ items: await getCampaignPredictions(principal!, params.campaignId, params.imageId, query.order) }),
+    ok({ items: await getCampaignPredictions(principal, params.campaignId, params.imageId, query.order) }),
 });
 
 route({
@@ -167,7 +167,7 @@ route({
   query: ReviewQueueQuery,
   responses: { 200: { description: 'The queue.', schema: z.object({ items: z.array(ReviewQueueItem) }) } },
   handle: async ({ params, query, principal }) =>
-    ok({ items: await reviewQueue(principal!, params.campaignId, query.limit, query.unlabelled) }, { 'Cache-Control': 'no-store' }),
+    ok({ items: await reviewQueue(principal, params.campaignId, query.limit, query.unlabelled) }, { 'Cache-Control': 'no-store' }),
 });
 
 route({
@@ -181,7 +181,7 @@ route({
   query: ImageLabelsQuery,
   responses: { 200: { description: 'The labels.', schema: ImageLabels } },
   handle: async ({ params, query, principal }) => {
-    const labels = await getImageLabels(principal!, params.imageId, query);
+    const labels = await getImageLabels(principal, params.imageId, query);
     // Read for one campaign, the labels carry the ETag a save of them sends as If-Match.
     const [campaignId, ...others] = query.campaign;
     const etag = campaignId && others.length === 0 ? await campaignLabelsEtag(params.imageId, campaignId) : undefined;

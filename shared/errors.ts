@@ -64,6 +64,8 @@ interface AppErrorInit {
   headers?: Record<string, string>;
   /** Extra members of the problem document (RFC 9457 extension members), e.g. `existingId`. */
   extensions?: Record<string, unknown>;
+  /** The pointers are paths in the input a service was handed; the route wrapper places them in the request. */
+  inputRelative?: boolean;
   cause?: unknown;
 }
 
@@ -75,6 +77,7 @@ export class AppError extends Error {
   readonly errors: FieldError[] | undefined;
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
+  readonly inputRelative: boolean;
 
   constructor(init: AppErrorInit) {
     super(init.detail, { cause: init.cause });
@@ -86,6 +89,7 @@ export class AppError extends Error {
     this.errors = init.errors;
     this.headers = init.headers ?? {};
     this.extensions = init.extensions ?? {};
+    this.inputRelative = init.inputRelative ?? false;
   }
 }
 
@@ -99,6 +103,20 @@ export const errors = {
   },
   invalidField(pointer: string, message: string): AppError {
     return errors.validation([{ pointer, message }], `${pointer}: ${message}`);
+  },
+  /**
+   * A field of the input a service was handed, by its path in that input; an HTTP caller sees it
+   * in the request (`/query/cursor`, `/body/labels/3/box`).
+   *
+   * @example throw errors.invalidInput('/cursor', 'is not a cursor this API issued')
+   */
+  invalidInput(path: string, message: string): AppError {
+    return new AppError({
+      ...catalogued(ErrorCode.ValidationFailed),
+      detail: `${path}: ${message}`,
+      errors: [{ pointer: path, message }],
+      inputRelative: true,
+    });
   },
   unauthenticated(detail = 'Credentials are missing or not valid.'): AppError {
     return new AppError({

@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { config } from '../config';
 import { errors } from '../errors';
 import { sha256 } from '../hash';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { claimIdempotency } from '../idempotency/idempotency.service';
 import { writeMayHaveHappened } from '../azure/cosmos';
 import { findApiKey, insertApiKey, listApiKeyRecords, markRevoked } from './apikey.repository';
@@ -209,9 +209,9 @@ export async function createApiKeyIdempotently(
 export async function listApiKeys(
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: ApiKey[]; continuation: string | undefined }> {
+): Promise<Page<ApiKey>> {
   const page = await listApiKeyRecords(limit, decodeCursor(cursor, {}));
-  return { items: page.items.map(toView), continuation: page.continuation };
+  return { items: page.items.map(toView), continuation: page.continuation, cursorScope: {} };
 }
 
 export async function getApiKey(keyId: string): Promise<ApiKey> {

@@ -5,7 +5,7 @@ import { RETRY, type Versioned } from '../azure/store';
 import { readSchemaDoc } from '../datasets/records.repository';
 import { errors } from '../errors';
 import { sha256 } from '../hash';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor } from '../query/cursor';
 import { canonicalJson } from '../json/canonical';
 import {
   assertMayCreate,
@@ -62,7 +62,7 @@ async function writableEntry(definition: Definition, id: string, principal: Prin
 }
 
 /** Creates an entry owned by the caller; status `draft` unless the body says otherwise. */
-export async function createEntry(type: string, body: unknown, principal: Principal): Promise<VersionedEntry> {
+export async function createEntry(principal: Principal, type: string, body: unknown): Promise<VersionedEntry> {
   const definition = definitionOf(type);
   assertMayCreate(definition, principal);
   const input = parseInput(definition, body);
@@ -104,10 +104,10 @@ async function replaceFrom(definition: Definition, current: Versioned<StoredEntr
 
 /** PUT: replaces every field the caller writes (a left-out status stays as it is). */
 export async function replaceEntryFields(
+  principal: Principal,
   type: string,
   id: string,
   body: unknown,
-  principal: Principal,
   ifMatch: string | undefined,
 ): Promise<VersionedEntry> {
   const definition = definitionOf(type);
@@ -117,7 +117,7 @@ export async function replaceEntryFields(
 
 
 /** PATCH with a JSON merge patch: applied to the stored entry, then validated as a whole. */
-export async function patchEntry(type: string, id: string, patch: Fields, principal: Principal, ifMatch: string | undefined): Promise<VersionedEntry> {
+export async function patchEntry(principal: Principal, type: string, id: string, patch: Fields, ifMatch: string | undefined): Promise<VersionedEntry> {
   const definition = definitionOf(type);
   return withRetry(ifMatch, async () => {
     const current = await writableEntry(definition, id, principal, ifMatch);
@@ -136,7 +136,7 @@ async function assertPlatformUnused(platform: string): Promise<void> {
 }
 
 /** Soft delete: the entry disappears at once and is purged after the retention; its unique keys are freed. */
-export async function deleteEntry(type: string, id: string, principal: Principal, ifMatch: string | undefined): Promise<void> {
+export async function deleteEntry(principal: Principal, type: string, id: string, ifMatch: string | undefined): Promise<void> {
   const definition = definitionOf(type);
   await withRetry(ifMatch, async () => {
     const current = await writableEntry(definition, id, principal, ifMatch);
@@ -154,21 +154,21 @@ export async function deleteEntry(type: string, id: string, principal: Principal
  * One entry as `principal` may see it: 404 if it does not exist, is deleted, or is a draft of
  * someone else. Anonymous callers get contact emails masked.
  *
- * @example const model = await getEntry('models', id, principal); // EntryOf<'models'>: model.runtime
+ * @example const model = await getEntry(principal, 'models', id); // EntryOf<'models'>: model.runtime
  */
-export async function getEntry<T extends string>(type: T, id: string, principal: Principal | undefined): Promise<EntryOf<T>> {
-  return (await getVersionedEntry(type, id, principal)).entry as EntryOf<T>;
+export async function getEntry<T extends string>(principal: Principal | undefined, type: T, id: string): Promise<EntryOf<T>> {
+  return (await getVersionedEntry(principal, type, id)).entry as EntryOf<T>;
 }
 
 /** `getEntry` plus the ETag of this caller's representation. */
-export async function getVersionedEntry(type: string, id: string, principal: Principal | undefined): Promise<VersionedEntry> {
+export async function getVersionedEntry(principal: Principal | undefined, type: string, id: string): Promise<VersionedEntry> {
   definitionOf(type);
   const found = await visibleEntry(type, id, principal);
   return { entry: present(found.doc, principal), etag: representationEtag(found.etag, viewVariant(principal)) };
 }
 
 /** The entry that holds `platformResourceIdentifier` on `platform`. */
-export async function getEntryByPlatformId(type: string, platform: string, identifier: string, principal: Principal | undefined): Promise<VersionedEntry> {
+export async function getEntryByPlatformId(principal: Principal | undefined, type: string, platform: string, identifier: string): Promise<VersionedEntry> {
   definitionOf(type);
   const found = await findByKey(type, platformKey(platform, identifier));
   if (!found || !canSee(found.doc, principal)) throw errors.notFound(singularOf(type), `${platform}:${identifier}`);
@@ -210,7 +210,7 @@ export interface EntryPage {
 }
 
 /** One page of the entries of a type this caller may see, filtered and sorted. */
-export async function listEntries(type: string, query: ListQuery, principal: Principal | undefined): Promise<EntryPage> {
+export async function listEntries(principal: Principal | undefined, type: string, query: ListQuery): Promise<EntryPage> {
   definitionOf(type);
   const filters = filtersOf(query);
   const visibility = visibilityFor(principal);
@@ -224,7 +224,7 @@ export async function listEntries(type: string, query: ListQuery, principal: Pri
     page = await queryEntries(type, filters, visibility, { field, descending }, { limit: query.limit, continuation });
   } catch (error) {
     // A continuation the store cannot use (tampered with, or from before a change) is the caller's cursor problem.
-    if (continuation !== undefined && cosmosStatus(error) === 400) throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+    if (continuation !== undefined && cosmosStatus(error) === 400) throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
     throw error;
   }
   const items = page.items.map(({ doc }) => present(doc, principal));
@@ -235,9 +235,9 @@ export async function listEntries(type: string, query: ListQuery, principal: Pri
 
 /** How many entries of a type the caller may see; per platform of the registry on request. */
 export async function countEntriesOf(
+  principal: Principal | undefined,
   type: string,
   query: CountQuery,
-  principal: Principal | undefined,
 ): Promise<{ type: string; count: number; platforms?: Record<string, number> }> {
   definitionOf(type);
   const visibility = visibilityFor(principal);
@@ -265,8 +265,8 @@ async function platformNames(): Promise<string[]> {
 }
 
 /** The content URL of one of the entry's distributions (for a 303). */
-export async function contentUrlOf(type: string, id: string, index: number, principal: Principal | undefined): Promise<string> {
-  const { entry } = await getVersionedEntry(type, id, principal);
+export async function contentUrlOf(principal: Principal | undefined, type: string, id: string, index: number): Promise<string> {
+  const { entry } = await getVersionedEntry(principal, type, id);
   const distribution = entry.distributions?.[index];
   if (!distribution) throw errors.notFound('distribution', `${id}/${index}`);
   return distribution.contentUrl;
@@ -279,10 +279,10 @@ export function profilesFor(type: string): ExportProfile[] {
 
 /** The entry as JSON-LD in one of the export profiles; `baseUrl` is the API's origin (for `@id`s). */
 export async function exportEntry(
+  principal: Principal | undefined,
   type: string,
   id: string,
   profile: ExportProfile,
-  principal: Principal | undefined,
   baseUrl: string,
 ): Promise<{ document: Record<string, unknown>; etag: string }> {
   definitionOf(type);

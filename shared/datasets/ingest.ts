@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { errors, type FieldError } from '../errors';
 import { config } from '../config';
-import { nestsDeeperThan } from '../http/json-depth';
+import { nestsDeeperThan } from '../json/json-depth';
 import { normaliseDatetime } from '../query/filter.compiler';
 import { CsvParser, CsvSyntaxError } from './csv';
 import type { Column, IngestResult, RowError } from './dataset.schema';

@@ -11,13 +11,13 @@ import { readSchemaDoc, type SchemaDoc } from './records.repository';
 
 /** Reading follows the catalogue: the dataset's entry must be visible to the caller (404 otherwise). */
 export async function readable(datasetId: string, principal: Principal | undefined): Promise<void> {
-  await getEntry('datasets', datasetId, principal);
+  await getEntry(principal, 'datasets', datasetId);
 }
 
 /** Changing records or the schema: the entry's owner (a contributor) or an admin. */
 export async function writable(datasetId: string, principal: Principal | undefined): Promise<void> {
   if (!principal) throw errors.unauthenticated();
-  const entry = await getEntry('datasets', datasetId, principal);
+  const entry = await getEntry(principal, 'datasets', datasetId);
   if (!isAdmin(principal) && entry.owner !== principal.id) {
     throw errors.forbidden(`Only the owner of dataset '${datasetId}' or an admin may change its records and schema.`);
   }

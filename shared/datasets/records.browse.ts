@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/auth.schema';
 import { errors } from '../errors';
-import { encodeCursor } from '../http/pagination';
+import { encodeCursor } from '../query/cursor';
 import { compileFilter } from '../query/filter.compiler';
 import { filterFromUrl } from '../query/filter.url';
 import { columnNamed, groupCondition, plan, PREFIX, toRow } from '../query/record.planner';

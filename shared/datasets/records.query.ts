@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/auth.schema';
 import { errors, isAppError } from '../errors';
-import { decodeCursor, encodeCursor } from '../http/pagination';
+import { decodeCursor, encodeCursor } from '../query/cursor';
 import { type CompiledFilter, columnRef, compileFilter } from '../query/filter.compiler';
 import type { Filter } from '../query/filter.schema';
 import { columnNamed, type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';

@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { errors } from '../errors';
-import { canonicalJson } from '../json/canonical';
+import { encodeCursor, type Page } from '../query/cursor';
 import type { Reply } from './reply';
 
-/** `?limit=&cursor=`: spread into a route's query schema. */
-export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Items per page (1–100).'),
-  cursor: z.string().min(1).max(8192).optional().describe('The `nextCursor` of the previous page.'),
-};
-
+/** The list response schema: `{ items, nextCursor }` (plus `extra` members), named `id` in OpenAPI. */
 export function pageOf<T extends z.ZodType, E extends z.ZodRawShape = Record<never, never>>(item: T, id: string, extra?: E) {
   return z
     .object({
@@ -20,60 +13,18 @@ export function pageOf<T extends z.ZodType, E extends z.ZodRawShape = Record<nev
     .meta({ id });
 }
 
-/** Stable JSON: keys sorted, so the same filters always hash the same. */
-function canonical(value: unknown): string {
-  return canonicalJson(value);
-}
-
-function filtersHash(filters: unknown): string {
-  return createHash('sha256').update(canonical(filters)).digest('base64url').slice(0, 16);
-}
-
-const cursorShape = z.object({ c: z.string(), f: z.string() });
-
-/**
- * Wraps a Cosmos continuation token into an opaque cursor bound to the filters that produced it.
- *
- * @example const cursor = encodeCursor(page.continuation, { status: 'published' });
- */
-export function encodeCursor(continuation: string, filters: unknown): string {
-  return Buffer.from(JSON.stringify({ c: continuation, f: filtersHash(filters) })).toString('base64url');
-}
-
-/** The continuation inside a cursor; 400 if the cursor is malformed or was made for other filters. */
-export function decodeCursor(cursor: string | undefined, filters: unknown): string | undefined {
-  if (cursor === undefined) return undefined;
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
-  }
-  const parsed = cursorShape.safeParse(decoded);
-  if (!parsed.success) throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
-  if (parsed.data.f !== filtersHash(filters)) {
-    throw errors.invalidField('/query/cursor', 'was issued for different filters; start again without a cursor');
-  }
-  return parsed.data.c;
-}
-
 /**
  * The list reply: `{ items, nextCursor }` plus `Link: <…>; rel="next"` when there is a next page.
  *
- * @example return pageReply(page.items, page.continuation, filters, request.url);
+ * @example return pageReply(await listThings(principal, query), request.url);
  */
-export function pageReply(
-  items: unknown[],
-  continuation: string | undefined,
-  filters: unknown,
-  requestUrl: string,
-): Reply {
-  const nextCursor = continuation ? encodeCursor(continuation, filters) : null;
+export function pageReply(page: Page<unknown>, requestUrl: string): Reply {
+  const nextCursor = page.continuation ? encodeCursor(page.continuation, page.cursorScope) : null;
   const headers: Record<string, string> = {};
   if (nextCursor) {
     const next = new URL(requestUrl);
     next.searchParams.set('cursor', nextCursor);
     headers.Link = `<${next.pathname}${next.search}>; rel="next"`;
   }
-  return { status: 200, body: { items, nextCursor }, headers };
+  return { status: 200, body: { items: page.items, nextCursor }, headers };
 }

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import { authenticate, hasAnyRole } from '../auth/auth.service';
 import type { Principal, Role } from '../auth/auth.schema';
 import { config } from '../config';
-import { errors, type FieldError } from '../errors';
+import { type AppError, errors, type FieldError } from '../errors';
 import { jsonPointer } from '../json/pointer';
 import { corsHeaders } from './cors';
 import { matchesIfNoneMatch } from './etag';
-import { nestsDeeperThan } from './json-depth';
+import { nestsDeeperThan } from '../json/json-depth';
 import { problemDocument, toAppError } from './problem';
 import type { Reply } from './reply';
 import { compileRoute, matchRoute } from './route-template';
@@ -107,6 +107,22 @@ function parseOrThrow<S extends Schema>(schema: S | undefined, value: unknown, l
     message: issue.message,
   }));
   throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+}
+
+/**
+ * The input a service is handed: the body when the route takes one, else the query. A field error a
+ * service reports by its path in that input (`errors.invalidInput('/cursor', …)`) is placed there.
+ */
+function serviceInput(definition: RouteDefinition): 'body' | 'query' {
+  return definition.body || definition.rawBody ? 'body' : 'query';
+}
+
+/** `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`). */
+function placedInRequest(error: AppError, definition: RouteDefinition): AppError {
+  if (!error.inputRelative || !error.errors) return error;
+  const location = serviceInput(definition);
+  const fieldErrors = error.errors.map(({ pointer: path, message }) => ({ pointer: `/${location}${path}`, message }));
+  return errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
 }
 
 /** URLSearchParams → object; a repeated key becomes an array. */
@@ -221,7 +237,7 @@ export function wrap(definition: RouteDefinition) {
       // HEAD is the GET without its body: same status and headers.
       return request.method === 'HEAD' ? { status: response.status, headers: response.headers } : response;
     } catch (error) {
-      const appError = toAppError(error);
+      const appError = placedInRequest(toAppError(error), definition);
       if (appError.status >= 500) {
         context.error(`${definition.name} failed`, appError.cause ?? appError);
       }

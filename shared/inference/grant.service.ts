@@ -3,7 +3,7 @@ import type { Principal } from '../auth/auth.schema';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { getEntry } from '../catalogue/catalogue.service';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { countCall, deleteGrant, grantId, listGrants, readGrant, readGrantVersion, replaceCounters, uncountCall, upsertGrant } from './grant.repository';
 import type { Grant, GrantBody, GrantCounters, GrantRecord, UsageView } from './grant.schema';
 
@@ -57,12 +57,12 @@ function toView(grant: GrantRecord, now = new Date()): Grant {
 
 /** Grants (or changes the grant of) `principalId` on a model; the model must exist. Admins only (the route says so). */
 export async function putGrant(
+  admin: Principal,
   modelId: string,
   principalId: string,
   body: GrantBody,
-  admin: Principal,
 ): Promise<{ grant: Grant; created: boolean }> {
-  await getEntry('models', modelId, admin);
+  await getEntry(admin, 'models', modelId);
   if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidField('/body/expiresAt', 'must be in the future');
   const existing = await readGrant(principalId, modelId);
   const now = new Date().toISOString();
@@ -98,14 +98,14 @@ export async function listGrantsOf(
   modelId: string,
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: Grant[]; continuation: string | undefined }> {
+): Promise<Page<Grant>> {
   const page = await listGrants(modelId, limit, decodeCursor(cursor, { modelId }));
-  return { items: page.items.map((grant) => toView(grant)), continuation: page.continuation };
+  return { items: page.items.map((grant) => toView(grant)), continuation: page.continuation, cursorScope: { modelId } };
 }
 
 /** The caller's own grant on a model and what is left of it. */
 export async function myGrant(principal: Principal, modelId: string): Promise<Grant> {
-  await getEntry('models', modelId, principal);
+  await getEntry(principal, 'models', modelId);
   const grant = await readGrant(principal.id, modelId);
   if (!grant) throw errors.notFound('grant of yours on model', modelId);
   return toView(grant);

@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { Principal } from '../auth/auth.schema';
 import { type JobContext, type JobOutcome, PermanentJobError } from '../jobs/job.handler';
-import { encodeCursor } from '../http/pagination';
+import { encodeCursor } from '../query/cursor';
 import { findImageOr404, listImages, toImageView } from '../labels/image.service';
 import { writeModelPredictions } from '../labels/label.service';
 import { cachedResult, rememberResult } from './cache.service';

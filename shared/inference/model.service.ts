@@ -48,8 +48,8 @@ function builtinOrThrow(name: string, modelId: string): BuiltinModel {
 }
 
 /** The model entry as something to run: 404 if the caller cannot see it, 422 if it has no usable runtime. */
-export async function resolveModel(modelId: string, principal: Principal): Promise<RunnableModel> {
-  const entry = await getEntry('models', modelId, principal);
+export async function resolveModel(principal: Principal, modelId: string): Promise<RunnableModel> {
+  const entry = await getEntry(principal, 'models', modelId);
   const runtime = entry.runtime;
   if (!runtime) throw errors.unprocessable(`Model '${modelId}' is in the catalogue but has no runtime, so it cannot be run here.`);
   if (runtime.kind === 'http') {

@@ -5,7 +5,7 @@ import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
 import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 
@@ -68,7 +68,7 @@ export async function findJob(id: string): Promise<JobRecord | undefined> {
 }
 
 /** The job if the caller may see it (its owner or an admin); 404 otherwise, so ids leak nothing. */
-export async function getJobFor(id: string, principal: Principal): Promise<{ record: JobRecord; etag: string }> {
+export async function getJobFor(principal: Principal, id: string): Promise<{ record: JobRecord; etag: string }> {
   const stored = await readJob(id);
   if (!stored || (stored.record.owner !== principal.id && !isAdmin(principal))) throw errors.notFound('job', id);
   return stored;
@@ -94,23 +94,23 @@ export async function listJobsFor(
   filters: Omit<JobFilters, 'owner'> & { all?: boolean },
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: JobView[]; continuation: string | undefined }> {
+): Promise<Page<JobView>> {
   const { all, ...rest } = filters;
   // What the caller submitted, as Replicate lists predictions: the platform's own follow-up jobs
   // (webhook deliveries) only when asked for by kind.
   const visible: JobFilters = rest.kind ? rest : { ...rest, exceptKinds: FOLLOW_UP_JOB_KINDS };
   const scoped: JobFilters = all && isAdmin(principal) ? visible : { ...visible, owner: principal.id };
   const page = await listJobs(scoped, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map(toJobView), continuation: page.continuation };
+  return { items: page.items.map(toJobView), continuation: page.continuation, cursorScope: filters };
 }
 
 /**
  * Cancels a job: a queued one ends `canceled` now (the worker will skip its message); a running
  * one is asked to stop (handlers check `cancelRequested` between batches). 409 once it has ended.
  */
-export async function cancelJob(id: string, principal: Principal): Promise<JobRecord> {
+export async function cancelJob(principal: Principal, id: string): Promise<JobRecord> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { record, etag } = await getJobFor(id, principal);
+    const { record, etag } = await getJobFor(principal, id);
     if (isTerminal(record.status)) throw errors.conflict(`The job has already ended (${record.status}).`, { status: record.status });
     const next: JobRecord =
       record.status === 'queued'

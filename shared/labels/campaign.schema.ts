@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQuery } from '../http/pagination';
+import { pageQuery } from '../query/cursor';
 import { CampaignId, ImagesetId } from './ids';
 
 export const CampaignStatus = z

@@ -2,7 +2,7 @@ import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { escapePointerPart } from '../json/pointer';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
 import {
@@ -113,11 +113,11 @@ export async function createCampaign(principal: Principal, body: CreateCampaignB
 export async function listCampaigns(
   principal: Principal,
   query: ListCampaignsQuery,
-): Promise<{ items: Campaign[]; continuation: string | undefined }> {
+): Promise<Page<Campaign>> {
   assertCanReadAll(principal);
   const { limit, cursor, ...filters } = query;
   const page = await listCampaignRecords(filters, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map((record) => toCampaignView(record)), continuation: page.continuation };
+  return { items: page.items.map((record) => toCampaignView(record)), continuation: page.continuation, cursorScope: filters };
 }
 
 export async function getCampaign(principal: Principal, id: string): Promise<{ campaign: Campaign; etag: string }> {
@@ -199,7 +199,7 @@ export async function transitionCampaign(
   id: string,
   to: CampaignStatus,
   ifMatch: string | undefined,
-  onFinished: (record: CampaignRecord, principal: Principal) => Promise<string | undefined>,
+  onFinished: (principal: Principal, record: CampaignRecord) => Promise<string | undefined>,
 ): Promise<{ campaign: Campaign; etag: string }> {
   const { record, etag } = await findCampaign(id);
   assertCanManage(principal, record, 'campaign');
@@ -209,7 +209,7 @@ export async function transitionCampaign(
   let replaced = await replaceCampaignIfUnchanged(withStatus(record, to), etag);
   if (!replaced) throw errors.preconditionFailed('The campaign changed while its status was being changed; read it again.');
   if (to === 'finished') {
-    const jobId = await onFinished(replaced.record, principal).catch(() => undefined);
+    const jobId = await onFinished(principal, replaced.record).catch(() => undefined);
     if (jobId) replaced = (await patchCampaign(id, [{ op: 'set', path: '/exportJobId', value: jobId }])) ?? replaced;
   }
   return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };

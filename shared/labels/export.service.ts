@@ -146,7 +146,7 @@ export async function submitExportJob(campaign: CampaignRecord, owner: string, f
 }
 
 /** The export job of a campaign that has just finished: every format. */
-export async function exportOnFinish(campaign: CampaignRecord, principal: Principal): Promise<string> {
+export async function exportOnFinish(principal: Principal, campaign: CampaignRecord): Promise<string> {
   return submitExportJob(campaign, principal.id, ALL_FORMATS);
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQuery } from '../http/pagination';
+import { pageQuery } from '../query/cursor';
 import { ImageId, ImagesetId } from './ids';
 
 /** The stored image (container `images`, partition `/imagesetId`). */

@@ -2,7 +2,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { assertCanReadAll } from './access';
 import { imagesetOfImage, registeredImagesContainer } from './ids';
 import { listImageRecords, readImage } from './image.repository';
@@ -36,11 +36,11 @@ export async function listImages(
   imagesetId: string,
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: Image[]; continuation: string | undefined }> {
+): Promise<Page<Image>> {
   assertCanReadAll(principal);
   await getImagesetRecord(imagesetId);
   const page = await listImageRecords(imagesetId, limit, decodeCursor(cursor, { imagesetId }));
-  return { items: await Promise.all(page.items.map(toImageView)), continuation: page.continuation };
+  return { items: await Promise.all(page.items.map(toImageView)), continuation: page.continuation, cursorScope: { imagesetId } };
 }
 
 export async function getImage(principal: Principal, imagesetId: string, imageId: string): Promise<Image> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQuery } from '../http/pagination';
+import { pageQuery } from '../query/cursor';
 import { ImagesetId } from './ids';
 
 export const ImagesetStatus = z

@@ -3,7 +3,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { findJob, getJobFor, isTerminal, submitJob } from '../jobs/job.service';
 import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
 import { imagesetContainer, newId, registeredImagesContainer } from './ids';
@@ -92,8 +92,8 @@ async function issueUploadToken(imagesetId: string): Promise<UploadToken> {
  * steps, so a failed create leaves neither a stray title nor an orphan container.
  */
 export async function createImageset(
-  body: CreateImagesetBody,
   principal: Principal,
+  body: CreateImagesetBody,
 ): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
   const id = newId();
   if ((await claimTitle(body.title, id)).status === 'held') {
@@ -143,11 +143,11 @@ export async function createImageset(
 export async function listImagesets(
   principal: Principal,
   query: ListImagesetsQuery,
-): Promise<{ items: Imageset[]; continuation: string | undefined }> {
+): Promise<Page<Imageset>> {
   assertCanReadAll(principal);
   const { limit, cursor, ...filters } = query;
   const page = await listImagesetRecords(filters, limit, decodeCursor(cursor, filters));
-  return { items: page.items.map(toImagesetView), continuation: page.continuation };
+  return { items: page.items.map(toImagesetView), continuation: page.continuation, cursorScope: filters };
 }
 
 export async function getImageset(principal: Principal, id: string): Promise<{ imageset: Imageset; etag: string }> {
@@ -202,7 +202,7 @@ export async function newUploadToken(principal: Principal, id: string): Promise<
 /** The job's status; undefined when this caller may not see it (then it is left alone). */
 async function jobStatus(jobId: string, principal: Principal) {
   try {
-    return (await getJobFor(jobId, principal)).record.status;
+    return (await getJobFor(principal, jobId)).record.status;
   } catch (error) {
     if (error instanceof AppError && error.status === 404) return undefined;
     throw error;

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/auth.schema';
 import { AppError, errors } from '../errors';
-import { decodeCursor } from '../http/pagination';
+import { decodeCursor, type Page } from '../query/cursor';
 import { assertCanReadCampaign, canReadAll } from './access';
 import type { CampaignRecord } from './campaign.schema';
 import { findCampaign } from './campaign.service';
@@ -141,13 +141,13 @@ export async function listCampaignImages(
   campaignId: string,
   limit: number,
   cursor: string | undefined,
-): Promise<{ items: CampaignImage[]; continuation: string | undefined }> {
+): Promise<Page<CampaignImage>> {
   const { record: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const filters = { campaignId };
   const position = decodePosition(decodeCursor(cursor, filters));
   const imagesetId = campaign.imagesetIds[position.index];
-  if (!imagesetId) return { items: [], continuation: undefined };
+  if (!imagesetId) return { items: [], continuation: undefined, cursorScope: filters };
   const page = await listImageRecords(imagesetId, limit, position.continuation);
   const labelled = await annotatedImageIds(imagesetId, campaignId, page.items.map((image) => image.id));
   const items = await Promise.all(
@@ -162,7 +162,7 @@ export async function listCampaignImages(
     : position.index + 1 < campaign.imagesetIds.length
       ? { index: position.index + 1, continuation: undefined }
       : undefined;
-  return { items, continuation: next ? JSON.stringify(next) : undefined };
+  return { items, continuation: next ? JSON.stringify(next) : undefined, cursorScope: filters };
 }
 
 function decodePosition(continuation: string | undefined): { index: number; continuation: string | undefined } {
@@ -175,5 +175,5 @@ function decodePosition(continuation: string | undefined): { index: number; cont
   } catch {
     // fall through
   }
-  throw errors.invalidField('/query/cursor', 'is not a cursor this API issued');
+  throw errors.invalidInput('/cursor', 'is not a cursor this API issued');
 }

@@ -44,11 +44,11 @@ describe('migrateCatalogue (local data folders)', () => {
     const { resource } = await database().container('catalogue').read();
     expect(resource?.partitionKey?.paths).toEqual(['/id']);
 
-    expect((await getEntry('datasets', 'old-live', undefined)).name).toBe('Legacy Ocean Salinity');
-    const found = await listEntries('datasets', ListQuery.parse({ q: 'salin ocean' }), undefined);
+    expect((await getEntry(undefined, 'datasets', 'old-live')).name).toBe('Legacy Ocean Salinity');
+    const found = await listEntries(undefined, 'datasets', ListQuery.parse({ q: 'salin ocean' }));
     expect(found.items.map((item) => item.id)).toEqual(['old-live']);
     expect((await findByKey('datasets', platformKey('openml', '42')))?.doc.id).toBe('old-live');
-    await expect(getEntry('datasets', 'old-gone', undefined)).rejects.toMatchObject({ status: 404 });
+    await expect(getEntry(undefined, 'datasets', 'old-gone')).rejects.toMatchObject({ status: 404 });
 
     await migrateCatalogue((line) => lines.push(line));
     expect(lines).toHaveLength(1);

@@ -45,7 +45,7 @@ async function measure(query: Record<string, string>): Promise<{ read: number; n
   const observer = observeQueries();
   let names: string[];
   try {
-    names = (await listEntries('datasets', ListQuery.parse(query), undefined)).items.map((item) => item.name);
+    names = (await listEntries(undefined, 'datasets', ListQuery.parse(query))).items.map((item) => item.name);
   } finally {
     observer.stop();
   }
@@ -81,7 +81,7 @@ describe('search tokens of stored entries', () => {
     const container = cosmosClient().database(config().cosmos.database).container(CONTAINERS.catalogue.id);
     // As an entry written before search tokens existed.
     await container.item(id, id).patch([{ op: 'remove', path: '/searchTokens' }]);
-    const find = async () => (await listEntries('datasets', ListQuery.parse({ q: `untoken ${run}` }), undefined)).items.map((entry) => entry.id);
+    const find = async () => (await listEntries(undefined, 'datasets', ListQuery.parse({ q: `untoken ${run}` }))).items.map((entry) => entry.id);
     expect(await find()).toEqual([]);
 
     expect(await upsertEntryAsSystem('datasets', fields)).toEqual({ id, changed: true });
@@ -123,12 +123,12 @@ describe('catalogue facets', () => {
   }
 
   async function everything(type: string, principal: Principal | undefined): Promise<CatalogueEntry[]> {
-    return (await listEntries(type, ListQuery.parse({ keyword, limit: '100' }), principal)).items;
+    return (await listEntries(principal, type, ListQuery.parse({ keyword, limit: '100' }))).items;
   }
 
   for (const [who, principal] of [['an admin', admin], ['an anonymous caller', undefined]] as const) {
     it(`counts each facet inside Cosmos DB as the entries themselves count for ${who}`, async () => {
-      const page = await listEntries('datasets', ListQuery.parse({ keyword, limit: '2', facets: 'type,keyword,platform,license,status' }), principal);
+      const page = await listEntries(principal, 'datasets', ListQuery.parse({ keyword, limit: '2', facets: 'type,keyword,platform,license,status' }));
       const shown = await everything('datasets', principal);
       const models = await everything('models', principal);
       const expected: FacetCounts = {
@@ -146,7 +146,7 @@ describe('catalogue facets', () => {
 
   it('filters by license and creation time over the same entries', async () => {
     const names = async (query: Record<string, string>) =>
-      (await listEntries('datasets', ListQuery.parse({ keyword, sort: 'name', ...query }), admin)).items.map((entry) => entry.name);
+      (await listEntries(admin, 'datasets', ListQuery.parse({ keyword, sort: 'name', ...query }))).items.map((entry) => entry.name);
     expect(await names({ license: 'MIT' })).toEqual(['Facet entry 2', 'Facet entry 3']);
     const all = await everything('datasets', admin);
     const third = all.find((entry) => entry.name === 'Facet entry 2')?.dateCreated ?? '';

@@ -37,11 +37,11 @@ function connector(name: ConnectorName, pageSize = 2): ConnectorInstance {
 }
 
 async function entryOf(instance: ConnectorInstance, identifier: string) {
-  return (await getEntryByPlatformId(instance.type, instance.platform, identifier, undefined)).entry;
+  return (await getEntryByPlatformId(undefined, instance.type, instance.platform, identifier)).entry;
 }
 
 async function countOf(instance: ConnectorInstance): Promise<number> {
-  return (await countEntriesOf(instance.type, { platform: instance.platform, perPlatform: false }, undefined)).count;
+  return (await countEntriesOf(undefined, instance.type, { platform: instance.platform, perPlatform: false })).count;
 }
 
 function openmlPages(changed = false, removed = false): void {

@@ -92,7 +92,7 @@ function delivery(
 }
 
 async function imagesetWithUploads(extra: Record<string, Buffer> = {}): Promise<string> {
-  const { imageset } = await createImageset({ title: `finalize ${newId()}`, metadata: {} }, owner);
+  const { imageset } = await createImageset(owner, { title: `finalize ${newId()}`, metadata: {} });
   const containerClient = blobServiceClient().getContainerClient(imagesetContainer(imageset.id));
   await Promise.all(images.map((image) => containerClient.getBlockBlobClient(image.blobName).uploadData(image.bytes)));
   await Promise.all(Object.entries(extra).map(([name, body]) => containerClient.getBlockBlobClient(name).uploadData(body)));

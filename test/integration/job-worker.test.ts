@@ -164,7 +164,7 @@ describe('processJobMessage', () => {
 
   it('never runs a job canceled before it started', async () => {
     const job = await submitted();
-    await cancelJob(job.id, { id: job.owner, kind: 'apiKey', roles: ['reader'] });
+    await cancelJob({ id: job.owner, kind: 'apiKey', roles: ['reader'] }, job.id);
     let runs = 0;
     await deliver(job.id, async () => {
       runs++;
@@ -181,7 +181,7 @@ describe('processJobMessage', () => {
       for (let done = 1; done <= 5; done++) {
         await context.progress(done, 5);
         reported.push(done);
-        if (done === 2) await cancelJob(job.id, { id: job.owner, kind: 'apiKey', roles: ['reader'] });
+        if (done === 2) await cancelJob({ id: job.owner, kind: 'apiKey', roles: ['reader'] }, job.id);
       }
       return { kind: 'done', result: 'finished anyway' };
     });
@@ -196,7 +196,7 @@ describe('processJobMessage', () => {
     const job = await submitted();
     let steps = 0;
     await deliver(job.id, async (context) => {
-      await cancelJob(job.id, { id: job.owner, kind: 'apiKey', roles: ['reader'] });
+      await cancelJob({ id: job.owner, kind: 'apiKey', roles: ['reader'] }, job.id);
       steps++;
       await context.saveState({ at: 1 });
       steps++;

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { ListQuery } from '../../shared/catalogue/catalogue.schema';
 import { representationEtag } from '../../shared/catalogue/catalogue.access';
-import { negotiate } from '../../shared/catalogue/catalogue.representation';
+import { negotiate } from '../../shared/http/catalogue.representation';
 import { applyMergePatch } from '../../shared/catalogue/catalogue.rules';
 import type { CatalogueEntry, ModelEntry } from '../../shared/catalogue/catalogue.service';
 import { catalogueType, catalogueTypes } from '../../shared/catalogue/catalogue.types';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { cacheKeyOf } from '../../shared/inference/cache.service';
 import { canonicalJson } from '../../shared/json/canonical';
 import { parseIdempotencyKey } from '../../shared/idempotency/idempotency.service';
-import { deadlineOf } from '../../shared/inference/inference.service';
+import { deadlineOf } from '../../shared/inference/deadline';
 import { periodsOf } from '../../shared/inference/grant.service';
 import { type ModelSnapshot, SubmitJobBody } from '../../shared/inference/model.schema';
 import { accuracy, fit, IRIS_CLASSES, parseIrisCsv, predictIris, trainIris } from '../../shared/inference/models/iris.model';

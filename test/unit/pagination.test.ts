@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../shared/errors';
-import { decodeCursor, encodeCursor, pageReply } from '../../shared/http/pagination';
+import { pageReply } from '../../shared/http/pagination';
+import { decodeCursor, encodeCursor } from '../../shared/query/cursor';
 
 describe('cursors', () => {
   it('round-trip a continuation token for the same filters, whatever their key order', () => {
@@ -16,7 +17,7 @@ describe('cursors', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).status).toBe(400);
-      expect((error as AppError).errors?.[0]?.pointer).toBe('/query/cursor');
+      expect((error as AppError).errors?.[0]?.pointer).toBe('/cursor');
     }
   });
 
@@ -28,14 +29,15 @@ describe('cursors', () => {
 
 describe('pageReply', () => {
   it('links the next page and keeps the other query parameters', () => {
-    const sut = pageReply([1, 2], 'tok', { a: 1 }, 'http://h/api/v1/things?limit=2&a=1');
+    const sut = pageReply({ items: [1, 2], continuation: 'tok', cursorScope: { a: 1 } }, 'http://h/api/v1/things?limit=2&a=1');
     const body = sut.body as { items: number[]; nextCursor: string };
     expect(body.items).toEqual([1, 2]);
     expect(sut.headers?.Link).toBe(`</api/v1/things?limit=2&a=1&cursor=${body.nextCursor}>; rel="next"`);
+    expect(decodeCursor(body.nextCursor, { a: 1 })).toBe('tok');
   });
 
   it('ends with a null cursor and no Link', () => {
-    const sut = pageReply([], undefined, {}, 'http://h/api/v1/things');
+    const sut = pageReply({ items: [], continuation: undefined, cursorScope: {} }, 'http://h/api/v1/things');
     expect(sut.body).toEqual({ items: [], nextCursor: null });
     expect(sut.headers?.Link).toBeUndefined();
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sameValue } from '../../shared/catalogue/catalogue.rules';
 import { contentHash, entryIdFor } from '../../shared/catalogue/connectors/connector.run';
-import { encodeCursor } from '../../shared/http/pagination';
+import { encodeCursor } from '../../shared/query/cursor';
 import { sha256 } from '../../shared/hash';
 import { cacheKeyOf } from '../../shared/inference/cache.service';
 import { canonicalJson } from '../../shared/json/canonical';

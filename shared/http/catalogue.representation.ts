@@ -1,10 +1,13 @@
+import type { Principal } from '../auth/auth.schema';
+import type { ExportProfile } from '../catalogue/catalogue.schema';
+import { exportEntry, getVersionedEntry, profilesFor } from '../catalogue/catalogue.service';
+import { RDF_MEDIA_TYPES, serialize } from '../catalogue/export/rdf.serialize';
 import { errors } from '../errors';
-import { negotiate as negotiateOffer, type Offer, preferredOffer } from '../http/negotiate';
-import type { ExportProfile } from './catalogue.schema';
-import { profilesFor } from './catalogue.service';
+import { negotiate as negotiateOffer, type Offer, preferredOffer } from './negotiate';
 
-// Which representation of an entry a client asked for: JSON, JSON-LD in one of the export profiles,
-// or the DCAT-AP export's triples as Turtle or RDF/XML.
+// Which representation of a catalogue entry a client asked for (JSON, JSON-LD in one of the export
+// profiles, or the DCAT-AP export's triples as Turtle or RDF/XML), and that representation rendered.
+// The catalogue service hands out entries and export documents; media types are chosen here.
 
 export type RdfSyntax = 'turtle' | 'rdfxml';
 type DcatProfile = 'dcat-ap' | 'dcat-ap-2';
@@ -62,4 +65,27 @@ export function negotiate(type: string, accept: string | null, profile: ExportPr
     return chosen.value.kind === 'rdf' && dcat ? { ...chosen.value, profile } : { kind: 'jsonld', profile };
   }
   return negotiateOffer<Representation>(accept, [{ mediaType: JSON_TYPE, value: { kind: 'json' } }, ...JSONLD_OFFERS, ...RDF_OFFERS], offered);
+}
+
+/**
+ * One entry in the representation the client negotiated, with its media type and ETag.
+ *
+ * @example await readRepresentation(principal, 'datasets', id, negotiate('datasets', accept, undefined), 'https://assets.example.org')
+ */
+export async function readRepresentation(
+  principal: Principal | undefined,
+  type: string,
+  id: string,
+  representation: Representation,
+  baseUrl: string,
+): Promise<{ body: unknown; contentType: string; etag: string }> {
+  if (representation.kind === 'json') {
+    const { entry, etag } = await getVersionedEntry(principal, type, id);
+    return { body: entry, contentType: 'application/json; charset=utf-8', etag };
+  }
+  const { document, etag } = await exportEntry(principal, type, id, representation.profile, baseUrl);
+  if (representation.kind === 'jsonld') return { body: document, contentType: 'application/ld+json; charset=utf-8', etag };
+  const { syntax } = representation;
+  // Each syntax is its own representation, with its own ETag.
+  return { body: await serialize(document, syntax), contentType: `${RDF_MEDIA_TYPES[syntax]}; charset=utf-8`, etag: etag.replace(/"$/, `-${syntax}"`) };
 }
