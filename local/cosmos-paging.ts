@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ItemsMap, itemsPrototype, type StoredItem } from './cosmos-store';
+import { installChunkSinks, type RowsRun, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos-store';
 
 /**
  * Paging linear in what a page touches. The embedded server answers every page of a query by
@@ -140,27 +141,47 @@ function scopeRequests(): void {
 }
 
 /** Each container's documents by partition key value, for the version of the container it was built from. */
-const partitions = new WeakMap<ItemsMap, { version: string; byValue: Map<unknown, StoredItem[]> }>();
+const partitions = new WeakMap<ItemsMap, { version: string; all: StoredItem[]; byValue: Map<unknown, StoredItem[]> }>();
 
-/** The container as the library's query sees it, holding only the documents of one partition. */
-function withinPartition(items: ItemsMap, value: unknown, version: string): ItemsMap {
+/** The documents a query runs over: the container's, or one partition's (in the map's order). */
+function documentsOf(items: ItemsMap, partition: unknown, version: string): StoredItem[] {
   let index = partitions.get(items);
   if (index?.version !== version) {
+    const all = [...items._data.values()];
     const byValue = new Map<unknown, StoredItem[]>();
-    for (const item of items._data.values()) {
+    for (const item of all) {
       const doc = item.read();
       const key = doc ? items._getPartition(doc) : undefined;
       const list = byValue.get(key);
       if (list) list.push(item);
       else byValue.set(key, [item]);
     }
-    index = { version, byValue };
+    index = { version, all, byValue };
     partitions.set(items, index);
   }
+  return partition === undefined ? index.all : (index.byValue.get(partition) ?? []);
+}
+
+/** The container as the library's query sees it, holding only these documents. */
+function viewOf(items: ItemsMap, documents: StoredItem[]): ItemsMap {
   const view = Object.create(items) as ItemsMap;
-  // The library reads `[...this._data.values()]`, which an array answers too (in `_rid` order: the map's).
-  view._data = (index.byValue.get(value) ?? []) as unknown as ItemsMap['_data'];
+  // The library reads `[...this._data.values()]`, which an array answers too.
+  view._data = documents as unknown as ItemsMap['_data'];
   return view;
+}
+
+/** The same documents in `_rid` order (the library's order without ORDER BY), sorted once per version. */
+const ridSorted = new WeakMap<StoredItem[], StoredItem[]>();
+function sortedByRid(documents: StoredItem[]): StoredItem[] {
+  let sorted = ridSorted.get(documents);
+  if (!sorted) {
+    const rid = (item: StoredItem) => String(item.read()?._rid);
+    sorted = documents.map((item) => ({ item, rid: rid(item) }))
+      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
+      .map(({ item }) => item);
+    ridSorted.set(documents, sorted);
+  }
+  return sorted;
 }
 
 const kept = new WeakMap<ItemsMap, Kept[]>();
@@ -174,6 +195,20 @@ function takeCaptured(): Omit<Kept, 'key' | 'version'> | undefined {
   return run;
 }
 
+/** How the query combines over chunks (the library's parse, cached per container), or undefined. */
+function shapeOfQuery(items: ItemsMap, body: QueryBody | undefined): ReturnType<typeof shapeOf> {
+  if (typeof body?.query !== 'string') return undefined;
+  const parsed = items._getQuery(body.query);
+  return shapeOf(parsed.ast, parsed.code);
+}
+
+/** Keeps a result for later pages, dropping results of other versions (a chunked run ends later than it started). */
+function keep(items: ItemsMap, entry: Kept): void {
+  const others = (kept.get(items) ?? []).filter((other) => other.key !== entry.key && other.version === entry.version);
+  others.push(entry);
+  kept.set(items, others.slice(-MAX_KEPT));
+}
+
 export function fastPaging(): void {
   scopeRequests();
   const paginate = helpers.paginate;
@@ -181,6 +216,8 @@ export function fastPaging(): void {
     captured = { collection, getRid, orders };
     return paginate(collection, maxItemCount, continuation, getRid, ...orders);
   };
+  // Outside the capture: a chunk's rows are not a result to keep.
+  installChunkSinks();
   const query = itemsPrototype.query;
   itemsPrototype.query = function paged(this: ItemsMap, ...args: unknown[]) {
     const [body, options] = args as [QueryBody, PageOptions | undefined];
@@ -192,17 +229,31 @@ export function fastPaging(): void {
     // A container deleted meanwhile answers as the library does (null: 404).
     const found = options?.continuation && this._parent.read() ? list.find((entry) => entry.key === key) : undefined;
     if (found) return paginate(found.collection, options?.maxItemCount, options?.continuation, found.getRid, ...found.orders);
+    const live = Boolean(this._parent.read());
+    // In a request (which awaits its answer) a query over documents runs in chunks; see `cosmos-chunks.ts`.
+    const shape = live && request.getStore() && kindOf(this) === 'docs' ? shapeOfQuery(this, body) : undefined;
+    if (shape) {
+      const keepRun = ({ answer, run }: { answer: unknown; run?: RowsRun }) => {
+        // Only a whole result, over the container as it still is, serves a later page.
+        if (run?.complete && versionOf(this) === version && (answer as { continuation?: unknown } | null)?.continuation) {
+          keep(this, { key, version, collection: run.collection, getRid: run.getRid, orders: run.orders });
+        }
+        return answer;
+      };
+      const all = documentsOf(this, partition, version);
+      const byRid = shape.kind === 'rows' && !shape.ordered;
+      const documents = byRid ? sortedByRid(all) : all;
+      const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
+      const outcome = runInChunks(this, query, body, options ?? {}, documents, shape, start);
+      return outcome instanceof Promise ? outcome.then(keepRun) : keepRun(outcome);
+    }
     captured = undefined;
     // A deleted container (no parent) answers as the library does: null, a 404.
-    const scope = partition !== undefined && this._parent.read() ? withinPartition(this, partition, version) : this;
+    const scope = partition !== undefined && live ? viewOf(this, documentsOf(this, partition, version)) : this;
     const answer = query.apply(scope, args) as { continuation?: unknown } | null;
     const run = takeCaptured();
     // Only a query with more pages is worth keeping; the next page asks with a continuation.
-    if (run && answer?.continuation) {
-      const others = list.filter((entry) => entry.key !== key);
-      others.push({ key, version, ...run });
-      kept.set(this, others.slice(-MAX_KEPT));
-    }
+    if (run && answer?.continuation) keep(this, { key, version, ...run });
     return answer;
   };
 }
