@@ -204,6 +204,64 @@ export function seekTo(sorted: readonly StoredItem[], continuation: unknown): nu
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** What a query answers: the page, and for rows the run a later page may reuse. */
+export interface Outcome {
+  answer: unknown;
+  run?: RowsRun;
+  /** The container's version when the run started. */
+  version: string;
+}
+
+interface Suspended {
+  /** The query (SQL, parameters, partition) the run belongs to: a continuation resumes only its own query. */
+  key: string;
+  version: string;
+  run: ChunkedRun;
+}
+
+/**
+ * Cosmos DB ends a query page after a few seconds of execution and answers what it has (for an
+ * aggregate: nothing) with a continuation; the SDK and `shared/azure/cosmos.ts` read on. Here too:
+ * a query still running after `pageBudgetMs` answers an empty page whose continuation names the
+ * suspended run, so no request outlives the SDK's 10 s timeout however large the partition.
+ */
+export const chunkSettings = { pageBudgetMs: 3_000 };
+const RESUME = '+CHUNKS:';
+/** Suspended runs hold their documents' list; a client that never reads on leaves one behind. */
+const MAX_SUSPENDED = 8;
+const suspended = new Map<string, Suspended>();
+let suspensions = 0;
+
+function suspend(entry: Suspended): Outcome {
+  suspensions += 1;
+  const id = String(suspensions);
+  suspended.set(id, entry);
+  for (const old of suspended.keys()) {
+    if (suspended.size <= MAX_SUSPENDED) break;
+    suspended.delete(old);
+  }
+  return { answer: { result: [], continuation: { token: `${RESUME}${id}`, range: { min: '', max: 'FF' } } }, version: entry.version };
+}
+
+/** The handler turns only the library's syntax errors into 400 once a query has gone asynchronous. */
+function asBadRequest(error: unknown): Error {
+  return new QuerySyntaxError(error instanceof Error ? error.message : String(error), null, null, null);
+}
+
+async function drive(entry: Suspended): Promise<Outcome> {
+  const began = performance.now();
+  try {
+    while (!entry.run.step()) {
+      if (performance.now() - began >= chunkSettings.pageBudgetMs) return suspend(entry);
+      await yieldToEventLoop();
+    }
+    return { ...entry.run.answer(), version: entry.version };
+  } catch (error) {
+    // A later chunk's error is the same kind of bad query as a first chunk's.
+    throw asBadRequest(error);
+  }
+}
+
 /**
  * Runs `query` over `docs` from `start` in chunks. The first chunk runs before this returns, so a
  * small query answers synchronously and a bad one throws as the library throws; a longer one
@@ -212,23 +270,24 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export function runInChunks(
   items: ItemsMap,
   query: Query,
-  body: unknown,
-  options: PageOptions,
+  request: { body: unknown; options: PageOptions; key: string; version: string },
   docs: readonly StoredItem[],
   shape: Shape,
   start: number,
-): { answer: unknown; run?: RowsRun } | Promise<{ answer: unknown; run?: RowsRun }> {
-  const run = new ChunkedRun(items, query, body, options, docs, shape, start);
-  if (run.step()) return run.answer();
-  return (async () => {
-    await yieldToEventLoop();
-    try {
-      while (!run.step()) await yieldToEventLoop();
-      return run.answer();
-    } catch (error) {
-      // The handler turns only the library's syntax errors into 400 once the query has gone
-      // asynchronous; a later chunk's error is the same kind of bad query as a first chunk's.
-      throw new QuerySyntaxError(error instanceof Error ? error.message : String(error), null, null, null);
-    }
-  })();
+): Outcome | Promise<Outcome> {
+  const run = new ChunkedRun(items, query, request.body, request.options, docs, shape, start);
+  if (run.step()) return { ...run.answer(), version: request.version };
+  const entry = { key: request.key, version: request.version, run };
+  return yieldToEventLoop().then(() => drive(entry));
+}
+
+/** Resumes the run a continuation of ours names; undefined for any other continuation. */
+export function resumeInChunks(continuation: unknown, key: string): Promise<Outcome> | undefined {
+  const token = (continuation as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string' || !token.startsWith(RESUME)) return undefined;
+  const id = token.slice(RESUME.length);
+  const entry = suspended.get(id);
+  if (!entry || entry.key !== key) return Promise.reject(asBadRequest('The continuation token has expired; run the query again.'));
+  suspended.delete(id);
+  return drive(entry);
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { installChunkSinks, type RowsRun, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
 import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos-store';
 
 /**
@@ -226,25 +226,28 @@ export function fastPaging(): void {
     const version = versionOf(this);
     const list = (kept.get(this) ?? []).filter((entry) => entry.version === version);
     kept.set(this, list);
-    // A container deleted meanwhile answers as the library does (null: 404).
-    const found = options?.continuation && this._parent.read() ? list.find((entry) => entry.key === key) : undefined;
-    if (found) return paginate(found.collection, options?.maxItemCount, options?.continuation, found.getRid, ...found.orders);
     const live = Boolean(this._parent.read());
+    const keepRun = ({ answer, run, version: started }: Outcome) => {
+      // Only a whole result, over the container as it still is, serves a later page.
+      if (run?.complete && versionOf(this) === started && (answer as { continuation?: unknown } | null)?.continuation) {
+        keep(this, { key, version: started, collection: run.collection, getRid: run.getRid, orders: run.orders });
+      }
+      return answer;
+    };
+    // A query run in chunks that ran out of its page's time goes on where it stopped.
+    const resumed = live ? resumeInChunks(options?.continuation, key) : undefined;
+    if (resumed) return resumed.then(keepRun);
+    // A container deleted meanwhile answers as the library does (null: 404).
+    const found = options?.continuation && live ? list.find((entry) => entry.key === key) : undefined;
+    if (found) return paginate(found.collection, options?.maxItemCount, options?.continuation, found.getRid, ...found.orders);
     // In a request (which awaits its answer) a query over documents runs in chunks; see `cosmos-chunks.ts`.
     const shape = live && request.getStore() && kindOf(this) === 'docs' ? shapeOfQuery(this, body) : undefined;
     if (shape) {
-      const keepRun = ({ answer, run }: { answer: unknown; run?: RowsRun }) => {
-        // Only a whole result, over the container as it still is, serves a later page.
-        if (run?.complete && versionOf(this) === version && (answer as { continuation?: unknown } | null)?.continuation) {
-          keep(this, { key, version, collection: run.collection, getRid: run.getRid, orders: run.orders });
-        }
-        return answer;
-      };
       const all = documentsOf(this, partition, version);
       const byRid = shape.kind === 'rows' && !shape.ordered;
       const documents = byRid ? sortedByRid(all) : all;
       const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
-      const outcome = runInChunks(this, query, body, options ?? {}, documents, shape, start);
+      const outcome = runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
       return outcome instanceof Promise ? outcome.then(keepRun) : keepRun(outcome);
     }
     captured = undefined;

@@ -40,12 +40,14 @@ let client: CosmosClient;
 let database: Database;
 let container: Container;
 let reads = 0;
+let chunkSettings: { pageBudgetMs: number };
 const mine: Doc[] = [];
 /** Calls to the documents' `query` that are running, by the SQL they run. */
 const started = new Map<string, () => void>();
 
 beforeAll(async () => {
   const { fastPaging } = load(path.resolve(__dirname, '../../dist/local/cosmos-paging.js')) as { fastPaging(): void };
+  ({ chunkSettings } = load(path.resolve(__dirname, '../../dist/local/cosmos-chunks.js')) as { chunkSettings: { pageBudgetMs: number } });
   const accountModule = load('@vercel/cosmosdb-server/lib/account') as { default: new (host: string, port: number) => AccountModel };
   let account: AccountModel | undefined;
   const LibraryAccount = accountModule.default;
@@ -156,5 +158,29 @@ describe('long queries in the embedded Cosmos DB server', () => {
       .slice(0, 3000)
       .map((doc) => doc.id);
     expect(resources.map((row) => row.id)).toEqual(expected);
+  });
+
+  it('answers a query still running after its page time with empty pages and a continuation, then the whole answer', async () => {
+    const budget = chunkSettings.pageBudgetMs;
+    // No time at all: every request runs one chunk after the first, then hands on.
+    chunkSettings.pageBudgetMs = 0;
+    try {
+      const aggregate = container.items.query<{ n: number; s: number }>({ query: 'SELECT COUNT(1) AS n, SUM(c.x) AS s FROM c WHERE c.datasetId = @d', parameters }, { partitionKey: 'mine' });
+      const pages: { n: number; s: number }[][] = [];
+      while (aggregate.hasMoreResults()) pages.push((await aggregate.fetchNext()).resources);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.slice(0, -1).flat()).toEqual([]);
+      expect(pages.at(-1)).toEqual([{ n: mine.length, s: mine.reduce((sum, doc) => sum + doc.x, 0) }]);
+
+      const sorted = container.items.query<{ id: string }>(
+        { query: 'SELECT c.id FROM c WHERE c.datasetId = @d AND c.x >= 8 ORDER BY c.x', parameters },
+        { partitionKey: 'mine', maxItemCount: 1000 },
+      );
+      const ids: string[] = [];
+      while (sorted.hasMoreResults()) ids.push(...(await sorted.fetchNext()).resources.map((row) => row.id));
+      expect(ids).toEqual([...mine.filter((doc) => doc.x >= 8)].sort((a, b) => a.x - b.x).map((doc) => doc.id));
+    } finally {
+      chunkSettings.pageBudgetMs = budget;
+    }
   });
 });
