@@ -244,7 +244,7 @@ function suspend(entry: Suspended): Outcome {
 }
 
 /** The handler turns only the library's syntax errors into 400 once a query has gone asynchronous. */
-function asBadRequest(error: unknown): Error {
+export function asBadRequest(error: unknown): Error {
   return new QuerySyntaxError(error instanceof Error ? error.message : String(error), null, null, null);
 }
 

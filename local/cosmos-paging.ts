@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { asBadRequest, installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
 import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos-store';
 
 /**
@@ -177,13 +177,15 @@ function viewOf(items: ItemsMap, documents: StoredItem[]): ItemsMap {
  */
 function ridKeys(rids: readonly string[]): Float64Array | undefined {
   const first = rids[0] ?? '';
-  let start = first.length;
-  let end = 0;
+  let prefix = first;
+  let suffix = first;
   for (const rid of rids) {
     if (rid.length !== first.length) return undefined;
-    while (start > 0 && rid.slice(0, start) !== first.slice(0, start)) start -= 1;
-    while (end < first.length && rid.slice(end) !== first.slice(end)) end += 1;
+    while (!rid.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    while (!rid.endsWith(suffix)) suffix = suffix.slice(1);
   }
+  const start = prefix.length;
+  const end = first.length - suffix.length;
   // 7 characters of 7 bits: 49 bits, exact in a double.
   if (end - start > 7) return undefined;
   const keys = new Float64Array(rids.length);
@@ -200,25 +202,52 @@ function ridKeys(rids: readonly string[]): Float64Array | undefined {
   return keys;
 }
 
-/** The same documents in `_rid` order (the library's order without ORDER BY), sorted once per version. */
-const ridSorted = new WeakMap<StoredItem[], StoredItem[]>();
-function sortedByRid(documents: StoredItem[]): StoredItem[] {
+/** Items per turn of the event loop while a partition is put in `_rid` order. */
+const SORT_SLICE = 50_000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The documents in `_rid` order, built a slice at a time: for a million documents the reads, the
+ * key map and the lookups take seconds of a busy core, which must not hold the server's one thread
+ * (health probes wait behind it). The sort itself is a numeric sort without a comparator callback.
+ */
+async function sortByRid(documents: StoredItem[]): Promise<StoredItem[]> {
+  const rids: string[] = [];
+  for (let i = 0; i < documents.length; i += 1) {
+    rids.push(String(documents[i]?.read()?._rid));
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  const keys = ridKeys(rids);
+  if (!keys) {
+    return documents.map((item, i) => ({ item, rid: rids[i] as string }))
+      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
+      .map(({ item }) => item);
+  }
+  const byKey = new Map<number, StoredItem>();
+  for (let i = 0; i < documents.length; i += 1) {
+    byKey.set(keys[i] as number, documents[i] as StoredItem);
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  keys.sort();
+  const sorted: StoredItem[] = [];
+  for (let i = 0; i < keys.length; i += 1) {
+    sorted.push(byKey.get(keys[i] as number) as StoredItem);
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  return sorted;
+}
+
+/** The same documents in `_rid` order (the library's order without ORDER BY), once per version. */
+const ridSorted = new WeakMap<StoredItem[], StoredItem[] | Promise<StoredItem[]>>();
+function sortedByRid(documents: StoredItem[]): StoredItem[] | Promise<StoredItem[]> {
   let sorted = ridSorted.get(documents);
   if (!sorted) {
-    const rids = documents.map((item) => String(item.read()?._rid));
-    const keys = ridKeys(rids);
-    if (keys) {
-      // A numeric sort without a comparator callback: a comparator over a million strings took
-      // seconds on a busy core, all of it holding the server's one thread.
-      const byKey = new Map<number, StoredItem>();
-      keys.forEach((key, i) => byKey.set(key, documents[i] as StoredItem));
-      sorted = Array.from(keys.slice().sort(), (key) => byKey.get(key) as StoredItem);
-    } else {
-      sorted = documents.map((item, i) => ({ item, rid: rids[i] as string }))
-        .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
-        .map(({ item }) => item);
-    }
+    // Small partitions need no turns of the event loop: their first page answers at once.
+    sorted = documents.length <= SORT_SLICE ? documents.map((item) => ({ item, rid: String(item.read()?._rid) }))
+      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
+      .map(({ item }) => item) : sortByRid(documents);
     ridSorted.set(documents, sorted);
+    if (sorted instanceof Promise) void sorted.then((done) => ridSorted.set(documents, done));
   }
   return sorted;
 }
@@ -284,9 +313,13 @@ export function fastPaging(): void {
     if (shape) {
       const all = documentsOf(this, partition, version);
       const byRid = shape.kind === 'rows' && !shape.ordered;
+      const run = (documents: StoredItem[]) => {
+        const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
+        return runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
+      };
       const documents = byRid ? sortedByRid(all) : all;
-      const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
-      const outcome = runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
+      // Once asynchronous, only the library's syntax errors still answer 400 (see `asBadRequest`).
+      const outcome = documents instanceof Promise ? documents.then(run).catch((error: unknown) => Promise.reject(asBadRequest(error))) : run(documents);
       return outcome instanceof Promise ? outcome.then(keepRun) : keepRun(outcome);
     }
     captured = undefined;
