@@ -22,6 +22,12 @@ import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos
  * query runs over first, from a per-partition index rebuilt only after the container changes.
  * And the SDK's query-plan request, which the library answered by running the whole query (every
  * query ran twice), gets a plan without running anything (see QUERY_PLAN).
+ *
+ * Within a request, a query over documents runs a chunk at a time (`cosmos-chunks.ts`): other
+ * requests are answered between chunks, a page without ORDER BY stops once it has its rows and
+ * resumes at its continuation's `_rid` (so its result is not kept: it is not the whole result), and
+ * a query still running after its page time hands on with an empty page. Kept results are then
+ * those of ORDER BY queries, and of queries the library runs whole (JOIN, subqueries).
  */
 
 type Paginate = (collection: unknown[], maxItemCount: number | null | undefined, continuation: unknown, getRid: unknown, ...orders: unknown[]) => unknown;
