@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ItemsMap, itemsPrototype, type StoredItem } from './cosmos-store';
+import { asBadRequest, installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos-store';
 
 /**
  * Paging linear in what a page touches. The embedded server answers every page of a query by
@@ -21,6 +22,12 @@ import { type ItemsMap, itemsPrototype, type StoredItem } from './cosmos-store';
  * query runs over first, from a per-partition index rebuilt only after the container changes.
  * And the SDK's query-plan request, which the library answered by running the whole query (every
  * query ran twice), gets a plan without running anything (see QUERY_PLAN).
+ *
+ * Within a request, a query over documents runs a chunk at a time (`cosmos-chunks.ts`): other
+ * requests are answered between chunks, a page without ORDER BY stops once it has its rows and
+ * resumes at its continuation's `_rid` (so its result is not kept: it is not the whole result), and
+ * a query still running after its page time hands on with an empty page. Kept results are then
+ * those of ORDER BY queries, and of queries the library runs whole (JOIN, subqueries).
  */
 
 type Paginate = (collection: unknown[], maxItemCount: number | null | undefined, continuation: unknown, getRid: unknown, ...orders: unknown[]) => unknown;
@@ -140,27 +147,115 @@ function scopeRequests(): void {
 }
 
 /** Each container's documents by partition key value, for the version of the container it was built from. */
-const partitions = new WeakMap<ItemsMap, { version: string; byValue: Map<unknown, StoredItem[]> }>();
+const partitions = new WeakMap<ItemsMap, { version: string; all: StoredItem[]; byValue: Map<unknown, StoredItem[]> }>();
 
-/** The container as the library's query sees it, holding only the documents of one partition. */
-function withinPartition(items: ItemsMap, value: unknown, version: string): ItemsMap {
+/** The documents a query runs over: the container's, or one partition's (in the map's order). */
+function documentsOf(items: ItemsMap, partition: unknown, version: string): StoredItem[] {
   let index = partitions.get(items);
   if (index?.version !== version) {
+    const all = [...items._data.values()];
     const byValue = new Map<unknown, StoredItem[]>();
-    for (const item of items._data.values()) {
+    for (const item of all) {
       const doc = item.read();
       const key = doc ? items._getPartition(doc) : undefined;
       const list = byValue.get(key);
       if (list) list.push(item);
       else byValue.set(key, [item]);
     }
-    index = { version, byValue };
+    index = { version, all, byValue };
     partitions.set(items, index);
   }
+  return partition === undefined ? index.all : (index.byValue.get(partition) ?? []);
+}
+
+/** The container as the library's query sees it, holding only these documents. */
+function viewOf(items: ItemsMap, documents: StoredItem[]): ItemsMap {
   const view = Object.create(items) as ItemsMap;
-  // The library reads `[...this._data.values()]`, which an array answers too (in `_rid` order: the map's).
-  view._data = (index.byValue.get(value) ?? []) as unknown as ItemsMap['_data'];
+  // The library reads `[...this._data.values()]`, which an array answers too.
+  view._data = documents as unknown as ItemsMap['_data'];
   return view;
+}
+
+/**
+ * The numbers that order `_rid`s as the library's `<` on strings does, or undefined if they do not
+ * fit a double. A container's `_rid`s have one length and differ only in a few characters (the
+ * document counter): those characters, 7 bits each (ASCII), make a number with the same order.
+ */
+function ridKeys(rids: readonly string[]): Float64Array | undefined {
+  const first = rids[0] ?? '';
+  let prefix = first;
+  let suffix = first;
+  for (const rid of rids) {
+    if (rid.length !== first.length) return undefined;
+    while (!rid.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    while (!rid.endsWith(suffix)) suffix = suffix.slice(1);
+  }
+  const start = prefix.length;
+  const end = first.length - suffix.length;
+  // 7 characters of 7 bits: 49 bits, exact in a double.
+  if (end - start > 7) return undefined;
+  const keys = new Float64Array(rids.length);
+  for (let j = 0; j < rids.length; j += 1) {
+    const rid = rids[j] as string;
+    let key = 0;
+    for (let i = start; i < end; i += 1) {
+      const code = rid.charCodeAt(i);
+      if (code > 127) return undefined;
+      key = key * 128 + code;
+    }
+    keys[j] = key;
+  }
+  return keys;
+}
+
+/** Items per turn of the event loop while a partition is put in `_rid` order. */
+const SORT_SLICE = 50_000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The documents in `_rid` order, built a slice at a time: for a million documents the reads, the
+ * key map and the lookups take seconds of a busy core, which must not hold the server's one thread
+ * (health probes wait behind it). The sort itself is a numeric sort without a comparator callback.
+ */
+async function sortByRid(documents: StoredItem[]): Promise<StoredItem[]> {
+  const rids: string[] = [];
+  for (let i = 0; i < documents.length; i += 1) {
+    rids.push(String(documents[i]?.read()?._rid));
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  const keys = ridKeys(rids);
+  if (!keys) {
+    return documents.map((item, i) => ({ item, rid: rids[i] as string }))
+      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
+      .map(({ item }) => item);
+  }
+  const byKey = new Map<number, StoredItem>();
+  for (let i = 0; i < documents.length; i += 1) {
+    byKey.set(keys[i] as number, documents[i] as StoredItem);
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  keys.sort();
+  const sorted: StoredItem[] = [];
+  for (let i = 0; i < keys.length; i += 1) {
+    sorted.push(byKey.get(keys[i] as number) as StoredItem);
+    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
+  }
+  return sorted;
+}
+
+/** The same documents in `_rid` order (the library's order without ORDER BY), once per version. */
+const ridSorted = new WeakMap<StoredItem[], StoredItem[] | Promise<StoredItem[]>>();
+function sortedByRid(documents: StoredItem[]): StoredItem[] | Promise<StoredItem[]> {
+  let sorted = ridSorted.get(documents);
+  if (!sorted) {
+    // Small partitions need no turns of the event loop: their first page answers at once.
+    sorted = documents.length <= SORT_SLICE ? documents.map((item) => ({ item, rid: String(item.read()?._rid) }))
+      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
+      .map(({ item }) => item) : sortByRid(documents);
+    ridSorted.set(documents, sorted);
+    if (sorted instanceof Promise) void sorted.then((done) => ridSorted.set(documents, done));
+  }
+  return sorted;
 }
 
 const kept = new WeakMap<ItemsMap, Kept[]>();
@@ -174,6 +269,20 @@ function takeCaptured(): Omit<Kept, 'key' | 'version'> | undefined {
   return run;
 }
 
+/** How the query combines over chunks (the library's parse, cached per container), or undefined. */
+function shapeOfQuery(items: ItemsMap, body: QueryBody | undefined): ReturnType<typeof shapeOf> {
+  if (typeof body?.query !== 'string') return undefined;
+  const parsed = items._getQuery(body.query);
+  return shapeOf(parsed.ast, parsed.code);
+}
+
+/** Keeps a result for later pages, dropping results of other versions (a chunked run ends later than it started). */
+function keep(items: ItemsMap, entry: Kept): void {
+  const others = (kept.get(items) ?? []).filter((other) => other.key !== entry.key && other.version === entry.version);
+  others.push(entry);
+  kept.set(items, others.slice(-MAX_KEPT));
+}
+
 export function fastPaging(): void {
   scopeRequests();
   const paginate = helpers.paginate;
@@ -181,6 +290,8 @@ export function fastPaging(): void {
     captured = { collection, getRid, orders };
     return paginate(collection, maxItemCount, continuation, getRid, ...orders);
   };
+  // Outside the capture: a chunk's rows are not a result to keep.
+  installChunkSinks();
   const query = itemsPrototype.query;
   itemsPrototype.query = function paged(this: ItemsMap, ...args: unknown[]) {
     const [body, options] = args as [QueryBody, PageOptions | undefined];
@@ -189,20 +300,41 @@ export function fastPaging(): void {
     const version = versionOf(this);
     const list = (kept.get(this) ?? []).filter((entry) => entry.version === version);
     kept.set(this, list);
+    const live = Boolean(this._parent.read());
+    const keepRun = ({ answer, run, version: started }: Outcome) => {
+      // Only a whole result, over the container as it still is, serves a later page.
+      if (run?.complete && versionOf(this) === started && (answer as { continuation?: unknown } | null)?.continuation) {
+        keep(this, { key, version: started, collection: run.collection, getRid: run.getRid, orders: run.orders });
+      }
+      return answer;
+    };
+    // A query run in chunks that ran out of its page's time goes on where it stopped.
+    const resumed = live ? resumeInChunks(options?.continuation, key) : undefined;
+    if (resumed) return resumed.then(keepRun);
     // A container deleted meanwhile answers as the library does (null: 404).
-    const found = options?.continuation && this._parent.read() ? list.find((entry) => entry.key === key) : undefined;
+    const found = options?.continuation && live ? list.find((entry) => entry.key === key) : undefined;
     if (found) return paginate(found.collection, options?.maxItemCount, options?.continuation, found.getRid, ...found.orders);
+    // In a request (which awaits its answer) a query over documents runs in chunks; see `cosmos-chunks.ts`.
+    const shape = live && request.getStore() && kindOf(this) === 'docs' ? shapeOfQuery(this, body) : undefined;
+    if (shape) {
+      const all = documentsOf(this, partition, version);
+      const byRid = shape.kind === 'rows' && !shape.ordered;
+      const run = (documents: StoredItem[]) => {
+        const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
+        return runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
+      };
+      const documents = byRid ? sortedByRid(all) : all;
+      // Once asynchronous, only the library's syntax errors still answer 400 (see `asBadRequest`).
+      const outcome = documents instanceof Promise ? documents.then(run).catch((error: unknown) => Promise.reject(asBadRequest(error))) : run(documents);
+      return outcome instanceof Promise ? outcome.then(keepRun) : keepRun(outcome);
+    }
     captured = undefined;
     // A deleted container (no parent) answers as the library does: null, a 404.
-    const scope = partition !== undefined && this._parent.read() ? withinPartition(this, partition, version) : this;
+    const scope = partition !== undefined && live ? viewOf(this, documentsOf(this, partition, version)) : this;
     const answer = query.apply(scope, args) as { continuation?: unknown } | null;
     const run = takeCaptured();
     // Only a query with more pages is worth keeping; the next page asks with a continuation.
-    if (run && answer?.continuation) {
-      const others = list.filter((entry) => entry.key !== key);
-      others.push({ key, version, ...run });
-      kept.set(this, others.slice(-MAX_KEPT));
-    }
+    if (run && answer?.continuation) keep(this, { key, version, ...run });
     return answer;
   };
 }

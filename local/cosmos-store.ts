@@ -21,6 +21,8 @@ export interface ItemsMap {
   _item(keyPath: string, value: unknown, partition: unknown): StoredItem;
   _getPartition(data: Doc): unknown;
   query(...args: unknown[]): unknown;
+  /** The library's parsed query (cached per map): its AST and the JavaScript it compiles to. */
+  _getQuery(sql: string): { ast: unknown; code: string };
   read(...args: unknown[]): unknown;
 }
 
