@@ -8,6 +8,7 @@ import { requeueUnfinishedJobs } from '../shared/jobs/job.worker';
 import { DevelopmentHost, loadApp } from './devhost';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
 import { migrateCatalogue } from './catalogue-migration';
+import { migrateJobs } from './jobs-migration';
 import { createLocalAdminKey, seedAll } from './seed';
 import { loadSnapshot } from './snapshot';
 
@@ -82,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     config();
     await ensureDatabase();
     await migrateCatalogue(log);
+    await migrateJobs(log);
     if (options.dataDir) {
       log(`data folder ${path.resolve(options.dataDir)}: loaded ${cosmos.documents} documents`);
       // Folders written before the journal kept a snapshot saved at a clean stop: import it once.
