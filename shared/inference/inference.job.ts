@@ -7,9 +7,8 @@ import { writeModelPredictions } from '../labels/label.service';
 import { cachedResult, rememberResult } from './cache.service';
 import {
   BatchResult,
-  ImageBatch,
   type ImagesetJobResult,
-  InferenceJobInput,
+  type InferenceJobInput,
   type ModelSnapshot,
   type WebhookTarget,
 } from './model.schema';
@@ -31,7 +30,9 @@ const MAX_SKIPPED_LISTED = 100;
 const PER_IMAGE_CODES = new Set(['unsupported-image', 'bad-input', 'model-output']);
 
 /** Starts the webhook job when this job ends: after success, on a permanent failure, on the last delivery. */
-async function withWebhook(context: JobContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
+type InferenceContext = JobContext<'inference.run'>;
+
+async function withWebhook(context: InferenceContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
   try {
     const outcome = await step();
     if (outcome.kind === 'done' && webhook) await requestWebhook(context.job, webhook);
@@ -85,7 +86,7 @@ function summary(input: InferenceJobInput, total: number, parts: Record<string, 
   };
 }
 
-async function plan(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+async function plan(context: InferenceContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
   const ids = await allImageIds(imagesetId, context.job.owner);
   if (ids.length === 0) return { kind: 'done', result: summary(input, 0, {}) };
   const planned = (context.state as { planned?: boolean } | undefined)?.planned === true;
@@ -141,23 +142,20 @@ async function scoreBatch(input: InferenceJobInput, imagesetId: string, imageIds
   return result;
 }
 
-async function imagesetStep(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
-  if (context.part === undefined) return plan(context, input, imagesetId);
-  const batch = ImageBatch.safeParse(context.part);
-  if (!batch.success) throw new PermanentJobError('A batch message of this job could not be read.', 'bad-message');
+async function imagesetStep(context: InferenceContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+  const batch = context.part;
+  if (batch === undefined) return plan(context, input, imagesetId);
   if (context.job.cancelRequested) throw new PermanentJobError('Canceled while it was running; batches already done keep their predictions.', 'canceled');
-  const partId = `batch-${batch.data.batch}`;
+  const partId = `batch-${batch.batch}`;
   const done = await context.partResult(partId);
-  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds, context.signal) : done;
-  const progress = await context.completePart(partId, result, batch.data.imageIds.length);
+  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.imageIds, context.signal) : done;
+  const progress = await context.completePart(partId, result, batch.imageIds.length);
   if (progress.done < progress.total) return { kind: 'pending' };
   return { kind: 'done', result: summary(input, progress.total, await progress.readParts()) };
 }
 
-export async function runInferenceJob(context: JobContext): Promise<JobOutcome> {
-  const parsed = InferenceJobInput.safeParse(context.job.input);
-  if (!parsed.success) throw new PermanentJobError('The job input could not be read.', 'bad-message');
-  const input = parsed.data;
+export async function runInferenceJob(context: InferenceContext): Promise<JobOutcome> {
+  const input = context.input;
   const { imagesetId } = input;
   return withWebhook(context, input.webhook, () => (imagesetId ? imagesetStep(context, input, imagesetId) : runOnce(input, context.signal)));
 }

@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { queueSender } from '../azure/queue';
-import { cosmosStatus } from '../azure/cosmos';
 import { config } from '../config';
 import { type JobContext, type JobOutcome, PermanentJobError } from '../jobs/job.handler';
 import type { JobMessage, JobRecord } from '../jobs/job.schema';
-import { findJob, isTerminal, presentJob, sendJobMessage, submitJob } from '../jobs/job.service';
+import { createJob, findJob, isTerminal, presentJob, sendJobMessage } from '../jobs/job.service';
 import type { WebhookTarget } from './model.schema';
+import type { WebhookPart } from './webhook.schema';
 import { postWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_S } from './webhook.service';
 
 /**
@@ -14,10 +13,6 @@ import { postWebhook, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_RETRY_DELAYS_S } from './web
  * posts the signed event, and on a refusal schedules the next attempt as a Service Bus message with
  * `scheduledEnqueueTimeUtc` — no function sleeps between attempts.
  */
-const WebhookJobInput = z.object({ targetJobId: z.string(), url: z.string(), secret: z.string() });
-const WebhookPart = z.object({ attempt: z.number().int().min(1), waits: z.number().int().min(0) });
-type WebhookPart = z.infer<typeof WebhookPart>;
-
 /** How long to wait, at most, for the reported job to record its end (normally milliseconds). */
 const MAX_WAITS = 12;
 
@@ -32,18 +27,14 @@ export function webhookJobId(targetJobId: string): string {
  */
 export async function requestWebhook(target: JobRecord, webhook: WebhookTarget): Promise<void> {
   const id = webhookJobId(target.id);
-  try {
-    await submitJob({
-      id,
-      kind: 'webhook.deliver',
-      owner: target.owner,
-      input: { targetJobId: target.id, url: webhook.url, secret: webhook.secret },
-      labels: { targetJobId: target.id },
-    });
-  } catch (error) {
-    if (cosmosStatus(error) !== 409) throw error;
-    await sendJobMessage({ jobId: id, kind: 'webhook.deliver' }, id);
-  }
+  const created = await createJob({
+    id,
+    kind: 'webhook.deliver',
+    owner: target.owner,
+    input: { targetJobId: target.id, url: webhook.url, secret: webhook.secret },
+    labels: { targetJobId: target.id },
+  });
+  if (!created) await sendJobMessage({ jobId: id, kind: 'webhook.deliver' }, id);
 }
 
 async function schedule(job: JobRecord, part: WebhookPart, delaySeconds: number): Promise<void> {
@@ -55,13 +46,9 @@ async function schedule(job: JobRecord, part: WebhookPart, delaySeconds: number)
   });
 }
 
-export async function deliverWebhookJob(context: JobContext): Promise<JobOutcome> {
-  const input = WebhookJobInput.safeParse(context.job.input);
-  if (!input.success) throw new PermanentJobError('The webhook job input could not be read.', 'bad-message');
-  const parsedPart = WebhookPart.safeParse(context.part ?? { attempt: 1, waits: 0 });
-  if (!parsedPart.success) throw new PermanentJobError('The webhook job message could not be read.', 'bad-message');
-  const part = parsedPart.data;
-  const { targetJobId, url, secret } = input.data;
+export async function deliverWebhookJob(context: JobContext<'webhook.deliver'>): Promise<JobOutcome> {
+  const part = context.part ?? { attempt: 1, waits: 0 };
+  const { targetJobId, url, secret } = context.input;
   const target = await findJob(targetJobId);
   if (!target) throw new PermanentJobError(`The job ${targetJobId} this webhook reports on does not exist.`, 'not-found');
   if (!isTerminal(target.status)) {
