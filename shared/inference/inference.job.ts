@@ -13,7 +13,7 @@ import {
   type WebhookTarget,
 } from './model.schema';
 import { runModel, runModelOnImage } from './model.service';
-import { requestWebhook } from './webhook.job';
+import { requestWebhook, wantsEndEvent, wantsStartEvent } from './webhook.job';
 
 /**
  * The `inference.run` job handler. A job with one `input` answers from the result cache or runs the
@@ -29,16 +29,21 @@ const MAX_SKIPPED_LISTED = 100;
 /** Per-image failures that skip the image; anything else (a misconfigured model, auth) fails the job. */
 const PER_IMAGE_CODES = new Set(['unsupported-image', 'bad-input', 'model-output']);
 
-/** Starts the webhook job when this job ends: after success, on a permanent failure, on the last delivery. */
 type InferenceContext = JobContext<'inference.run'>;
 
+/**
+ * Starts the webhook jobs the caller's `webhookEvents` ask for: `start` as the job starts; the end
+ * after success, on a permanent failure, on the last delivery.
+ */
 async function withWebhook(context: InferenceContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
+  if (!webhook) return step();
+  if (context.part === undefined && wantsStartEvent(webhook.events)) await requestWebhook(context.job, webhook, 'start');
   try {
     const outcome = await step();
-    if (outcome.kind === 'done' && webhook) await requestWebhook(context.job, webhook);
+    if (outcome.kind === 'done' && wantsEndEvent(webhook.events, 'succeeded')) await requestWebhook(context.job, webhook);
     return outcome;
   } catch (error) {
-    if (webhook && (error instanceof PermanentJobError || context.isLastDelivery)) {
+    if ((error instanceof PermanentJobError || context.isLastDelivery) && wantsEndEvent(webhook.events, 'failed')) {
       await requestWebhook(context.job, webhook).catch((cause: unknown) => context.log(`webhook job not started: ${String(cause)}`));
     }
     throw error;
