@@ -1,8 +1,7 @@
 import { AppError } from '../errors';
-import type { Principal } from '../auth/auth.schema';
 import { type JobContext, type JobOutcome, PermanentJobError } from '../jobs/job.handler';
-import { encodeCursor } from '../http/pagination';
-import { findImageOr404, listImages, toImageView } from '../labels/image.service';
+import { findImageOr404, toImageView } from '../labels/image.service';
+import { imageIdsOf } from '../labels/image.system';
 import { writeModelPredictions } from '../labels/label.service';
 import { cachedResult, rememberResult } from './cache.service';
 import {
@@ -60,23 +59,6 @@ async function runOnce(input: InferenceJobInput, signal: AbortSignal): Promise<J
   return { kind: 'done', result, cached: false };
 }
 
-/** The job reads the imageset on behalf of its owner, who was allowed to write into it at submission. */
-function readerFor(owner: string): Principal {
-  return { id: owner, kind: 'apiKey', roles: ['reader'] };
-}
-
-async function allImageIds(imagesetId: string, owner: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listImages(readerFor(owner), imagesetId, 100, cursor);
-    ids.push(...page.items.map((image) => image.id));
-    // listImages takes the API's cursor (bound to its filters), so wrap the continuation as pageReply does.
-    cursor = page.continuation ? encodeCursor(page.continuation, { imagesetId }) : undefined;
-  } while (cursor);
-  return ids;
-}
-
 function summary(input: InferenceJobInput, total: number, parts: Record<string, unknown>): ImagesetJobResult {
   const results = Object.values(parts).flatMap((part) => {
     const parsed = BatchResult.safeParse(part);
@@ -92,7 +74,10 @@ function summary(input: InferenceJobInput, total: number, parts: Record<string, 
 }
 
 async function plan(context: InferenceContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
-  const ids = await allImageIds(imagesetId, context.job.owner);
+  const ids = await imageIdsOf(imagesetId).catch((error: unknown) => {
+    if (error instanceof AppError && error.status === 404) throw new PermanentJobError(`The imageset ${imagesetId} no longer exists.`, 'not-found');
+    throw error;
+  });
   if (ids.length === 0) return { kind: 'done', result: summary(input, 0, {}) };
   const planned = (context.state as { planned?: boolean } | undefined)?.planned === true;
   if (!planned) {

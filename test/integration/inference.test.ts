@@ -9,6 +9,7 @@ import { claimIdempotencyKey } from '../../shared/inference/idempotency.service'
 import { cachedResult, cacheKeyOf, rememberResult } from '../../shared/inference/cache.service';
 import type { JobHandler } from '../../shared/jobs/job.handler';
 import { findJob, submitJob } from '../../shared/jobs/job.service';
+import { runInferenceJob } from '../../shared/inference/inference.job';
 import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
 import { batchPart, inferencePayload } from '../support/job-payloads';
@@ -134,5 +135,14 @@ describe('fan-out completion (JobContext.completePart)', () => {
     const stored = await findJob(job.id);
     expect(stored).toMatchObject({ status: 'succeeded', progress: { done: 5, total: 5 }, result: { parts: ['0', '1', '2', '3', '4'] } });
     expect(finishers).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('an imageset job (inference.job.ts, through the labels area’s system entry point)', () => {
+  it('fails at once, not after every redelivery, when its imageset no longer exists', async () => {
+    const imagesetId = 'f'.repeat(16);
+    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: inferencePayload({ input: undefined, imagesetId }) });
+    await processJobMessage({ jobId: job.id, kind: 'inference.run' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, handlersOf({ 'inference.run': runInferenceJob }), () => {});
+    expect(await findJob(job.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'not-found', message: `The imageset ${imagesetId} no longer exists.` } });
   });
 });
