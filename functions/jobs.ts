@@ -61,7 +61,7 @@ route({
   tags,
   access: ['reader', 'labeller'],
   params: JobParams,
-  responses: { 200: { description: 'The job after the request.', schema: JobView }, 409: { description: 'The job has already ended, or kept changing.' } },
+  responses: { 200: { description: 'The job after the request.', schema: JobView }, 409: { description: 'The job has already ended.' } },
   handle: async ({ params, principal }) => ok(toJobView(await cancelJob(principal, params.jobId))),
 });
 

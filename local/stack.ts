@@ -9,6 +9,7 @@ import { DevelopmentHost } from './devhost';
 import { loadApp } from './devhost.loader';
 import { type Emulator, startAzurite, startCosmos } from './emulators';
 import { migrateCatalogue } from './catalogue-migration';
+import { migrateJobs } from './jobs-migration';
 import { migrateRecords } from './records-migration';
 import { createLocalAdminKey, seedAll } from './seed';
 import { loadSnapshot } from './snapshot';
@@ -85,6 +86,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await ensureDatabase();
     await migrateCatalogue(log);
     await migrateRecords(log);
+    await migrateJobs(log);
     if (options.dataDir) {
       log(`data folder ${path.resolve(options.dataDir)}: loaded ${cosmos.documents} documents`);
       // Folders written before the journal kept a snapshot saved at a clean stop: import it once.

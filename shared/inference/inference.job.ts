@@ -1,20 +1,18 @@
 import { AppError } from '../errors';
-import type { Principal } from '../auth/auth.schema';
 import { type JobContext, type JobOutcome, PermanentJobError } from '../jobs/job.handler';
-import { encodeCursor } from '../query/cursor';
-import { findImageOr404, listImages, toImageView } from '../labels/image.service';
+import { findImageOr404, toImageView } from '../labels/image.service';
+import { imageIdsOf } from '../labels/image.system';
 import { writeModelPredictions } from '../labels/label.service';
 import { cachedResult, rememberResult } from './cache.service';
 import {
   BatchResult,
-  ImageBatch,
   type ImagesetJobResult,
-  InferenceJobInput,
+  type InferenceJobInput,
   type ModelSnapshot,
   type WebhookTarget,
 } from './model.schema';
 import { runModel, runModelOnImage } from './model.service';
-import { requestWebhook } from './webhook.job';
+import { requestWebhook, wantsEndEvent, wantsStartEvent } from './webhook.job';
 
 /**
  * The `inference.run` job handler. A job with one `input` answers from the result cache or runs the
@@ -30,14 +28,21 @@ const MAX_SKIPPED_LISTED = 100;
 /** Per-image failures that skip the image; anything else (a misconfigured model, auth) fails the job. */
 const PER_IMAGE_CODES = new Set(['unsupported-image', 'bad-input', 'model-output']);
 
-/** Starts the webhook job when this job ends: after success, on a permanent failure, on the last delivery. */
-async function withWebhook(context: JobContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
+type InferenceContext = JobContext<'inference.run'>;
+
+/**
+ * Starts the webhook jobs the caller's `webhookEvents` ask for: `start` as the job starts; the end
+ * after success, on a permanent failure, on the last delivery.
+ */
+async function withWebhook(context: InferenceContext, webhook: WebhookTarget | undefined, step: () => Promise<JobOutcome>): Promise<JobOutcome> {
+  if (!webhook) return step();
+  if (context.part === undefined && wantsStartEvent(webhook.events)) await requestWebhook(context.job, webhook, 'start');
   try {
     const outcome = await step();
-    if (outcome.kind === 'done' && webhook) await requestWebhook(context.job, webhook);
+    if (outcome.kind === 'done' && wantsEndEvent(webhook.events, 'succeeded')) await requestWebhook(context.job, webhook);
     return outcome;
   } catch (error) {
-    if (webhook && (error instanceof PermanentJobError || context.isLastDelivery)) {
+    if ((error instanceof PermanentJobError || context.isLastDelivery) && wantsEndEvent(webhook.events, 'failed')) {
       await requestWebhook(context.job, webhook).catch((cause: unknown) => context.log(`webhook job not started: ${String(cause)}`));
     }
     throw error;
@@ -54,23 +59,6 @@ async function runOnce(input: InferenceJobInput, signal: AbortSignal): Promise<J
   return { kind: 'done', result, cached: false };
 }
 
-/** The job reads the imageset on behalf of its owner, who was allowed to write into it at submission. */
-function readerFor(owner: string): Principal {
-  return { id: owner, kind: 'apiKey', roles: ['reader'] };
-}
-
-async function allImageIds(imagesetId: string, owner: string): Promise<string[]> {
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await listImages(readerFor(owner), imagesetId, 100, cursor);
-    ids.push(...page.items.map((image) => image.id));
-    // listImages takes the API's cursor (bound to its filters), so wrap the continuation as pageReply does.
-    cursor = page.continuation ? encodeCursor(page.continuation, { imagesetId }) : undefined;
-  } while (cursor);
-  return ids;
-}
-
 function summary(input: InferenceJobInput, total: number, parts: Record<string, unknown>): ImagesetJobResult {
   const results = Object.values(parts).flatMap((part) => {
     const parsed = BatchResult.safeParse(part);
@@ -85,8 +73,11 @@ function summary(input: InferenceJobInput, total: number, parts: Record<string, 
   };
 }
 
-async function plan(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
-  const ids = await allImageIds(imagesetId, context.job.owner);
+async function plan(context: InferenceContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+  const ids = await imageIdsOf(imagesetId).catch((error: unknown) => {
+    if (error instanceof AppError && error.status === 404) throw new PermanentJobError(`The imageset ${imagesetId} no longer exists.`, 'not-found');
+    throw error;
+  });
   if (ids.length === 0) return { kind: 'done', result: summary(input, 0, {}) };
   const planned = (context.state as { planned?: boolean } | undefined)?.planned === true;
   if (!planned) {
@@ -141,23 +132,20 @@ async function scoreBatch(input: InferenceJobInput, imagesetId: string, imageIds
   return result;
 }
 
-async function imagesetStep(context: JobContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
-  if (context.part === undefined) return plan(context, input, imagesetId);
-  const batch = ImageBatch.safeParse(context.part);
-  if (!batch.success) throw new PermanentJobError('A batch message of this job could not be read.', 'bad-message');
+async function imagesetStep(context: InferenceContext, input: InferenceJobInput, imagesetId: string): Promise<JobOutcome> {
+  const batch = context.part;
+  if (batch === undefined) return plan(context, input, imagesetId);
   if (context.job.cancelRequested) throw new PermanentJobError('Canceled while it was running; batches already done keep their predictions.', 'canceled');
-  const partId = `batch-${batch.data.batch}`;
+  const partId = `batch-${batch.batch}`;
   const done = await context.partResult(partId);
-  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.data.imageIds, context.signal) : done;
-  const progress = await context.completePart(partId, result, batch.data.imageIds.length);
+  const result = done === undefined ? await scoreBatch(input, imagesetId, batch.imageIds, context.signal) : done;
+  const progress = await context.completePart(partId, result, batch.imageIds.length);
   if (progress.done < progress.total) return { kind: 'pending' };
   return { kind: 'done', result: summary(input, progress.total, await progress.readParts()) };
 }
 
-export async function runInferenceJob(context: JobContext): Promise<JobOutcome> {
-  const parsed = InferenceJobInput.safeParse(context.job.input);
-  if (!parsed.success) throw new PermanentJobError('The job input could not be read.', 'bad-message');
-  const input = parsed.data;
+export async function runInferenceJob(context: InferenceContext): Promise<JobOutcome> {
+  const input = context.input;
   const { imagesetId } = input;
   return withWebhook(context, input.webhook, () => (imagesetId ? imagesetStep(context, input, imagesetId) : runOnce(input, context.signal)));
 }

@@ -106,7 +106,7 @@ export async function submitInference(request: SubmitRequest): Promise<SubmitRes
   }
   let job: JobRecord;
   try {
-    const webhook = body.webhookUrl ? { url: body.webhookUrl, secret: newWebhookSecret() } : undefined;
+    const webhook = body.webhookUrl ? { url: body.webhookUrl, secret: newWebhookSecret(), events: body.webhookEvents } : undefined;
     const input: InferenceJobInput =
       body.imagesetId !== undefined
         ? { model: model.snapshot, imagesetId: body.imagesetId, webhook }

@@ -5,6 +5,7 @@ import { JobError, JobStatus, JobView } from '../jobs/job.schema';
 import { ImageId, ImagesetId } from '../labels/ids';
 import { config } from '../config';
 import { refusedUrl } from '../outbound/outbound.policy';
+import { WebhookEvent } from './webhook.schema';
 
 /**
  * Inference jobs: what callers send and get back, what a job document carries, and the shapes a
@@ -49,11 +50,20 @@ export const SubmitJobBody = z
     input: z.json().optional().describe('One input for the model, validated against its `inputSchema`.'),
     imagesetId: ImagesetId.optional().describe('Run the model on every image of this (ready) imageset; predictions go to the label store.'),
     webhookUrl: WebhookUrl.optional(),
+    webhookEvents: z
+      .array(WebhookEvent)
+      .min(1)
+      .max(4)
+      .optional()
+      .describe('Which events call `webhookUrl` (Replicate’s `webhook_events_filter`); by default `output` and `completed`: once, when the job ends.'),
     cancelAfter: CancelAfterText.optional().describe('A job not started by then ends `canceled` (or send the `Cancel-After` header).'),
   })
   .superRefine((body, ctx) => {
     if ((body.input === undefined) === (body.imagesetId === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['input'], message: 'give exactly one of `input` and `imagesetId`' });
+    }
+    if (body.webhookEvents !== undefined && body.webhookUrl === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webhookEvents'], message: 'needs a `webhookUrl` to call' });
     }
   })
   .meta({ id: 'SubmitInferenceJob' });
@@ -135,7 +145,7 @@ export const ModelSnapshot = z.object({
 });
 export type ModelSnapshot = z.infer<typeof ModelSnapshot>;
 
-export const WebhookTarget = z.object({ url: z.string(), secret: z.string() });
+export const WebhookTarget = z.object({ url: z.string(), secret: z.string(), events: z.array(WebhookEvent).optional() });
 export type WebhookTarget = z.infer<typeof WebhookTarget>;
 
 /** `input` of an `inference.run` job (never shown to callers: it holds the webhook secret). */

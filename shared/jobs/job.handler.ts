@@ -1,10 +1,13 @@
-import type { JobMessage, JobRecord } from './job.schema';
+import type { JobInput, JobPart } from './job.kinds';
+import type { JobKind, JobMessage, JobRecord } from './job.schema';
 
-/** What a job handler gets for one delivery of its message. */
-export interface JobContext {
+/** What a job handler of kind `K` gets for one delivery of its message. */
+export interface JobContext<K extends JobKind = JobKind> {
   job: JobRecord;
-  /** The message's `part` (fan-out jobs); undefined for whole-job messages. */
-  part: unknown;
+  /** The job's payload, parsed by the worker with its kind's schema (job.kinds.ts). */
+  input: JobInput<K>;
+  /** The message's `part` (fan-out jobs), parsed with its kind's part schema; undefined for whole-job messages. */
+  part: JobPart<K> | undefined;
   deliveryCount: number;
   /** True on the last delivery before the message is dead-lettered. */
   isLastDelivery: boolean;
@@ -21,7 +24,7 @@ export interface JobContext {
    */
   progress(done: number, total: number): Promise<void>;
   /** Sends another message for this job (fan-out into batches). */
-  enqueuePart(part: unknown): Promise<void>;
+  enqueuePart(part: JobPart<K>): Promise<void>;
   /**
    * Records a fan-out part as done, once per `partId` however often its message is redelivered:
    * adds `units` to `progress.done` and keeps `result` as the part's own document. Exactly one first
@@ -46,7 +49,7 @@ export interface JobContext {
  */
 export type JobOutcome = { kind: 'done'; result?: unknown; cached?: boolean } | { kind: 'pending' };
 
-export type JobHandler = (context: JobContext) => Promise<JobOutcome>;
+export type JobHandler<K extends JobKind = JobKind> = (context: JobContext<K>) => Promise<JobOutcome>;
 
 /** Progress after `completePart`; the parts' results are read when asked for (the finishing part). */
 export interface PartsDone {

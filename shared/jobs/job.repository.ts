@@ -1,30 +1,31 @@
 import type { JSONValue, PatchOperation } from '@azure/cosmos';
-import { container, cosmosStatus, queryPage, replaceIfUnchanged, writeMayHaveHappened } from '../azure/cosmos';
+import { z } from 'zod';
+import { container, cosmosStatus, queryPage, writeMayHaveHappened } from '../azure/cosmos';
+import { type WriteCondition, store } from '../azure/store';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
 
 // Jobs are partitioned by `/jobId`, which a job document sets to its id: polling a job (the hottest
 // path) is a 1 RU point read, and a fan-out job's part documents share its partition.
-
-/** The job as stored: with the partition key the schema does not show. */
-const asStored = (record: JobRecord) => ({ ...record, jobId: record.id });
+const JobDocument = JobRecord.extend({ jobId: z.string() });
+type JobDocument = z.infer<typeof JobDocument>;
+const jobs = store<JobDocument>('jobs', (raw) => JobDocument.parse(raw), (doc) => doc.jobId);
 
 export interface StoredJob {
   record: JobRecord;
   etag: string;
 }
 
-function stored(resource: (JobRecord & { _etag?: string }) | undefined): StoredJob | undefined {
-  if (!resource) return undefined;
-  return { record: JobRecord.parse(resource), etag: resource._etag ?? '' };
+function stored(written: { doc: JobDocument; etag: string } | undefined): StoredJob | undefined {
+  if (!written) return undefined;
+  const { jobId: _partitionKey, ...record } = written.doc;
+  return { record, etag: written.etag };
 }
 
-export async function insertJob(record: JobRecord): Promise<StoredJob> {
+/** Creates the job; undefined when a job with its id exists already. */
+export async function insertJob(record: JobRecord): Promise<StoredJob | undefined> {
   try {
-    const { resource } = await container('jobs').items.create(asStored(record));
-    const created = stored(resource);
-    if (!created) throw new Error('Cosmos returned no job after create');
-    return created;
+    return stored(await jobs.create({ ...record, jobId: record.id }));
   } catch (error) {
     // Look before failing when the create may have happened: a job stored without its message would
     // be an orphan, and the caller's retry a duplicate.
@@ -36,25 +37,20 @@ export async function insertJob(record: JobRecord): Promise<StoredJob> {
 }
 
 export async function readJob(id: string): Promise<StoredJob | undefined> {
-  try {
-    const { resource } = await container('jobs').item(id, id).read<JobRecord & { _etag?: string }>();
-    return stored(resource);
-  } catch (error) {
-    if (cosmosStatus(error) === 404) return undefined;
-    throw error;
-  }
+  return stored(await jobs.read(id, id));
 }
 
 /** Replaces the job only if it still has `etag`; undefined when someone else changed it first. */
 export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Promise<StoredJob | undefined> {
-  const written = await replaceIfUnchanged(container('jobs'), record.id, record.id, asStored(record), etag);
-  return written && stored(written.resource as JobRecord & { _etag?: string });
+  return stored(await jobs.replaceIfUnchanged({ ...record, jobId: record.id }, etag));
 }
 
-/** Applies `operations` to the job and answers it as it is now (undefined if Cosmos returned nothing). */
-export async function patchJob(id: string, operations: PatchOperation[]): Promise<JobRecord | undefined> {
-  const { resource } = await container('jobs').item(id, id).patch<JobRecord>(operations);
-  return resource;
+/**
+ * Applies `operations` to the job and answers it as it is now; undefined when it is missing or
+ * `condition` (an ETag or a `FROM c WHERE …` filter) does not hold — one round trip either way.
+ */
+export async function patchJob(id: string, operations: PatchOperation[], condition?: WriteCondition): Promise<JobRecord | undefined> {
+  return stored(await jobs.patch(id, id, operations, condition))?.record;
 }
 
 /**
@@ -204,11 +200,11 @@ export async function findJobsOlderThan(
 }
 
 /**
- * Every job still `queued` or `running`, with its ETag: what a host whose queue did not survive a
+ * Every job still `queued` or `running`: what a host whose queue did not survive a
  * restart (the local stack's in-memory queue) must send again. All of them, in pages, once at start.
  */
-export async function findUnfinishedJobs(): Promise<StoredJob[]> {
-  const iterator = container('jobs').items.query<JobRecord & { _etag?: string }>(
+export async function findUnfinishedJobs(): Promise<JobRecord[]> {
+  const iterator = container('jobs').items.query<JobRecord>(
     {
       query: 'SELECT * FROM c WHERE c.docType = @docType AND (c.status = @queued OR c.status = @running)',
       parameters: [
@@ -219,13 +215,10 @@ export async function findUnfinishedJobs(): Promise<StoredJob[]> {
     },
     { maxItemCount: 500 },
   );
-  const found: StoredJob[] = [];
+  const found: JobRecord[] = [];
   while (iterator.hasMoreResults()) {
     const { resources } = await iterator.fetchNext();
-    for (const resource of resources ?? []) {
-      const job = stored(resource);
-      if (job) found.push(job);
-    }
+    found.push(...(resources ?? []).map((resource) => JobRecord.parse(resource)));
   }
   return found;
 }

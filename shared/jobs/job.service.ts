@@ -1,18 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { queueSender } from '../azure/queue';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { sasSigner } from '../azure/sas';
 import { isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { errors } from '../errors';
 import { decodeCursor, type Page } from '../query/cursor';
+import type { JobInputToSubmit } from './job.kinds';
 import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
 import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 
-export interface SubmitJob {
-  kind: JobKind;
+export interface SubmitJob<K extends JobKind = JobKind> {
+  kind: K;
   owner: string;
-  input: unknown;
+  /** The payload of its kind (job.kinds.ts); the worker parses it before the handler runs. */
+  input: JobInputToSubmit<K>;
   labels?: Record<string, string>;
   cancelAfter?: Date;
   /** Use this id instead of a random one (idempotent submission by a caller-derived key). */
@@ -29,9 +32,10 @@ export async function sendJobMessage(message: JobMessage, messageId: string): Pr
 
 /**
  * Writes the job (queued) first, then its message, so a message never points at nothing; if the
- * send fails the job is marked failed and the caller gets 503 — no orphan on either side.
+ * send fails the job is marked failed and the caller gets 503 — no orphan on either side. Undefined
+ * (and no message) when a job with `submission.id` exists already.
  */
-export async function submitJob(submission: SubmitJob): Promise<JobRecord> {
+export async function createJob<K extends JobKind>(submission: SubmitJob<K>): Promise<JobRecord | undefined> {
   const record: JobRecord = {
     id: submission.id ?? randomUUID(),
     docType: 'job',
@@ -48,7 +52,9 @@ export async function submitJob(submission: SubmitJob): Promise<JobRecord> {
     cancelRequested: false,
     labels: submission.labels ?? {},
   };
-  const { record: created } = await insertJob(record);
+  const inserted = await insertJob(record);
+  if (!inserted) return undefined;
+  const created = inserted.record;
   try {
     await sendJobMessage({ jobId: created.id, kind: created.kind }, created.id);
   } catch (error) {
@@ -59,6 +65,13 @@ export async function submitJob(submission: SubmitJob): Promise<JobRecord> {
     ]);
     throw errors.unavailable('The job queue is not reachable; the job was not started. Try again shortly.', 30);
   }
+  return created;
+}
+
+/** `createJob` for a new job: 409 when a job with `submission.id` exists already. */
+export async function submitJob<K extends JobKind>(submission: SubmitJob<K>): Promise<JobRecord> {
+  const created = await createJob(submission);
+  if (!created) throw errors.conflict(`A job with id '${submission.id ?? ''}' exists already.`);
   return created;
 }
 
@@ -109,7 +122,7 @@ export async function listJobsFor(
  * one is asked to stop (handlers check `cancelRequested` between batches). 409 once it has ended.
  */
 export async function cancelJob(principal: Principal, id: string): Promise<JobRecord> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  return retryOnConflict(async () => {
     const { record, etag } = await getJobFor(principal, id);
     if (isTerminal(record.status)) throw errors.conflict(`The job has already ended (${record.status}).`, { status: record.status });
     const next: JobRecord =
@@ -122,8 +135,6 @@ export async function cancelJob(principal: Principal, id: string): Promise<JobRe
             error: { code: 'canceled', message: 'Canceled before it started.' },
           }
         : { ...record, cancelRequested: true };
-    const replaced = await replaceJobIfUnchanged(next, etag);
-    if (replaced) return replaced.record;
-  }
-  throw errors.conflict('The job kept changing while it was being canceled; try again.');
+    return (await replaceJobIfUnchanged(next, etag))?.record ?? RETRY;
+  }, 'The job');
 }

@@ -1,8 +1,12 @@
+import type { PatchOperation } from '@azure/cosmos';
 import { blobServiceClient } from '../azure/blob';
+import { RETRY, retryOnConflict } from '../azure/store';
 import { sha256 } from '../hash';
-import { type StoredJob, findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, readPart, readParts, recordPart, replaceJobIfUnchanged } from './job.repository';
-import { type JobContext, type JobHandler, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
-import { JobMessage, type JobKind, type JobRecord } from './job.schema';
+import { findJobsOlderThan, findUnfinishedJobs, patchJob, readJob, readPart, readParts, recordPart } from './job.repository';
+import { type JobContext, type JobOutcome, type PartsDone, PermanentJobError } from './job.handler';
+import type { HandlerLookup } from './job.handlers';
+import { type JobInput, type JobPart, parseJobPayload } from './job.kinds';
+import { JobKind, JobMessage, type JobRecord } from './job.schema';
 import { isTerminal, sendJobMessage } from './job.service';
 
 /** Results above this size go to blob storage; Cosmos documents stay small (and cheap to poll). */
@@ -14,8 +18,7 @@ export const RESULTS_CONTAINER = 'job-results';
  */
 export const CANCEL_POLL_MS = 300;
 
-/** Finds the handler of a job kind (`jobHandler` from job.handlers.ts; tests pass their own). */
-export type HandlerLookup = (kind: JobKind) => JobHandler | undefined;
+export type { HandlerLookup };
 
 let resultsContainerReady: Promise<void> | undefined;
 
@@ -37,32 +40,44 @@ function reason(error: unknown): string {
   return message.length > 500 ? `${message.slice(0, 497)}...` : message;
 }
 
-async function finish(job: JobRecord, fields: Partial<JobRecord>): Promise<void> {
+/** Writes that end a job apply only while it is open: an end, once recorded, is never overwritten. */
+const OPEN = "FROM c WHERE c.status IN ('queued', 'running')";
+
+/** Ends the job with `fields` (and `finishedAt`) in one conditional write; false when `condition` did not hold. */
+async function finish(jobId: string, fields: Partial<JobRecord>, condition = OPEN): Promise<boolean> {
   const operations = Object.entries({ ...fields, finishedAt: now() }).map(([key, value]) => ({
     op: 'set' as const,
     path: `/${key}`,
     value,
   }));
-  await patchJob(job.id, operations);
+  return (await patchJob(jobId, operations, { filter: condition })) !== undefined;
 }
 
 async function finishCanceled(jobId: string): Promise<void> {
-  const latest = await readJob(jobId);
-  if (!latest || isTerminal(latest.record.status)) return;
-  await finish(latest.record, { status: 'canceled', error: { code: 'canceled', message: 'Canceled while it was running; what it had done by then is kept.' } });
+  await finish(jobId, { status: 'canceled', error: { code: 'canceled', message: 'Canceled while it was running; what it had done by then is kept.' } });
 }
 
-/** queued → running guarded by the ETag: of two racing deliveries only one starts the job. */
-async function start(stored: StoredJob): Promise<JobRecord | undefined> {
-  const { record, etag } = stored;
-  const next: JobRecord = {
-    ...record,
-    status: 'running',
-    startedAt: record.startedAt ?? now(),
-    heartbeatAt: now(),
-    attempts: record.attempts + 1,
-  };
-  return (await replaceJobIfUnchanged(next, etag))?.record;
+function startOperations(startedAt: string, at: string): PatchOperation[] {
+  return [
+    { op: 'set', path: '/status', value: 'running' },
+    { op: 'set', path: '/startedAt', value: startedAt },
+    { op: 'set', path: '/heartbeatAt', value: at },
+    { op: 'incr', path: '/attempts', value: 1 },
+  ];
+}
+
+/**
+ * queued → running in one conditional write, without reading the job first: of racing deliveries
+ * only one starts it. Only a job never started, not canceled and before its deadline passes the
+ * filter; for anything else (missing, started, canceled, late, re-queued) it is undefined and the
+ * caller reads the job to decide.
+ */
+async function claimNew(jobId: string): Promise<JobRecord | undefined> {
+  const at = now();
+  const filter =
+    "FROM c WHERE c.status = 'queued' AND c.cancelRequested = false AND IS_NULL(c.startedAt) " +
+    `AND (IS_NULL(c.cancelAfter) OR c.cancelAfter > '${at}')`;
+  return patchJob(jobId, startOperations(at, at), { filter });
 }
 
 async function storeResult(job: JobRecord, result: unknown): Promise<Partial<JobRecord>> {
@@ -124,10 +139,17 @@ function watchForCancel(jobId: string, log: WorkerLog): { signal: AbortSignal; s
   };
 }
 
-function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: WorkerLog, signal: AbortSignal): JobContext {
+function contextFor<K extends JobKind>(
+  job: JobRecord,
+  payload: { input: JobInput<K>; part: JobPart<K> | undefined },
+  delivery: Delivery,
+  log: WorkerLog,
+  signal: AbortSignal,
+): JobContext<K> {
   return {
     job,
-    part,
+    input: payload.input,
+    part: payload.part,
     deliveryCount: delivery.deliveryCount,
     isLastDelivery: delivery.deliveryCount >= delivery.maxDeliveryCount,
     state: job.state,
@@ -160,78 +182,116 @@ function contextFor(job: JobRecord, part: unknown, delivery: Delivery, log: Work
 }
 
 /**
+ * The job this delivery runs, or undefined when it runs nothing. A whole-job message first tries
+ * the one-write claim; otherwise the job is read: a queued one past its deadline or canceled ends
+ * here, a queued one started before (re-queued) is started keeping its first start, a part message
+ * of a running job runs, and a whole-job message for a running job runs only as a redelivery.
+ */
+async function begin(message: JobMessage, delivery: Delivery, log: WorkerLog): Promise<JobRecord | undefined> {
+  if (message.part === undefined) {
+    const claimed = await claimNew(message.jobId);
+    if (claimed) return claimed;
+  }
+  return retryOnConflict(async () => {
+    const stored = await readJob(message.jobId);
+    if (!stored || isTerminal(stored.record.status)) return undefined;
+    const { record: job, etag } = stored;
+    if (job.status === 'queued') {
+      if (job.cancelRequested || (job.cancelAfter && Date.parse(job.cancelAfter) <= Date.now())) {
+        const byDeadline = !job.cancelRequested;
+        await finish(job.id, {
+          status: 'canceled',
+          error: byDeadline
+            ? { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' }
+            : { code: 'canceled', message: 'Canceled before it started.' },
+        });
+        return undefined;
+      }
+      return (await patchJob(job.id, startOperations(job.startedAt ?? now(), now()), { ifMatch: etag })) ?? RETRY;
+    }
+    if (message.part !== undefined) return job;
+    if (delivery.deliveryCount <= 1) {
+      // The first delivery of a message for a job already running is a second message for it (a
+      // racing duplicate, the reaper's re-send of a job whose message was only slow), not a
+      // redelivery after a crash: the message that started the job comes back itself if its worker fails.
+      log(`skipped message ${delivery.messageId}: job ${job.id} is already running`);
+      return undefined;
+    }
+    // A redelivery of a job that was running: count the attempt and show it is alive again.
+    return patchJob(job.id, [
+      { op: 'incr', path: '/attempts', value: 1 },
+      { op: 'set', path: '/heartbeatAt', value: now() },
+    ]);
+  }, `Job ${message.jobId}`);
+}
+
+/** A result stored, then refused because the job was canceled meanwhile: its blob goes too. */
+async function discardResult(stored: Partial<JobRecord>): Promise<void> {
+  const [containerName = '', ...blob] = (stored.resultBlob ?? '').split('/');
+  if (blob.length > 0) await blobServiceClient().getContainerClient(containerName).getBlockBlobClient(blob.join('/')).deleteIfExists();
+}
+
+/**
+ * Records the result in the same conditional write that says `succeeded`, never after it, and only
+ * while the job runs and nobody asked to cancel it. Canceled before its result was recorded, the job
+ * ends `canceled` without it, as Replicate's canceled predictions have no output.
+ */
+async function succeed(job: JobRecord, outcome: { result?: unknown; cached?: boolean }): Promise<void> {
+  const stored = await storeResult(job, outcome.result);
+  const cached = outcome.cached === undefined ? {} : { cached: outcome.cached };
+  const running = "FROM c WHERE c.status = 'running' AND (NOT IS_DEFINED(c.cancelRequested) OR c.cancelRequested = false)";
+  if (await finish(job.id, { status: 'succeeded', ...cached, ...stored }, running)) return;
+  await discardResult(stored);
+  await finish(
+    job.id,
+    { status: 'canceled', error: { code: 'canceled', message: 'Canceled while it was running; what it had done by then is kept.' } },
+    "FROM c WHERE c.status = 'running' AND c.cancelRequested = true",
+  );
+}
+
+/**
  * Handles one delivery of a job message. Idempotent: a message for a job that has ended, or a
  * second message for a job another message has started, is completed without running anything
  * (only a redelivery, `deliveryCount` > 1, resumes a running job). Returns normally to complete the
  * message; throws only for transient failures, so Service Bus redelivers (ARCHITECTURE.md 9 and 12).
  */
-export async function processJobMessage(
-  body: unknown,
-  delivery: Delivery,
-  handlerFor: HandlerLookup,
-  log: WorkerLog,
-): Promise<void> {
+export async function processJobMessage(body: unknown, delivery: Delivery, handlerFor: HandlerLookup, log: WorkerLog): Promise<void> {
   const parsed = JobMessage.safeParse(body);
   if (!parsed.success) {
-    // A poison message: rerunning cannot help, so mark its job (if we can tell which) and complete.
-    const jobId = (body as { jobId?: unknown } | null)?.jobId;
-    const stored = typeof jobId === 'string' ? await readJob(jobId) : undefined;
-    if (stored && !isTerminal(stored.record.status)) {
-      await finish(stored.record, { status: 'failed', error: { code: 'bad-message', message: 'The job message could not be read.' } });
-    }
-    log(`discarded unreadable message ${delivery.messageId}`);
+    // A poison message: rerunning cannot help, so end its job (if we can tell which) and complete.
+    const { jobId, kind } = (body ?? {}) as { jobId?: unknown; kind?: unknown };
+    const unknownKind = typeof kind === 'string' && !JobKind.safeParse(kind).success;
+    const message = unknownKind
+      ? `Unknown job kind '${String(kind)}'; this deployment runs ${JobKind.options.join(', ')}.`
+      : 'The job message could not be read.';
+    if (typeof jobId === 'string') await finish(jobId, { status: 'failed', error: { code: unknownKind ? 'unknown-kind' : 'bad-message', message } });
+    log(`discarded unreadable message ${delivery.messageId}: ${message}`);
     return;
   }
-  const message = parsed.data;
-  const stored = await readJob(message.jobId);
-  if (!stored || isTerminal(stored.record.status)) return;
-  let job = stored.record;
-  if (job.status === 'queued') {
-    if (job.cancelRequested || (job.cancelAfter && Date.parse(job.cancelAfter) <= Date.now())) {
-      const byDeadline = !job.cancelRequested;
-      await finish(job, {
-        status: 'canceled',
-        error: byDeadline
-          ? { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' }
-          : { code: 'canceled', message: 'Canceled before it started.' },
-      });
-      return;
-    }
-    const started = await start(stored);
-    if (!started) {
-      // Another message for this job (a racing duplicate, the reaper's re-send) started it first, and
-      // that delivery runs it; retry only while the job is still waiting.
-      if ((await readJob(job.id))?.record.status === 'queued') throw new Error(`job ${job.id} changed while starting; retrying`);
-      log(`skipped message ${delivery.messageId}: job ${job.id} was started by another message`);
-      return;
-    }
-    job = started;
-  } else if (message.part === undefined) {
-    if (delivery.deliveryCount <= 1) {
-      // The first delivery of a message for a job already running is a second message for it (the
-      // reaper's re-send of a job whose message was only slow), not a redelivery after a crash: the
-      // message that started the job comes back itself if its worker fails.
-      log(`skipped message ${delivery.messageId}: job ${job.id} is already running`);
-      return;
-    }
-    // A redelivery of a job that was running: count the attempt and show it is alive again.
-    await patchJob(job.id, [
-      { op: 'incr', path: '/attempts', value: 1 },
-      { op: 'set', path: '/heartbeatAt', value: now() },
-    ]);
-    job = { ...job, attempts: job.attempts + 1 };
-  }
-  const handler = handlerFor(job.kind);
+  const job = await begin(parsed.data, delivery, log);
+  if (job) await run(job.kind, job, parsed.data.part, delivery, handlerFor, log);
+}
+
+/** Runs the handler of the job's kind with its payload parsed, and records how it ended. */
+async function run<K extends JobKind>(kind: K, job: JobRecord, part: unknown, delivery: Delivery, handlerFor: HandlerLookup, log: WorkerLog): Promise<void> {
+  const handler = handlerFor(kind);
   if (!handler) {
     // A deployment without this kind's handler: no redelivery will find one.
-    await finish(job, { status: 'failed', error: { code: 'no-handler', message: `No handler for job kind '${job.kind}'.` } });
-    log(`no handler for job kind ${job.kind}`);
+    await finish(job.id, { status: 'failed', error: { code: 'no-handler', message: `No handler for job kind '${kind}'.` } });
+    log(`no handler for job kind ${kind}`);
+    return;
+  }
+  const payload = parseJobPayload(kind, job.input, part);
+  if (!payload.ok) {
+    // The payload is what the job was submitted with: no redelivery will read it better.
+    await finish(job.id, { status: 'failed', error: { code: 'bad-payload', message: payload.problem } });
+    log(`job ${job.id}: ${payload.problem}`);
     return;
   }
   let outcome: JobOutcome;
   const watch = watchForCancel(job.id, log);
   try {
-    outcome = await handler(contextFor(job, message.part, delivery, log, watch.signal));
+    outcome = await handler(contextFor<K>(job, payload, delivery, log, watch.signal));
   } catch (error) {
     if (watch.signal.aborted) {
       // Whatever the handler threw once its calls were aborted, the job was canceled, not broken.
@@ -240,37 +300,25 @@ export async function processJobMessage(
     }
     if (error instanceof PermanentJobError) {
       // A handler that stops because its job was asked to stop ends it `canceled`, not `failed`.
-      await finish(job, { status: error.code === 'canceled' ? 'canceled' : 'failed', error: { code: error.code, message: error.message } });
+      await finish(job.id, { status: error.code === 'canceled' ? 'canceled' : 'failed', error: { code: error.code, message: error.message } });
       return;
     }
     if (delivery.deliveryCount >= delivery.maxDeliveryCount) {
       // Record the failure before the message goes to the dead-letter queue.
-      await finish(job, { status: 'failed', error: { code: 'failed', message: reason(error) } });
+      await finish(job.id, { status: 'failed', error: { code: 'failed', message: reason(error) } });
     }
     throw error;
   } finally {
     watch.stop();
   }
-  if (outcome.kind === 'pending') return;
-  const latest = await readJob(job.id);
-  if (!latest || isTerminal(latest.record.status)) return;
-  if (latest.record.cancelRequested) {
-    // Canceled before its result was recorded: as Replicate does, a canceled job has no output.
-    await finishCanceled(job.id);
-    return;
-  }
-  // The result is written in the same document update that says `succeeded`, never after it.
-  const cached = outcome.cached === undefined ? {} : { cached: outcome.cached };
-  await finish(latest.record, { status: 'succeeded', ...cached, ...(await storeResult(latest.record, outcome.result)) });
+  if (outcome.kind === 'done') await succeed(job, outcome);
 }
 
 /** The dead-letter trigger: a job whose message was dead-lettered ends `failed` with the reason. */
 export async function processDeadLetter(body: unknown, deadLetterReason: string | undefined): Promise<void> {
   const parsed = JobMessage.safeParse(body);
   if (!parsed.success) return;
-  const stored = await readJob(parsed.data.jobId);
-  if (!stored || isTerminal(stored.record.status)) return;
-  await finish(stored.record, {
+  await finish(parsed.data.jobId, {
     status: 'failed',
     error: { code: 'dead-lettered', message: `The job's message was dead-lettered: ${deadLetterReason ?? 'unknown reason'}.` },
   });
@@ -313,11 +361,11 @@ export async function reapJobs(policy: ReapPolicy): Promise<Reaped> {
   const cutoff = new Date(Date.now() - stuckAfterSeconds * 1000).toISOString();
   const stuck = await findJobsOlderThan('running', 'heartbeatAt', cutoff, 100);
   for (const job of stuck) {
-    await finish(job, { status: 'failed', error: { code: 'stuck', message: `No progress for ${stuckAfterSeconds} s.` } });
+    await finish(job.id, { status: 'failed', error: { code: 'stuck', message: `No progress for ${stuckAfterSeconds} s.` } });
   }
   const late = await findJobsOlderThan('queued', 'cancelAfter', now(), 100);
   for (const job of late) {
-    await finish(job, { status: 'canceled', error: { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' } });
+    await finish(job.id, { status: 'canceled', error: { code: 'deadline', message: 'The job was not started before its Cancel-After deadline.' } });
   }
   // After the cancellations: a job whose deadline passed is not worth a message.
   const requeued = await requeueUnsent(requeueAfterSeconds);
@@ -327,21 +375,19 @@ export async function reapJobs(policy: ReapPolicy): Promise<Reaped> {
 /**
  * For a host whose queue does not survive a restart (the local stack with `--data`): every job
  * still `queued` or `running` lost its message with the old process. A running one goes back to
- * `queued` (ETag-guarded: whoever changed it meanwhile decided its fate) so that the worker starts
+ * `queued` (only if still running: whoever changed it meanwhile decided its fate) so that the worker starts
  * it again from its checkpoint — a first delivery for a running job is skipped as a duplicate —
  * and each gets its message again, with the job id as message id as when it was submitted. Without
  * this a job running at a crash would hold its imageset until the reaper failed it as stuck.
  */
 export async function requeueUnfinishedJobs(): Promise<number> {
   let requeued = 0;
-  for (const found of await findUnfinishedJobs()) {
-    let stored: StoredJob | undefined = found;
-    for (let attempt = 0; stored?.record.status === 'running' && attempt < 5; attempt++) {
-      const queued = await replaceJobIfUnchanged({ ...stored.record, status: 'queued' }, stored.etag);
-      stored = queued ?? (await readJob(stored.record.id));
-    }
-    if (stored?.record.status !== 'queued') continue;
-    await sendJobMessage({ jobId: stored.record.id, kind: stored.record.kind }, stored.record.id);
+  for (const record of await findUnfinishedJobs()) {
+    const queued =
+      record.status === 'queued' ||
+      (await patchJob(record.id, [{ op: 'set', path: '/status', value: 'queued' }], { filter: "FROM c WHERE c.status = 'running'" })) !== undefined;
+    if (!queued) continue;
+    await sendJobMessage({ jobId: record.id, kind: record.kind }, record.id);
     requeued += 1;
   }
   return requeued;

@@ -4,9 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobClient, BlobItem, BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 import { blobServiceClient } from '../azure/blob';
-import { type JobContext, type JobHandler, PermanentJobError } from '../jobs/job.handler';
+import { type JobHandler, PermanentJobError } from '../jobs/job.handler';
 import { blobNameProblem } from './blob-name';
-import { imageIdFor, ImagesetId, imagesetContainer, registeredImagesContainer } from './ids';
+import { imageIdFor, imagesetContainer, registeredImagesContainer } from './ids';
 import { type ByteSource, displayedSize, type ImageInfo, readImageHeader, truncation } from './image-header';
 import { imageExists, imageTotals, insertImage } from './image.repository';
 import type { ImageRecord } from './image.schema';
@@ -23,12 +23,6 @@ import { reopenAfterFailedFinalize } from './imageset.service';
  * resumes right after it. Image ids are derived from blob names and registration is a create that
  * treats "already exists" as done, so a batch replayed after a crash registers nothing twice.
  */
-export const FinalizeInput = z.object({
-  imagesetId: ImagesetId,
-  /** Blobs listed per page (and per checkpointed continuation marker). */
-  pageSize: z.number().int().min(1).max(5000).default(100),
-});
-
 const FinalizeState = z.object({
   total: z.number().int().min(0),
   /** Continuation marker of the page being worked on (undefined: the first page). */
@@ -280,12 +274,11 @@ async function finalize(imagesetId: string, pageSize: number, initial: FinalizeS
 }
 
 /** The job handler (kind `imageset.finalize`). */
-export const finalizeImagesetJob: JobHandler = async (context: JobContext) => {
-  const input = FinalizeInput.safeParse(context.job.input);
-  if (!input.success) throw new PermanentJobError('The job input is not `{ imagesetId }`.');
+export const finalizeImagesetJob: JobHandler<'imageset.finalize'> = async (context) => {
+  const { imagesetId, pageSize } = context.input;
   const saved = FinalizeState.safeParse(context.state);
   try {
-    const result = await finalize(input.data.imagesetId, input.data.pageSize, saved.success ? saved.data : undefined, {
+    const result = await finalize(imagesetId, pageSize, saved.success ? saved.data : undefined, {
       saveState: (state) => context.saveState(state),
       progress: (done, total) => context.progress(done, total),
     });
@@ -298,7 +291,7 @@ export const finalizeImagesetJob: JobHandler = async (context: JobContext) => {
           ? { code: error.code, message: error.message }
           : { code: 'failed', message: `Finalize failed on its last delivery: ${error instanceof Error ? error.message : String(error)}` };
       // If this write fails too, the next upload-token or finalize request reopens it (imageset.service).
-      await reopenAfterFailedFinalize(input.data.imagesetId, context.job.id, failure).catch(() => false);
+      await reopenAfterFailedFinalize(imagesetId, context.job.id, failure).catch(() => false);
     }
     throw error;
   }

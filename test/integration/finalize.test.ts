@@ -8,6 +8,7 @@ import { type JobContext, PermanentJobError } from '../../shared/jobs/job.handle
 import type { JobRecord } from '../../shared/jobs/job.schema';
 import { processDeadLetter } from '../../shared/jobs/job.worker';
 import { finalizeImagesetJob } from '../../shared/labels/finalize.job';
+import { FinalizeInput } from '../../shared/labels/job.schema';
 import { imagesetContainer, newId, registeredImagesContainer } from '../../shared/labels/ids';
 import { listImageRecords } from '../../shared/labels/image.repository';
 import type { ImageRecord } from '../../shared/labels/image.schema';
@@ -58,11 +59,12 @@ function delivery(
   job: JobRecord,
   store: { state: unknown },
   options: { failProgressAt?: number; failSaveStateCall?: number; cancelAtProgress?: number; lastDelivery?: boolean } = {},
-): JobContext & { progressCalls: number[] } {
+): JobContext<'imageset.finalize'> & { progressCalls: number[] } {
   let saves = 0;
   const progressCalls: number[] = [];
   return {
     job,
+    input: FinalizeInput.parse(job.input),
     part: undefined,
     deliveryCount: 1,
     isLastDelivery: options.lastDelivery ?? false,

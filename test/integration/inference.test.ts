@@ -9,7 +9,10 @@ import { claimIdempotencyKey } from '../../shared/inference/idempotency.service'
 import { cachedResult, cacheKeyOf, rememberResult } from '../../shared/inference/cache.service';
 import type { JobHandler } from '../../shared/jobs/job.handler';
 import { findJob, submitJob } from '../../shared/jobs/job.service';
+import { runInferenceJob } from '../../shared/inference/inference.job';
+import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
+import { batchPart, inferencePayload } from '../support/job-payloads';
 import { useStackSettings } from '../support/stack-env';
 
 /** The atomic pieces inference relies on, against the Cosmos DB server: counters, key claims, fan-out completion. */
@@ -92,7 +95,7 @@ describe('Idempotency-Key claims', () => {
     const principal = `apikey:${randomUUID()}`;
     const first = await claimIdempotencyKey(principal, 'key-2', 'fingerprint-a');
     expect(first.kind).toBe('new');
-    await submitJob({ id: first.jobId, kind: 'inference.run', owner: principal, input: {} });
+    await submitJob({ id: first.jobId, kind: 'inference.run', owner: principal, input: inferencePayload() });
     expect(await claimIdempotencyKey(principal, 'key-2', 'fingerprint-a')).toEqual({ kind: 'replay', jobId: first.jobId });
     await expect(claimIdempotencyKey(principal, 'key-2', 'fingerprint-b')).rejects.toMatchObject({ status: 422 });
     expect((await claimIdempotencyKey(`apikey:${randomUUID()}`, 'key-2', 'fingerprint-a')).kind).toBe('new');
@@ -111,26 +114,35 @@ describe('the result cache', () => {
 
 describe('fan-out completion (JobContext.completePart)', () => {
   it('counts each part once, however often and however concurrently its message is delivered, and ends the job once', async () => {
-    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: {} });
+    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: inferencePayload() });
     let finishers = 0;
-    const handler: JobHandler = async (context) => {
+    const handler: JobHandler<'inference.run'> = async (context) => {
       if (context.part === undefined) {
         await context.progress(0, 5);
         return { kind: 'pending' };
       }
-      const partId = String((context.part as { n: number }).n);
+      const partId = String(context.part.batch);
       const progress = await context.completePart(partId, { n: partId }, 1);
       if (progress.done < progress.total) return { kind: 'pending' };
       finishers++;
       return { kind: 'done', result: { parts: Object.keys(await progress.readParts()).sort() } };
     };
     const deliver = (part: unknown, deliveryCount = 1) =>
-      processJobMessage({ jobId: job.id, kind: 'inference.run', part }, { messageId: randomUUID(), deliveryCount, maxDeliveryCount: 10 }, () => handler, () => {});
+      processJobMessage({ jobId: job.id, kind: 'inference.run', part }, { messageId: randomUUID(), deliveryCount, maxDeliveryCount: 10 }, handlersOf({ 'inference.run': handler }), () => {});
     await deliver(undefined);
     // Five parts, each delivered twice at once (a redelivery racing the first delivery).
-    await Promise.all([0, 1, 2, 3, 4].flatMap((n) => [deliver({ n }), deliver({ n }, 2)]));
+    await Promise.all([0, 1, 2, 3, 4].map(batchPart).flatMap((part) => [deliver(part), deliver(part, 2)]));
     const stored = await findJob(job.id);
     expect(stored).toMatchObject({ status: 'succeeded', progress: { done: 5, total: 5 }, result: { parts: ['0', '1', '2', '3', '4'] } });
     expect(finishers).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('an imageset job (inference.job.ts, through the labels area’s system entry point)', () => {
+  it('fails at once, not after every redelivery, when its imageset no longer exists', async () => {
+    const imagesetId = 'f'.repeat(16);
+    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: inferencePayload({ input: undefined, imagesetId }) });
+    await processJobMessage({ jobId: job.id, kind: 'inference.run' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, handlersOf({ 'inference.run': runInferenceJob }), () => {});
+    expect(await findJob(job.id)).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'not-found', message: `The imageset ${imagesetId} no longer exists.` } });
   });
 });

@@ -4,7 +4,9 @@ import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/
 import type { JobHandler } from '../../shared/jobs/job.handler';
 import { readJob } from '../../shared/jobs/job.repository';
 import { findJob, submitJob } from '../../shared/jobs/job.service';
+import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
+import { batchPart, inferencePayload } from '../support/job-payloads';
 import { useStackSettings } from '../support/stack-env';
 
 /**
@@ -30,13 +32,13 @@ const skipsOfPart = (part: number) => Array.from({ length: 320 }, (_, i) => ({ i
 
 describe('a fan-out job with 2.5 MB of part results', () => {
   it('completes every part, reads every part back at the end, and its job document stays small', async () => {
-    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: {} });
-    const handler: JobHandler = async (context) => {
+    const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: inferencePayload() });
+    const handler: JobHandler<'inference.run'> = async (context) => {
       if (context.part === undefined) {
         await context.progress(0, PARTS);
         return { kind: 'pending' };
       }
-      const part = (context.part as { n: number }).n;
+      const part = context.part.batch;
       const progress = await context.completePart(`batch-${part}`, { skipped: skipsOfPart(part) }, 1);
       if (progress.done < progress.total) return { kind: 'pending' };
       const parts = await progress.readParts();
@@ -44,9 +46,9 @@ describe('a fan-out job with 2.5 MB of part results', () => {
       return { kind: 'done', result: { parts: Object.keys(parts).length, skipped } };
     };
     const deliver = (part: unknown) =>
-      processJobMessage({ jobId: job.id, kind: 'inference.run', part }, { messageId: randomUUID(), deliveryCount: 1, maxDeliveryCount: 10 }, () => handler, () => {});
+      processJobMessage({ jobId: job.id, kind: 'inference.run', part }, { messageId: randomUUID(), deliveryCount: 1, maxDeliveryCount: 10 }, handlersOf({ 'inference.run': handler }), () => {});
     await deliver(undefined);
-    for (let n = 0; n < PARTS; n += 1) await deliver({ n });
+    for (let n = 0; n < PARTS; n += 1) await deliver(batchPart(n));
 
     expect(await findJob(job.id)).toMatchObject({ status: 'succeeded', progress: { done: PARTS, total: PARTS }, result: { parts: PARTS, skipped: PARTS * 320 } });
     const stored = await readJob(job.id);

@@ -6,7 +6,9 @@ import { type JobHandler, PermanentJobError } from '../../shared/jobs/job.handle
 import { insertJob, readJob } from '../../shared/jobs/job.repository';
 import type { JobRecord } from '../../shared/jobs/job.schema';
 import { cancelJob, submitJob } from '../../shared/jobs/job.service';
+import { handlersOf } from '../../shared/jobs/job.handlers';
 import { type HandlerLookup, processDeadLetter, processJobMessage, reapJobs, type ReapPolicy } from '../../shared/jobs/job.worker';
+import { exportPayload } from '../support/job-payloads';
 import { useStackSettings } from '../support/stack-env';
 
 /** Messages the service sent, captured instead of delivered: each test plays the queue itself. */
@@ -27,18 +29,20 @@ beforeAll(() => {
 const owner = () => `owner-${randomUUID()}`;
 const log = () => {};
 
-function handlers(handler: JobHandler): HandlerLookup {
-  return () => handler;
+type ExportHandler = JobHandler<'labels.export'>;
+
+function handlers(handler: ExportHandler): HandlerLookup {
+  return handlersOf({ 'labels.export': handler });
 }
 
 async function submitted(cancelAfter?: Date) {
-  const job = await submitJob({ kind: 'labels.export', owner: owner(), input: { n: 1 }, cancelAfter });
+  const job = await submitJob({ kind: 'labels.export', owner: owner(), input: exportPayload(), cancelAfter });
   const message = sent.find((m) => m.messageId === job.id);
   expect(message?.body).toEqual({ jobId: job.id, kind: 'labels.export' });
   return job;
 }
 
-async function deliver(jobId: string, handler: JobHandler, deliveryCount = 1, maxDeliveryCount = 10) {
+async function deliver(jobId: string, handler: ExportHandler, deliveryCount = 1, maxDeliveryCount = 10) {
   return processJobMessage({ jobId, kind: 'labels.export' }, { messageId: jobId, deliveryCount, maxDeliveryCount }, handlers(handler), log);
 }
 
@@ -50,7 +54,7 @@ async function storedJob(ageSeconds: number, fields: Partial<JobRecord> = {}): P
     kind: 'labels.export',
     owner: owner(),
     status: 'queued',
-    input: { n: 1 },
+    input: exportPayload(),
     attempts: 0,
     createdAt: new Date(Date.now() - ageSeconds * 1000).toISOString(),
     startedAt: null,
@@ -61,7 +65,9 @@ async function storedJob(ageSeconds: number, fields: Partial<JobRecord> = {}): P
     labels: {},
     ...fields,
   };
-  return (await insertJob(record)).record;
+  const inserted = await insertJob(record);
+  if (!inserted) throw new Error(`job ${record.id} exists already`);
+  return inserted.record;
 }
 
 const sentFor = (jobId: string) => sent.filter((message) => message.messageId === jobId);
@@ -84,7 +90,7 @@ describe('submitJob', () => {
     sendFails = true;
     const id = randomUUID();
     try {
-      await expect(submitJob({ id, kind: 'labels.export', owner: owner(), input: {} })).rejects.toMatchObject({ status: 503 });
+      await expect(submitJob({ id, kind: 'labels.export', owner: owner(), input: exportPayload() })).rejects.toMatchObject({ status: 503 });
     } finally {
       sendFails = false;
     }
@@ -102,7 +108,7 @@ describe('processJobMessage', () => {
   it('does not run a job again when its message is redelivered after it ended', async () => {
     const job = await submitted();
     let runs = 0;
-    const handler: JobHandler = async () => {
+    const handler: ExportHandler = async () => {
       runs++;
       return { kind: 'done' };
     };
@@ -114,7 +120,7 @@ describe('processJobMessage', () => {
   it('lets a transient failure be redelivered and resumed from the checkpoint', async () => {
     const job = await submitted();
     const seenStates: unknown[] = [];
-    const handler: JobHandler = async (context) => {
+    const handler: ExportHandler = async (context) => {
       seenStates.push(context.state);
       if (context.deliveryCount === 1) {
         await context.saveState({ done: 5 });
@@ -152,14 +158,43 @@ describe('processJobMessage', () => {
 
   it('fails a job whose kind has no handler instead of retrying it', async () => {
     const job = await submitted();
-    await processJobMessage({ jobId: job.id, kind: 'labels.export' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, () => undefined, log);
+    await processJobMessage({ jobId: job.id, kind: 'labels.export' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, handlersOf({}), log);
     expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'no-handler' } });
   });
 
   it('completes an unreadable message and fails its job instead of retrying it forever', async () => {
     const job = await submitted();
-    await processJobMessage({ jobId: job.id, kind: 'no-such-kind' }, { messageId: 'x', deliveryCount: 1, maxDeliveryCount: 10 }, handlers(async () => ({ kind: 'done' })), log);
+    await processJobMessage({ jobId: job.id }, { messageId: 'x', deliveryCount: 1, maxDeliveryCount: 10 }, handlers(async () => ({ kind: 'done' })), log);
     expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'bad-message' } });
+  });
+
+  it('fails a job of an unknown kind at once, naming the kind', async () => {
+    const job = await submitted();
+    await processJobMessage({ jobId: job.id, kind: 'no-such-kind' }, { messageId: 'x', deliveryCount: 1, maxDeliveryCount: 10 }, handlers(async () => ({ kind: 'done' })), log);
+    expect((await readJob(job.id))?.record).toMatchObject({
+      status: 'failed',
+      error: { code: 'unknown-kind', message: expect.stringContaining("Unknown job kind 'no-such-kind'; this deployment runs imageset.finalize,") },
+    });
+  });
+
+  it('fails a job whose payload does not fit its kind at once, naming the field, without running its handler', async () => {
+    const job = await storedJob(0, { input: { formats: ['coco'] } });
+    let ran = false;
+    await deliver(job.id, async () => {
+      ran = true;
+      return { kind: 'done' };
+    });
+    expect(ran).toBe(false);
+    expect((await readJob(job.id))?.record).toMatchObject({
+      status: 'failed',
+      error: { code: 'bad-payload', message: expect.stringMatching(/^The payload of this labels.export job is not valid at input\/campaignId: /) },
+    });
+  });
+
+  it('hands the handler its payload parsed, with its kind’s defaults', async () => {
+    const job = await storedJob(0, { input: { campaignId: 'a1b2c3d4e5f60718', formats: ['yolo'] } });
+    await deliver(job.id, async (context) => ({ kind: 'done', result: context.input }));
+    expect((await readJob(job.id))?.record.result).toEqual({ campaignId: 'a1b2c3d4e5f60718', formats: ['yolo'], imageUrls: false });
   });
 
   it('never runs a job canceled before it started', async () => {
@@ -220,7 +255,7 @@ describe('processJobMessage', () => {
   it('starts a job once when two deliveries race', async () => {
     const job = await submitted();
     let runs = 0;
-    const handler: JobHandler = async () => {
+    const handler: ExportHandler = async () => {
       runs++;
       await new Promise((resolve) => setTimeout(resolve, 50));
       return { kind: 'done' };
@@ -309,7 +344,7 @@ describe('the reaper', () => {
     await reapJobs(policy());
     expect(sentFor(orphan.id)).toHaveLength(2);
     let runs = 0;
-    const handler: JobHandler = async () => {
+    const handler: ExportHandler = async () => {
       runs++;
       return { kind: 'done' };
     };

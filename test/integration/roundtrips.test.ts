@@ -46,11 +46,11 @@ describe('Cosmos DB round trips per operation', () => {
     expect(await countRoundTrips(env, scenario('grouped stats on iris'))).toBe(5);
   });
 
-  it('a contributor’s iris job, submitted and run to success: key, model, grant with its quota in one conditional write, job; the worker’s writes', async () => {
-    expect(await countRoundTrips(env, scenario('iris job by a contributor'))).toBe(10);
+  it('a contributor’s iris job, submitted and run to success: key, model, grant with its quota in one conditional write, job; the worker’s claim, the result cache (read, write) and the result', async () => {
+    expect(await countRoundTrips(env, scenario('iris job by a contributor'))).toBe(8);
   });
 
   it('an admin’s iris job is not counted against a grant', async () => {
-    expect(await countRoundTrips(env, scenario('iris job by an admin'))).toBe(9);
+    expect(await countRoundTrips(env, scenario('iris job by an admin'))).toBe(7);
   });
 });

@@ -9,7 +9,9 @@ import { runInferenceJob } from '../../shared/inference/inference.job';
 import { parseIrisCsv, trainIris } from '../../shared/inference/models/iris.model';
 import { useIrisParameters } from '../../shared/inference/runtime/builtin.runtime';
 import { findJob, submitJob } from '../../shared/jobs/job.service';
+import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
+import { inferencePayload } from '../support/job-payloads';
 import { AmqpPeer } from '../support/amqp-peer';
 import { useStackSettings } from '../support/stack-env';
 
@@ -42,7 +44,7 @@ async function receiveOne(receiver: ServiceBusReceiver, maxWaitTimeInMs = 5_000)
 }
 
 async function submitted(): Promise<string> {
-  const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: { any: 'thing' } });
+  const job = await submitJob({ kind: 'inference.run', owner: `owner-${randomUUID()}`, input: inferencePayload() });
   return job.id;
 }
 
@@ -189,7 +191,7 @@ describe('the Service Bus sender (shared/azure/queue.ts) and the SDK receiver', 
     try {
       const message = await receiveOne(receiver);
       expect(message.messageId).toBe(job.id);
-      const handlers = (kind: string) => (kind === 'inference.run' ? runInferenceJob : undefined);
+      const handlers = handlersOf({ 'inference.run': runInferenceJob });
       await processJobMessage(message.body, { messageId: String(message.messageId), deliveryCount: (message.deliveryCount ?? 0) + 1, maxDeliveryCount: 10 }, handlers, () => {});
       await receiver.completeMessage(message);
       expect(await findJob(job.id)).toMatchObject({ status: 'succeeded', attempts: 1, result: { species: 'virginica' } });

@@ -1,12 +1,9 @@
 import { type JobContext, type JobOutcome, PermanentJobError } from '../../jobs/job.handler';
-import { ConnectorJobInput } from './connector.schema';
 import { runConnector } from './connector.service';
 
 /** The `connector.run` job (`POST /api/v1/connectors/{name}/runs`): one run of a connector, as the timers do. */
-export async function runConnectorJob(context: JobContext): Promise<JobOutcome> {
-  const input = ConnectorJobInput.safeParse(context.job.input);
-  if (!input.success) throw new PermanentJobError('The job input does not name a connector.');
-  const { connector, maxPages, restart } = input.data;
+export async function runConnectorJob(context: JobContext<'connector.run'>): Promise<JobOutcome> {
+  const { connector, maxPages, restart } = context.input;
   // Progress is checkpointed in the connector's own state after every page, so a redelivery resumes
   // there; the job shows pages done, and a cancel (which its progress report throws) ends the run at
   // the page boundary.
