@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RETRY, retryOnConflict } from '../../shared/azure/store';
 import { createState, readState, replaceState } from '../../shared/catalogue/connectors/connector.repository';
+import { newState } from '../../shared/catalogue/connectors/connector.state';
 import type { ConnectorStateDoc } from '../../shared/catalogue/connectors/connector.schema';
 import { adminKey, call, expectProblem, keyWithRoles } from '../support/api';
 import { needsLocalStack, useStackSettings } from '../support/stack-env';
@@ -23,29 +25,11 @@ let contributor: string;
 const HELD = 'zenodo-records';
 
 async function setLease(lease: ConnectorStateDoc['lease']): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
+  await retryOnConflict(async () => {
     const current = await readState(HELD);
-    if (!current) {
-      const created = await createState({
-        id: HELD,
-        docType: 'connectorState',
-        pass: 1,
-        phase: 'fetch',
-        cursor: null,
-        page: 0,
-        passStartedAt: null,
-        passStats: { pages: 0, records: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, removed: 0, catalogueWrites: 0, requests: 0, retries: 0 },
-        lastCompletedPass: null,
-        lease,
-        lastRun: null,
-        errors: [],
-      });
-      if (created) return;
-      continue;
-    }
-    if (await replaceState({ ...current.doc, lease }, current.etag)) return;
-  }
-  throw new Error('could not set the lease');
+    if (!current) return (await createState({ ...newState(HELD), lease })) ? undefined : RETRY;
+    return (await replaceState({ ...current.doc, lease }, current.etag)) ? undefined : RETRY;
+  });
 }
 
 beforeAll(async () => {
