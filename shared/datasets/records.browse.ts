@@ -3,12 +3,14 @@ import { errors } from '../errors';
 import { encodeCursor } from '../http/pagination';
 import { compileFilter } from '../query/filter.compiler';
 import { filterFromUrl } from '../query/filter.url';
-import { plan, PREFIX, toRow } from '../query/record.planner';
+import { evaluateFilter } from '../query/filter.evaluate';
+import { type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';
 import { type BrowseQuery, MAX_PAGE_ROWS, type OrderBy, type RecordRow } from './dataset.schema';
 import { columnDefs, readable, schemaOf } from './records.access';
-import { type FacetCounts, facetCounts, facetsAsked } from './records.facets';
+import { type Facet, type FacetCounts, facetCounts, facetCountsOf, facetsAsked } from './records.facets';
 import { collectPage } from './records.query';
-import { countRecords, queryRecordPage } from './records.repository';
+import { countRecords } from './records.repository';
+import { everyRow, residualPage, type RowTest } from './records.residual';
 
 // GET …/records?…: the query as URL parameters (Datasette-style). How the rows are represented
 // (JSON shapes, CSV, NDJSON) and the URLs of pages and facets are the HTTP layer's.
@@ -101,28 +103,27 @@ export async function browseRecords(
   const cursor = single(controls, '_next');
   const pointer = (field: string) => `/query/${field === 'select' ? '_col' : field === 'orderBy' ? (sortDesc !== undefined ? '_sort_desc' : '_sort') : field}`;
 
-  const compiled = compileFilter(url.filter, columns, { prefix: PREFIX, pointer: url.pointer });
+  const compiled = compileFilter(url.filter, columns, { prefix: PREFIX, pointer: url.pointer, residual: true });
   const planned = plan(datasetId, schema, compiled, url.filter, selected, orderBy, pointer);
   const facets = facetsAsked(schema, controls);
   representable({ stream });
+  // A residual filter is finished here, on every value of a row (whatever `_col` returns).
+  const test: RowTest | undefined = compiled.residual ? (values) => evaluateFilter(url.filter, columns, values) : undefined;
+  const reading = test ? { ...planned, page: { ...planned.page, projection: PREFIX } } : planned;
 
   if (stream) {
     // Every matching row, page after page (Datasette's `_stream=on`).
-    const items: RecordRow[] = [];
-    let continuation: string | undefined;
-    do {
-      const page = await queryRecordPage(datasetId, planned.page, { limit: MAX_PAGE_ROWS, continuation });
-      items.push(...page.items.map((doc) => toRow(doc, planned.select)));
-      continuation = page.continuation;
-    } while (continuation);
+    const items = (await everyRow(datasetId, reading.page, test)).map((doc) => toRow(doc, planned.select));
     return { select: planned.select, items, nextCursor: null };
   }
 
-  const [page, count, counted] = await Promise.all([
-    collectPage(datasetId, planned, size, cursor, '/query/_next'),
-    wantsCount ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
-    Promise.all(facets.map(async (facet) => [facet.param, await facetCounts(datasetId, facet, compiled)] as const)),
-  ]);
+  const [page, count, counted] = test
+    ? await residualAnswer(datasetId, reading, size, cursor, test, wantsCount, facets)
+    : await Promise.all([
+        collectPage(datasetId, planned, size, cursor, '/query/_next'),
+        wantsCount ? countRecords(datasetId, compiled) : Promise.resolve(undefined),
+        Promise.all(facets.map(async (facet) => [facet.param, await facetCounts(datasetId, facet, compiled)] as const)),
+      ]);
   return {
     select: planned.select,
     items: page.items,
@@ -130,4 +131,14 @@ export async function browseRecords(
     ...(count === undefined ? {} : { count }),
     ...(facets.length > 0 ? { facets: Object.fromEntries(counted) } : {}),
   };
+}
+
+/** The page, count and facets of a residual filter: counts and facets from one pass over every matching row. */
+async function residualAnswer(datasetId: string, query: PlannedQuery, size: number, cursor: string | undefined, test: RowTest, wantsCount: boolean, facets: Facet[]) {
+  const [page, rows] = await Promise.all([
+    residualPage(datasetId, query, size, cursor, '/query/_next', test),
+    wantsCount || facets.length > 0 ? everyRow(datasetId, { ...query.page, orderBy: '' }, test) : Promise.resolve([]),
+  ]);
+  const values = rows.map((row) => row.v);
+  return [page, wantsCount ? rows.length : undefined, facets.map((facet) => [facet.param, facetCountsOf(values, facet)] as const)] as const;
 }

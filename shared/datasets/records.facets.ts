@@ -45,8 +45,21 @@ export function facetsAsked(schema: { columns: readonly Column[] }, controls: Ma
 export async function facetCounts(datasetId: string, facet: Facet, filter: CompiledFilter): Promise<FacetCounts> {
   const ref = columnRef(PREFIX, facet.column);
   const rows = await aggregateRecordGroups(datasetId, facet.byDay ? `SUBSTRING(${ref}, 0, 10)` : ref, 'COUNT(1) AS n', filter);
-  return rows
-    .flatMap((row) => (row.g !== undefined && row.g !== null && typeof row.n === 'number' && row.n > 0 ? [{ value: row.g, count: row.n }] : []))
-    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
-    .slice(0, MAX_FACET_VALUES);
+  return ranked(rows.flatMap((row) => (row.g !== undefined && row.g !== null && typeof row.n === 'number' && row.n > 0 ? [{ value: row.g, count: row.n }] : [])));
+}
+
+/** `facetCounts` over rows already in hand (a residual filter's matching rows). */
+export function facetCountsOf(rows: readonly Record<string, CellValue>[], facet: Facet): FacetCounts {
+  const counts = new Map<CellValue, number>();
+  for (const row of rows) {
+    const value = row[facet.column.name];
+    if (value === undefined || value === null) continue;
+    const key = facet.byDay && typeof value === 'string' ? value.slice(0, 10) : value;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return ranked([...counts].map(([value, count]) => ({ value, count })));
+}
+
+function ranked(counts: FacetCounts): FacetCounts {
+  return counts.sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).slice(0, MAX_FACET_VALUES);
 }

@@ -199,3 +199,35 @@ describe('GET …/records with _facet_date on a datetime column', () => {
     expect(expectProblem(await call('GET', `${IRIS}/records?_facet_date=species`), 400).errors).toEqual([{ pointer: '/query/_facet_date', message: expect.stringContaining('datetime') }]);
   });
 });
+
+describe('GET …/records with a LIKE of several floating runs (finished in memory after a SQL pre-filter)', () => {
+  // `%i%i%` is virginica only; its SQL pre-filter (an `i` somewhere) lets versicolor through too.
+  const expected = irisRows.filter((row) => /i.*i/i.test(row.species));
+
+  it('pages through exactly the matching rows, each once, with the right count and facets', async () => {
+    const seen: Row[] = [];
+    let path: string | null = `${IRIS}/records?species__like=%25i%25i%25&_size=7&_count=true&_facet=species`;
+    let first = true;
+    while (path) {
+      const sut: Page & { count?: number } = await page(path.replace(/^.*\/records\?/, ''));
+      if (first) {
+        expect(sut.count).toBe(expected.length);
+        expect(sut.facets?.species?.map(({ value, count }) => ({ value, count }))).toEqual(counted(expected, (row) => row.species));
+        first = false;
+      }
+      expect(sut.items.length).toBeLessThanOrEqual(7);
+      seen.push(...sut.items);
+      path = sut.next;
+    }
+    expect(new Set(seen.map((row) => row._id)).size).toBe(seen.length);
+    expect(seen.map((row) => row.species).sort()).toEqual(expected.map((row) => row.species).sort());
+  });
+
+  it('streams and negates it exactly', async () => {
+    const csv = await call<string>('GET', `${IRIS}/records?species__like=%25i%25i%25&_col=species&_stream=on`, { headers: { Accept: 'text/csv' } });
+    expect(csv.status, csv.text).toBe(200);
+    expect(csv.text.trim().split('\r\n').slice(1).sort()).toEqual(expected.map((row) => row.species).sort());
+    const negated = await page('species__notlike=%25i%25i%25&_size=1000&_count=true');
+    expect(negated.items).toHaveLength(irisRows.length - expected.length);
+  });
+});
