@@ -277,7 +277,8 @@ export const BrowseQuery = z
   .describe(
     'Any other parameter filters: `<column>__<op>=<value>` with op exact (the default when there is none), not, gt, gte, lt, lte, ' +
       'in and notin (comma-separated or a JSON array), contains, notcontains, startswith, endswith (these three without case, as ' +
-      'SQLite LIKE), like, notlike (SQLite LIKE: % and _, without case), glob (SQLite GLOB: *, ?, [...], with case), ' +
+      'SQLite LIKE), like, notlike (SQLite LIKE: % and _, without case), glob (SQLite GLOB: *, ?, [...], with case; several runs between ' +
+      'wildcards are pre-filtered in SQL and finished in memory, so a page may be shorter than _size), ' +
       'isnull, notnull, isblank, notblank (1/true), date (YYYY-MM-DD: the UTC day of a datetime column).',
   );
 export type BrowseQuery = z.infer<typeof BrowseQuery>;
