@@ -1,5 +1,5 @@
 import {
-  BrowsePage,
+  BrowseJson,
   BrowseQuery,
   DatasetParams,
   DatasetSchema,
@@ -17,10 +17,10 @@ import {
 import { formatOf } from '../shared/datasets/ingest';
 import { browseRecords } from '../shared/datasets/records.browse';
 import { queryRecords, recordStats } from '../shared/datasets/records.query';
-import { browseFormat, MEDIA, renderRows } from '../shared/datasets/records.render';
 import { deleteRecords, getSchema, ingestRecords, putSchema } from '../shared/datasets/records.service';
-import { created, ok } from '../shared/http/reply';
-import { route } from '../shared/http/route';
+import { type Representation, renderBrowse, representation } from '../shared/http/records.render';
+import { created, ok, type Reply } from '../shared/http/reply';
+import { type ResponseSpec, route } from '../shared/http/route';
 
 // Hosted datasets: the records of a catalogue dataset. Reading follows the catalogue entry's
 // visibility (anonymous callers may query a published dataset); writing is for its owner or an admin.
@@ -126,33 +126,41 @@ route({
   handle: async ({ params, body, principal }) => ok(await recordStats(params.id, body, principal)),
 });
 
-route({
-  name: 'browseRecords',
-  method: 'GET',
-  path: 'v1/datasets/{id}/records',
-  summary: 'The query as URL parameters (Datasette-style), as JSON, CSV or NDJSON',
-  tags,
-  access: 'optional',
-  params: DatasetParams,
-  query: BrowseQuery,
-  responses: {
-    200: { description: 'A page of rows (JSON), or rows as CSV or NDJSON (`Accept` or `_format`).', schema: BrowsePage, alsoAs: ['text/csv', 'application/x-ndjson'] },
-  },
-  handle: async ({ params, query, principal, request }) => {
-    const page = await browseRecords(params.id, query, principal, () => browseFormat(request.headers.get('accept'), query._format));
-    const next = page.nextCursor === null ? null : nextPageUrl(request.url, page.nextCursor);
-    const headers: Record<string, string> = { 'Content-Type': `${MEDIA[page.format]}; charset=utf-8`, Vary: 'Accept' };
-    if (next) headers.Link = `<${next}>; rel="next"`;
-    if (page.format !== 'json') return { status: 200, body: renderRows(page.format, page.select, page.items), headers };
-    const { items, nextCursor, count, facets } = page;
-    const body = { items, nextCursor, next, ...(count === undefined ? {} : { count }), ...(facets === undefined ? {} : { facets }) };
-    return { status: 200, body, headers };
-  },
-});
-
-/** The request's URL (path and query) with `_next` set: the next page, for `next` and `Link`. */
-function nextPageUrl(requestUrl: string, cursor: string): string {
-  const link = new URL(requestUrl);
-  link.searchParams.set('_next', cursor);
-  return `${link.pathname}${link.search}`;
+/** The URL form at `records`, and at `records.json` / `records.csv` (Datasette's extensions), which fix the format. */
+function browseRoute(name: string, extension: 'json' | 'csv' | undefined, summary: string, ok200: ResponseSpec): void {
+  route({
+    name,
+    method: 'GET',
+    path: `v1/datasets/{id}/records${extension ? `.${extension}` : ''}`,
+    summary,
+    tags,
+    access: 'optional',
+    params: DatasetParams,
+    query: BrowseQuery,
+    responses: { 200: ok200 },
+    handle: async ({ params, query, principal, request }): Promise<Reply> => {
+      let chosen: Representation | undefined;
+      const page = await browseRecords(params.id, query, principal, ({ stream }) => {
+        chosen = representation({ accept: request.headers.get('accept'), format: query._format, shape: query._shape, nl: query._nl, extension, stream });
+      });
+      if (!chosen) throw new Error('browseRecords returned without asking for the representation');
+      return renderBrowse(page, chosen, request.url);
+    },
+  });
 }
+
+const NDJSON = 'application/x-ndjson';
+browseRoute('browseRecords', undefined, 'The query as URL parameters (Datasette-style), as JSON (in four shapes), CSV or NDJSON', {
+  description: 'A page of rows as JSON (`_shape`), or rows as CSV or NDJSON (`Accept`, `_format`, or `_shape=array&_nl=on`).',
+  schema: BrowseJson,
+  alsoAs: ['text/csv', NDJSON],
+});
+browseRoute('browseRecordsJson', 'json', 'The URL form as JSON whatever `Accept` says (Datasette’s `.json`)', {
+  description: 'A page of rows as JSON (`_shape`), or one row object per line with `_shape=array&_nl=on`.',
+  schema: BrowseJson,
+  alsoAs: [NDJSON],
+});
+browseRoute('browseRecordsCsv', 'csv', 'The URL form as CSV whatever `Accept` says (Datasette’s `.csv`)', {
+  description: 'The rows as CSV, a header line first.',
+  contentType: 'text/csv',
+});

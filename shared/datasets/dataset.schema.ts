@@ -249,6 +249,9 @@ export type StatsResult = z.infer<typeof StatsResult>;
 const urlText = z.string().max(8192);
 const repeatable = z.union([urlText, z.array(urlText).max(50)]);
 
+export const BrowseShape = z.enum(['objects', 'arrays', 'array', 'object']);
+export type BrowseShape = z.infer<typeof BrowseShape>;
+
 /** The URL form: filter parameters `<column>__<op>=<value>` (any name not starting with `_`) and the `_` controls. */
 export const BrowseQuery = z
   .object({
@@ -258,23 +261,61 @@ export const BrowseQuery = z
     _next: urlText.optional().describe('The cursor of the next page (the `nextCursor` of this one).'),
     _col: repeatable.optional().describe('Columns to return, repeated or comma-separated (default: all).'),
     _nocol: repeatable.optional().describe('Columns to leave out, repeated or comma-separated.'),
-    _facet: repeatable.optional().describe('A categorical column whose values to count among the matching rows; repeatable.'),
+    _facet: repeatable.optional().describe('A column whose values to count among the matching rows (the 100 most frequent); repeatable.'),
+    _facet_date: repeatable.optional().describe('A datetime column whose UTC days to count among the matching rows; repeatable.'),
+    _facet_array: repeatable.optional().describe('Refused: hosted columns hold single values, not arrays.'),
     _count: urlText.optional().describe('`true`: also count every matching row.'),
     _format: z.enum(['json', 'csv', 'ndjson']).optional().describe('The representation, overriding `Accept` (for spreadsheets, which cannot set it).'),
+    _shape: BrowseShape.optional().describe(
+      'The JSON: `objects` (default: `items` and the page’s links), `arrays` (`columns` once, each row an array), `array` (the bare array of rows), ' +
+        '`object` (rows keyed by their `_id`).',
+    ),
+    _nl: urlText.optional().describe('`on` with `_shape=array`: one row object per line (NDJSON, with `_id`).'),
     _stream: urlText.optional().describe('`on`: every matching row as CSV or NDJSON, not one page.'),
   })
   .catchall(repeatable)
   .describe(
     'Any other parameter filters: `<column>__<op>=<value>` with op exact (the default when there is none), not, gt, gte, lt, lte, ' +
       'in and notin (comma-separated or a JSON array), contains, notcontains, startswith, endswith (these three without case, as ' +
-      'SQLite LIKE), like, notlike (SQLite LIKE: % and _, without case), glob (SQLite GLOB: *, ?, [...], with case), ' +
+      'SQLite LIKE), like, notlike (SQLite LIKE: % and _, without case), glob (SQLite GLOB: *, ?, [...], with case; several runs between ' +
+      'wildcards are pre-filtered in SQL and finished in memory, so a page may be shorter than _size), ' +
       'isnull, notnull, isblank, notblank (1/true), date (YYYY-MM-DD: the UTC day of a datetime column).',
   );
 export type BrowseQuery = z.infer<typeof BrowseQuery>;
 
-export const FacetValue = z.object({ value: z.union([z.string(), z.number(), z.boolean()]), count: z.number().int() }).meta({ id: 'FacetValue' });
+export const FacetValue = z
+  .object({
+    value: z.union([z.string(), z.number(), z.boolean()]),
+    count: z.number().int(),
+    selected: z.boolean().describe('The URL filters by this value.'),
+    toggleUrl: z.string().describe('This URL with the filter by this value added, or removed when selected (Datasette’s `toggle_url`).'),
+  })
+  .meta({ id: 'FacetValue' });
 
-export const BrowsePage = RecordsPage.extend({
+const pageLinks = {
+  nextCursor: z.string().nullable().describe('The `_next` of the next page; null on the last page.'),
   next: z.string().nullable().describe('The URL of the next page, or null.'),
-  facets: z.record(z.string(), z.array(FacetValue)).optional().describe('Per `_facet` column: its values and how many matching rows have each.'),
-}).meta({ id: 'RecordsBrowsePage' });
+  count: z.number().int().optional().describe('Rows matching the filter (with `_count=true`).'),
+  facets: z
+    .record(z.string(), z.array(FacetValue))
+    .optional()
+    .describe('Per `_facet` column (and `<column>__date` per `_facet_date`): the values, most frequent first, and how many matching rows have each.'),
+};
+
+export const BrowsePage = z.object({ items: z.array(RecordRow), ...pageLinks }).meta({ id: 'RecordsBrowsePage' });
+
+export const BrowseArraysPage = z
+  .object({
+    columns: z.array(z.string()).describe('`_id`, then the selected columns: the order of each row’s values.'),
+    rows: z.array(z.array(z.union([z.string(), z.number(), z.boolean()]).nullable())).describe('Each row’s values; null where a row has none.'),
+    ...pageLinks,
+  })
+  .meta({ id: 'RecordsBrowseArrays' });
+
+/** Every JSON shape of the URL form (`_shape`). */
+export const BrowseJson = z.union([
+  BrowsePage,
+  BrowseArraysPage,
+  z.array(RecordRow).describe('`_shape=array`: the rows.'),
+  z.record(z.string(), RecordRow).describe('`_shape=object`: the rows by `_id`.'),
+]);

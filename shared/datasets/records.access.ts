@@ -44,10 +44,3 @@ export async function readableSchema(datasetId: string, principal: Principal | u
 export function columnDefs(columns: readonly Column[]): ColumnDef[] {
   return columns.map((column) => ({ name: column.name, type: column.type, values: column.values, required: column.required }));
 }
-
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  // p-limit ships only as an ES module: this CommonJS build loads it with import().
-  const { default: pLimit } = await import('p-limit');
-  const run = pLimit(limit);
-  return Promise.all(items.map((item) => run(() => fn(item))));
-}

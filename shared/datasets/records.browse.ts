@@ -3,28 +3,33 @@ import { errors } from '../errors';
 import { encodeCursor } from '../query/cursor';
 import { compileFilter } from '../query/filter.compiler';
 import { filterFromUrl } from '../query/filter.url';
-import { columnNamed, groupCondition, plan, PREFIX, toRow } from '../query/record.planner';
+import { evaluateFilter } from '../query/filter.evaluate';
+import { type PlannedQuery, plan, PREFIX, toRow } from '../query/record.planner';
 import { type BrowseQuery, MAX_PAGE_ROWS, type OrderBy, type RecordRow } from './dataset.schema';
-import { columnDefs, mapLimit, readable, schemaOf } from './records.access';
-import { groupValues } from './records.profile';
-import { collectPage, MAX_FACET_VALUES, QUERY_CONCURRENCY } from './records.query';
-import type { BrowseFormat } from './records.render';
-import { type CellValue, countRecords, queryRecordPage } from './records.repository';
+import { columnDefs, readable, schemaOf } from './records.access';
+import { type Facet, type FacetCounts, facetCounts, facetCountsOf, facetsAsked } from './records.facets';
+import { collectPage } from './records.query';
+import { countRecords } from './records.repository';
+import type { RecordScope } from './records.layout';
+import { everyRow, residualPage, type RowTest } from './records.residual';
 
-// GET …/records?…: the query as URL parameters (Datasette-style).
+// GET …/records?…: the query as URL parameters (Datasette-style). How the rows are represented
+// (JSON shapes, CSV, NDJSON) and the URLs of pages and facets are the HTTP layer's.
 
 export interface BrowseResult {
-  format: BrowseFormat;
   /** The columns of each row, in order. */
   select: string[];
   items: RecordRow[];
   /** The cursor of the next page; null on the last page and when streaming. */
   nextCursor: string | null;
   count?: number;
-  facets?: Record<string, { value: CellValue; count: number }[]>;
+  /** Per facet, keyed by the URL parameter that selects one of its values (`species`, `taken__date`). */
+  facets?: Record<string, FacetCounts>;
 }
 
-const CONTROLS = new Set(['_sort', '_sort_desc', '_size', '_next', '_col', '_nocol', '_facet', '_count', '_format', '_stream']);
+/** The controls the service reads; the representation's (`_format`, `_shape`, `_nl`) are the HTTP layer's, passed through. */
+const CONTROLS = new Set(['_sort', '_sort_desc', '_size', '_next', '_col', '_nocol', '_facet', '_facet_date', '_facet_array', '_count', '_stream']);
+const REPRESENTATION = new Set(['_format', '_shape', '_nl']);
 
 function single(controls: Map<string, string[]>, name: string): string | undefined {
   const values = controls.get(name);
@@ -52,24 +57,29 @@ function withoutColumns(all: string[], chosen: string[] | undefined, dropped: st
 
 /**
  * A page of the rows that match the URL's filter (see `BrowseQuery`), with facets and a count on
- * request; with `_stream`, every matching row. `format` is asked for once the dataset and the
- * parameters are known good, so a 404 or 400 comes before a 406.
+ * request; with `_stream`, every matching row. `representable` is called once the dataset and the
+ * parameters are known good (so a 404 or 400 comes before a 406), and throws when the caller's
+ * representation cannot carry what was asked (a stream of JSON).
  */
-export async function browseRecords(datasetId: string, query: BrowseQuery, principal: Principal | undefined, format: () => BrowseFormat): Promise<BrowseResult> {
+export async function browseRecords(
+  datasetId: string,
+  query: BrowseQuery,
+  principal: Principal | undefined,
+  representable: (asked: { stream: boolean }) => void,
+): Promise<BrowseResult> {
   await readable(datasetId, principal);
   const { doc: schema } = await schemaOf(datasetId);
   const columns = columnDefs(schema.columns);
   const present = Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined));
   const url = filterFromUrl(present, columns);
-  const unknown = [...url.controls.keys()].filter((name) => !CONTROLS.has(name));
+  const unknown = [...url.controls.keys()].filter((name) => !CONTROLS.has(name) && !REPRESENTATION.has(name));
   if (unknown.length > 0) {
     throw errors.validation(
-      unknown.map((name) => ({ pointer: `/query/${name}`, message: `unknown parameter; controls are ${[...CONTROLS].join(', ')}` })),
+      unknown.map((name) => ({ pointer: `/query/${name}`, message: `unknown parameter; controls are ${[...CONTROLS, ...REPRESENTATION].join(', ')}` })),
       `Unknown parameters: ${unknown.join(', ')}.`,
     );
   }
   const controls = url.controls;
-  const chosen = format();
   const sortAsc = single(controls, '_sort');
   const sortDesc = single(controls, '_sort_desc');
   if (sortAsc !== undefined && sortDesc !== undefined) throw errors.invalidField('/query/_sort_desc', 'give _sort or _sort_desc, not both');
@@ -91,50 +101,45 @@ export async function browseRecords(datasetId: string, query: BrowseQuery, princ
   // Read before any query starts: a bad flag thrown while a page is being fetched would leave that
   // fetch's rejection unobserved.
   const wantsCount = flag(controls, '_count');
-  if (stream && chosen === 'json') throw errors.invalidField('/query/_stream', 'streams CSV or NDJSON (set _format or Accept); JSON comes a page at a time');
   const cursor = single(controls, '_next');
   const pointer = (field: string) => `/query/${field === 'select' ? '_col' : field === 'orderBy' ? (sortDesc !== undefined ? '_sort_desc' : '_sort') : field}`;
 
-  const compiled = compileFilter(url.filter, columns, { prefix: PREFIX, pointer: url.pointer });
+  const compiled = compileFilter(url.filter, columns, { prefix: PREFIX, pointer: url.pointer, residual: true });
   const planned = plan(datasetId, schema, compiled, url.filter, selected, orderBy, pointer);
-  const facetNames = controls.get('_facet') ?? [];
-  const facetColumns = facetNames.map((name, index) => columnNamed(schema, name, facetNames.length > 1 ? `/query/_facet/${index}` : '/query/_facet'));
-  const facetValues = await Promise.all(facetColumns.map((column) => groupValues(schema, column, '/query/_facet')));
-  facetValues.forEach((values, index) => {
-    if (values.length > MAX_FACET_VALUES) throw errors.invalidField('/query/_facet', `'${facetColumns[index]?.name ?? ''}' has more than ${MAX_FACET_VALUES} values to count`);
-  });
+  const facets = facetsAsked(schema, controls);
+  representable({ stream });
+  // A residual filter is finished here, on every value of a row (whatever `_col` returns).
+  const test: RowTest | undefined = compiled.residual ? (values) => evaluateFilter(url.filter, columns, values) : undefined;
+  const reading = test ? { ...planned, page: { ...planned.page, projection: PREFIX } } : planned;
 
   if (stream) {
     // Every matching row, page after page (Datasette's `_stream=on`).
-    const items: RecordRow[] = [];
-    let continuation: string | undefined;
-    do {
-      const page = await queryRecordPage(schema, planned.page, { limit: MAX_PAGE_ROWS, continuation });
-      items.push(...page.items.map((doc) => toRow(doc, planned.select)));
-      continuation = page.continuation;
-    } while (continuation);
-    return { format: chosen, select: planned.select, items, nextCursor: null };
+    const items = (await everyRow(schema, reading.page, test)).map((doc) => toRow(doc, planned.select));
+    return { select: planned.select, items, nextCursor: null };
   }
 
-  const [page, count, facets] = await Promise.all([
-    collectPage(schema, planned, size, cursor, '/query/_next'),
-    wantsCount ? countRecords(schema, compiled) : Promise.resolve(undefined),
-    Promise.all(
-      facetColumns.map(async (column, index) => {
-        const counted = await mapLimit(facetValues[index] ?? [], QUERY_CONCURRENCY, async (value) => ({
-          value,
-          count: await countRecords(schema, groupCondition(compiled, column, value)),
-        }));
-        return [column.name, counted.filter((facet) => facet.count > 0).sort((a, b) => b.count - a.count)] as const;
-      }),
-    ),
-  ]);
+  const [page, count, counted] = test
+    ? await residualAnswer(schema, reading, size, cursor, test, wantsCount, facets)
+    : await Promise.all([
+        collectPage(schema, planned, size, cursor, '/query/_next'),
+        wantsCount ? countRecords(schema, compiled) : Promise.resolve(undefined),
+        Promise.all(facets.map(async (facet) => [facet.param, await facetCounts(schema, facet, compiled)] as const)),
+      ]);
   return {
-    format: chosen,
     select: planned.select,
     items: page.items,
     nextCursor: page.continuation ? encodeCursor(page.continuation, planned.scope) : null,
     ...(count === undefined ? {} : { count }),
-    ...(facetColumns.length > 0 ? { facets: Object.fromEntries(facets) } : {}),
+    ...(facets.length > 0 ? { facets: Object.fromEntries(counted) } : {}),
   };
+}
+
+/** The page, count and facets of a residual filter: counts and facets from one pass over every matching row. */
+async function residualAnswer(scope: RecordScope, query: PlannedQuery, size: number, cursor: string | undefined, test: RowTest, wantsCount: boolean, facets: Facet[]) {
+  const [page, rows] = await Promise.all([
+    residualPage(scope, query, size, cursor, '/query/_next', test),
+    wantsCount || facets.length > 0 ? everyRow(scope, { ...query.page, orderBy: '' }, test) : Promise.resolve([]),
+  ]);
+  const values = rows.map((row) => row.v);
+  return [page, wantsCount ? rows.length : undefined, facets.map((facet) => [facet.param, facetCountsOf(values, facet)] as const)] as const;
 }

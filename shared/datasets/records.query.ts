@@ -24,10 +24,7 @@ import { aggregateSelect, columnStats, type StatsColumn } from './records.stats'
 
 // POST …/records/query and …/records/stats: the filter language in a body (and the iris_api shape).
 
-/** Count queries run this many at a time (one per facet value). */
-export const QUERY_CONCURRENCY = 8;
 export const MAX_GROUPS = 1000;
-export const MAX_FACET_VALUES = 100;
 /** The iris_api profile pages with TOP: its cost grows with the page, so it stops here (cursors do not). */
 const MAX_IRIS_OFFSET = 10_000;
 

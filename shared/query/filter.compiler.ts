@@ -12,6 +12,11 @@ export interface CompiledFilter {
   /** A boolean SQL expression that can be joined to others with AND as it is; `true` for an empty filter. */
   where: string;
   parameters: SqlParameter[];
+  /**
+   * Set when `where` selects a superset of the filter's rows (a LIKE/GLOB pattern SQL cannot decide,
+   * compiled with `residual`): the caller keeps only the rows `evaluateFilter` accepts.
+   */
+  residual?: true;
 }
 
 export interface CompileOptions {
@@ -21,6 +26,12 @@ export interface CompileOptions {
   paramPrefix?: string;
   /** The JSON pointer an error at `path` (inside the filter) is reported at. Default `/body/filter/<path>`. */
   pointer?: (path: readonly (string | number)[]) => string;
+  /**
+   * Accept LIKE/GLOB patterns with two or more runs floating between wildcards, which string
+   * functions without variables cannot place in order: they compile to a condition every matching
+   * row meets (a superset) and the result is marked `residual`. Without it they are refused.
+   */
+  residual?: boolean;
 }
 
 /** How deep `and`/`or`/`not` may nest and how many nodes a filter may have: bounds the SQL size. */
@@ -97,12 +108,14 @@ const TEXT_FUNCTIONS = { contains: 'CONTAINS', startsWith: 'STARTSWITH', endsWit
 class Compilation {
   readonly parameters: SqlParameter[] = [];
   readonly problems: FieldError[] = [];
+  /** A predicate compiled to a superset of its rows (or, negated, to a subset): see `CompileOptions.residual`. */
+  residual = false;
   private nodes = 0;
   private readonly columns: Map<string, ColumnDef>;
 
   constructor(
     columns: readonly ColumnDef[],
-    private readonly options: Required<CompileOptions>,
+    private readonly options: Required<Omit<CompileOptions, 'residual'>> & { residual: boolean },
   ) {
     this.columns = new Map(columns.map((column) => [column.name, column]));
   }
@@ -118,14 +131,19 @@ class Compilation {
     return name;
   }
 
-  node(filter: Filter, path: Path, depth: number): Sql {
+  /**
+   * `negated`: the node sits under an odd number of `not`s. A residual pattern must then compile to
+   * a subset of its rows (`false`), so that the negation stays a superset: AND and OR keep the
+   * direction, NOT flips it.
+   */
+  node(filter: Filter, path: Path, depth: number, negated = false): Sql {
     this.nodes += 1;
     if (this.nodes === MAX_FILTER_NODES + 1) return this.problem([], `a filter may have at most ${MAX_FILTER_NODES} nodes`);
     if (depth > MAX_FILTER_DEPTH) return this.problem(path, `filters may nest at most ${MAX_FILTER_DEPTH} levels deep`);
-    if (filter.and) return all(filter.and.map((part, index) => this.node(part, [...path, 'and', index], depth + 1)));
-    if (filter.or) return any(filter.or.map((part, index) => this.node(part, [...path, 'or', index], depth + 1)));
-    if (filter.not) return negation(this.node(filter.not, [...path, 'not'], depth + 1));
-    return this.predicate(filter, path);
+    if (filter.and) return all(filter.and.map((part, index) => this.node(part, [...path, 'and', index], depth + 1, negated)));
+    if (filter.or) return any(filter.or.map((part, index) => this.node(part, [...path, 'or', index], depth + 1, negated)));
+    if (filter.not) return negation(this.node(filter.not, [...path, 'not'], depth + 1, !negated));
+    return this.predicate(filter, path, negated);
   }
 
   /** A value of the column's type, normalised as stored; undefined (and a problem recorded) otherwise. */
@@ -181,7 +199,7 @@ class Compilation {
     return typeof typed === 'boolean' ? undefined : typed;
   }
 
-  private predicate(filter: Filter, path: Path): Sql {
+  private predicate(filter: Filter, path: Path, negated: boolean): Sql {
     const column = filter.column === undefined ? undefined : this.columns.get(filter.column);
     if (!column) return this.problem([...path, 'column'], `unknown column '${filter.column ?? ''}'; columns: ${[...this.columns.keys()].join(', ')}`);
     const ref = columnRef(this.options.prefix, column);
@@ -226,7 +244,7 @@ class Compilation {
       const target = filter.ignoreCase ? `LOWER(${ref})` : ref;
       return guarded(sql(`${TEXT_FUNCTIONS[textKey]}(${target}, ${this.param(filter.ignoreCase ? text.toLowerCase() : text)})`, ATOM));
     }
-    if (patternKey) return guarded(this.pattern(patternKey, filter[patternKey] ?? '', ref, [...path, patternKey]));
+    if (patternKey) return guarded(this.pattern(patternKey, filter[patternKey] ?? '', ref, [...path, patternKey], negated));
     return this.range(filter, column, ref, path, guarded);
   }
 
@@ -249,8 +267,14 @@ class Compilation {
    * floating text is looked for in LOWER of the value. Nested calls are kept shallow on purpose:
    * the emulator's parser slows down steeply with them (LOWER(SUBSTRING(…)) ≈ 10× an IN, measured).
    * Offsets are numbers the compiler computed; the caller's text only goes in as parameters.
+   *
+   * Two or more floating runs must be found in order, one after the other: that needs the position
+   * of each as the start of the next search, which SQL without variables can only write by nesting
+   * INDEX_OF/SUBSTRING into each other (text exponential in the runs, and the emulator's INDEX_OF
+   * takes no start). With `residual` they compile to what every match has (each run somewhere
+   * between prefix and suffix) and the caller finishes with the linear in-memory matcher.
    */
-  private pattern(kind: PatternKind, text: string, ref: string, path: Path): Sql {
+  private pattern(kind: PatternKind, text: string, ref: string, path: Path, negated: boolean): Sql {
     const ignoreCase = kind === 'like';
     const tokens = parsePattern(kind, ignoreCase ? text.toLowerCase() : text);
     if (typeof tokens === 'string') return this.problem(path, tokens);
@@ -266,14 +290,27 @@ class Compilation {
     const suffixWidth = widthOf(suffix);
     parts.push(...this.fixed(suffix, ref, (offset) => `LENGTH(${ref}) - ${suffixWidth - offset}`, ignoreCase));
     const texts = middle.map((segment, index) => ({ segment, index })).filter(({ segment }) => segment.some((token) => token.kind !== 'one'));
-    if (texts.length > 1) return this.problem(path, `at most one run of text may float between wildcards; this pattern has ${texts.length}`);
     const [found] = texts;
-    if (found) {
-      const leading = found.segment.findIndex((token) => token.kind !== 'one');
-      const trailing = found.segment.length - 1 - found.segment.findLastIndex((token) => token.kind !== 'one');
-      const core = found.segment.slice(leading, found.segment.length - trailing);
-      const [only] = core;
-      if (core.length !== 1 || only?.kind !== 'text') return this.problem(path, 'text floating between wildcards may not hold single-character wildcards or classes');
+    const leading = found ? found.segment.findIndex((token) => token.kind !== 'one') : 0;
+    const trailing = found ? found.segment.length - 1 - found.segment.findLastIndex((token) => token.kind !== 'one') : 0;
+    const core = found ? found.segment.slice(leading, found.segment.length - trailing) : [];
+    const [only] = core;
+    const exact = texts.length <= 1 && (!found || (core.length === 1 && only?.kind === 'text'));
+    if (!exact) {
+      if (!this.options.residual) {
+        return texts.length > 1
+          ? this.problem(path, `at most one run of text may float between wildcards; this pattern has ${texts.length}`)
+          : this.problem(path, 'text floating between wildcards may not hold single-character wildcards or classes');
+      }
+      this.residual = true;
+      if (negated) return FALSE;
+      const before = widths[0] ?? 0;
+      const window = `SUBSTRING(${ref}, ${before}, LENGTH(${ref}) - ${before + suffixWidth})`;
+      const runs = middle.flatMap((segment) => segment.flatMap((token) => (token.kind === 'text' ? [token.text] : [])));
+      parts.push(...runs.map((run) => sql(`CONTAINS(${ignoreCase ? `LOWER(${window})` : window}, ${this.param(run)})`, ATOM)));
+      return all(parts);
+    }
+    if (found && only?.kind === 'text') {
       const before = widths.slice(0, found.index + 1).reduce((sum, width) => sum + width, 0) + leading;
       const after = widths.slice(found.index + 2).reduce((sum, width) => sum + width, 0) + trailing;
       const window = before === 0 && after === 0 ? ref : `SUBSTRING(${ref}, ${before}, LENGTH(${ref}) - ${before + after})`;
@@ -361,11 +398,12 @@ export function compileFilter(filter: Filter | undefined, columns: readonly Colu
     prefix: options.prefix,
     paramPrefix: options.paramPrefix ?? '@p',
     pointer: options.pointer ?? ((path) => ['/body/filter', ...path].join('/')),
+    residual: options.residual ?? false,
   });
   const where = compilation.node(filter, [], 0);
   if (compilation.problems.length > 0) {
     const detail = compilation.problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; ');
     throw errors.validation(compilation.problems, `The filter is not valid: ${detail}`);
   }
-  return { where: within(where, AND), parameters: compilation.parameters };
+  return { where: within(where, AND), parameters: compilation.parameters, ...(compilation.residual ? { residual: true as const } : {}) };
 }

@@ -1,6 +1,21 @@
 import { normaliseDatetime } from './filter.compiler';
+import type { RE2JS } from 're2js';
 import { parsePattern, patternRegex } from './filter.pattern';
 import type { ColumnDef, Filter, Scalar } from './filter.schema';
+
+/** Compiled patterns, so that finishing a residual filter over many rows compiles each pattern once. */
+const compiledPatterns = new Map<string, RE2JS | undefined>();
+const MAX_COMPILED_PATTERNS = 256;
+
+function patternOf(kind: 'like' | 'glob', pattern: string): RE2JS | undefined {
+  const key = `${kind}:${pattern}`;
+  if (compiledPatterns.has(key)) return compiledPatterns.get(key);
+  const tokens = parsePattern(kind, pattern);
+  const compiled = typeof tokens === 'string' ? undefined : patternRegex(tokens);
+  if (compiledPatterns.size >= MAX_COMPILED_PATTERNS) compiledPatterns.clear();
+  compiledPatterns.set(key, compiled);
+  return compiled;
+}
 
 /**
  * The filter language's semantics in memory: what the compiled SQL selects, row by row. It is the
@@ -60,8 +75,8 @@ function evaluate(filter: Filter, columns: Map<string, ColumnDef>, row: Record<s
   }
   if (filter.like !== undefined || filter.glob !== undefined) {
     if (typeof value !== 'string') return false;
-    const tokens = filter.like !== undefined ? parsePattern('like', filter.like.toLowerCase()) : parsePattern('glob', filter.glob ?? '');
-    return typeof tokens !== 'string' && patternRegex(tokens).matches(filter.like !== undefined ? value.toLowerCase() : value);
+    const regex = filter.like !== undefined ? patternOf('like', filter.like.toLowerCase()) : patternOf('glob', filter.glob ?? '');
+    return regex !== undefined && regex.matches(filter.like !== undefined ? value.toLowerCase() : value);
   }
   const lower = filter.gt ?? filter.gte;
   const upper = filter.lt ?? filter.lte;

@@ -4,7 +4,7 @@ import { errors } from '../errors';
 import { type CompiledFilter, columnRef } from './filter.compiler';
 import type { Filter } from './filter.schema';
 
-// How a records query becomes Cosmos DB SQL: the projection, the ORDER BY and the per-group conditions.
+// How a records query becomes Cosmos DB SQL: the projection and the ORDER BY.
 
 /** Where a record document keeps its values (`c.values.<column>`). */
 export const PREFIX = 'c.values';
@@ -63,14 +63,4 @@ export function toRow(doc: { id: string; v: Record<string, CellValue> }, select:
     if (value !== undefined && value !== null) row[name] = value;
   }
   return row;
-}
-
-function withCondition(filter: CompiledFilter, condition: string, parameters: CompiledFilter['parameters']): CompiledFilter {
-  return { where: filter.where === 'true' ? condition : `${filter.where} AND ${condition}`, parameters: [...filter.parameters, ...parameters] };
-}
-
-/** The rows of one group: `= @g`, or, for rows without a value, `NOT IS_DEFINED`. */
-export function groupCondition(filter: CompiledFilter, column: Column, value: CellValue | null): CompiledFilter {
-  const ref = columnRef(PREFIX, column);
-  return value === null ? withCondition(filter, `NOT IS_DEFINED(${ref})`, []) : withCondition(filter, `${ref} = @g`, [{ name: '@g', value }]);
 }

@@ -22,7 +22,7 @@ interface Page<T = Row> {
   next?: string | null;
   page?: number;
   nextPage?: number | null;
-  facets?: Record<string, { value: string; count: number }[]>;
+  facets?: Record<string, { value: string; count: number; selected: boolean; toggleUrl: string }[]>;
 }
 interface ColumnStats {
   count?: number;
@@ -280,7 +280,7 @@ describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {
     const expected = ['setosa', 'versicolor', 'virginica']
       .map((value) => ({ value, count: irisRows.filter((row) => row.sepal_length >= 5 && row.species === value).length }))
       .sort((a, b) => b.count - a.count);
-    expect(sut.body.facets).toEqual({ species: expected });
+    expect(sut.body.facets).toEqual({ species: expected.map((facet) => ({ ...facet, selected: false, toggleUrl: expect.stringContaining(`species=${facet.value}`) })) });
     expect(sut.body.count).toBe(irisRows.filter((row) => row.sepal_length >= 5).length);
   });
 
@@ -309,7 +309,7 @@ describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {
     expect(expectProblem(await call('GET', `${IRIS}/records?colour=red`), 400).errors).toEqual([{ pointer: '/query/colour', message: expect.stringContaining('unknown column') }]);
     expect(expectProblem(await call('GET', `${IRIS}/records?sepal_length__gte=big`), 400).errors).toEqual([{ pointer: '/query/sepal_length__gte', message: expect.stringContaining('number') }]);
     expect(expectProblem(await call('GET', `${IRIS}/records?species__in=setosa,rose`), 400).errors).toEqual([{ pointer: '/query/species__in', message: expect.stringContaining('rose') }]);
-    expectProblem(await call('GET', `${IRIS}/records?_shape=array`), 400);
+    expectProblem(await call('GET', `${IRIS}/records?_shape=tree`), 400);
     expectProblem(await call('GET', `${IRIS}/records`, { headers: { Accept: 'image/png' } }), 406);
   });
 

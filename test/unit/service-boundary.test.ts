@@ -13,12 +13,6 @@ const shared = path.join(root, 'shared');
 const httpDir = path.join(shared, 'http');
 const EDGE = ['http', 'openapi'].map((dir) => path.join(shared, dir));
 const ALLOWED_TYPE_IMPORTS = new Set([path.join(httpDir, 'problem')]);
-/**
- * Not yet moved: the records renderer goes to the HTTP edge with the records split (issue 16, item 3),
- * on its own branch. Delete the entry when that lands (the last test says when).
- */
-const PENDING = new Set(['shared/datasets/records.render.ts imports ../http/negotiate']);
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -68,12 +62,7 @@ function httpImportsOutsideTheEdge(): string[] {
 
 describe('the HTTP edge', () => {
   it('is imported by no service (only the types of problems may be)', () => {
-    expect(httpImportsOutsideTheEdge().filter((found) => !PENDING.has(found))).toEqual([]);
-  });
-
-  it('has no pending exception left that is already resolved', () => {
-    const found = new Set(httpImportsOutsideTheEdge());
-    expect([...PENDING].filter((pending) => !found.has(pending))).toEqual([]);
+    expect(httpImportsOutsideTheEdge()).toEqual([]);
   });
 
   it('would see a service that imports from shared/http', () => {
