@@ -4,7 +4,10 @@ import { adminKey, type ApiResponse, call, keyWithRoles } from '../support/api';
 
 /**
  * Concurrent creates of entries holding the same unique key: a claim is written before its entry,
- * so a racing writer that finds the claim before the entry exists must not take it over.
+ * so a racing writer that finds the claim before the entry exists must not take it over. Over HTTP
+ * against the embedded server the winner's entry write nearly always lands before a loser's two
+ * reads, so this rarely meets the window; test/integration/catalogue-claims.test.ts holds a claim
+ * open without its entry to meet it every time.
  */
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const WRITERS = 6;
