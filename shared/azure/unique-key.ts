@@ -6,7 +6,8 @@ import { RETRY, retryOnConflict, store } from './store';
 // held by a small guard document whose id is derived from the value: a second holder gets 409. The
 // guard is written before the document that holds the value, so a crash in between leaves a guard
 // whose owner does not exist or no longer holds the value. Such a guard is stale: the next claimant
-// takes it over, guarded by its ETag, so no value is ever locked out by a crash.
+// takes it over, guarded by its ETag, so no value is ever locked out by a crash. A guard younger than
+// a grace period may be a write still under way, so callers count it as held (`claimedRecently`).
 
 /** A guard document: its id is derived from the unique value, `owner` names the holder. */
 export interface UniqueKeyGuard {
@@ -55,6 +56,24 @@ export async function claimUniqueKey(
     if (await stillHolds(holder, existing.doc)) return { status: 'held', owner: holder };
     return (await documents.replaceIfUnchanged(doc, existing.etag)) ? { status: 'taken' } : RETRY;
   }, 'This unique value');
+}
+
+/**
+ * How long a guard counts as a write under way: the guard is written before its owner holds the value
+ * (that write may take a while), so a young guard holds even when its owner does not have the value
+ * yet. Older guards whose owner lacks the value were left by a crash and are taken over.
+ */
+const CLAIM_GRACE_MS = 5 * 60_000;
+
+/** The field a guard carries for `claimedRecently`: put it in `UniqueKeyGuard.fields`. */
+export function claimedNow(): { claimedAt: string } {
+  return { claimedAt: new Date().toISOString() };
+}
+
+/** Whether the stored guard was claimed within the grace period; guards without `claimedAt` (older data) count as old. */
+export function claimedRecently(guard: Readonly<Record<string, unknown>>): boolean {
+  const claimedAt = typeof guard.claimedAt === 'string' ? Date.parse(guard.claimedAt) : Number.NaN;
+  return Date.now() - claimedAt < CLAIM_GRACE_MS;
 }
 
 /** The owner named by the guard, if there is a guard (it may be stale: check the owner). */

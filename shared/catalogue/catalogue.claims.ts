@@ -1,6 +1,6 @@
 import { cosmosStatus } from '../azure/cosmos';
 import type { Versioned } from '../azure/store';
-import { claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
+import { claimedNow, claimedRecently, claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { type AppError, errors } from '../errors';
 import { sha256 } from '../hash';
 import type { Fields } from './catalogue.access';
@@ -37,10 +37,13 @@ export function conflictFor(key: string, existingId: string): AppError {
   return errors.conflict(`An entry with this platform and platformResourceIdentifier exists: ${existingId}.`, { existingId });
 }
 
-/** The claim document of a key, as stored since before the shared helper (existing data folders keep working). */
+/**
+ * The claim document of a key, as stored since before the shared helper (existing data folders keep
+ * working), plus when it was claimed: claims stored without it count as old.
+ */
 function claimGuard(type: string, key: string): UniqueKeyGuard {
   const id = claimId(type, key);
-  const fields: Omit<ClaimDocument, 'id' | 'entryId'> = { type, docType: 'claim', key };
+  const fields: Omit<ClaimDocument, 'id' | 'entryId'> & { claimedAt: string } = { type, docType: 'claim', key, ...claimedNow() };
   return { container: 'catalogue', id, partitionKey: id, ownerField: 'entryId', fields };
 }
 
@@ -50,9 +53,14 @@ async function holdsKey(type: string, key: string, entryId: string): Promise<boo
   return holder !== undefined && !holder.doc.deletedAt && uniqueKeys(holder.doc).includes(key);
 }
 
-/** Takes a unique key for an entry: true when this call took it, false when the entry held it already. */
+/**
+ * Takes a unique key for an entry: true when this call took it, false when the entry held it already.
+ * A young claim holds although its entry is not there yet (its writer is writing it); the 409 then
+ * names the entry that writer is about to write.
+ */
 async function acquire(type: string, key: string, entryId: string): Promise<boolean> {
-  const claim = await claimUniqueKey(claimGuard(type, key), entryId, (holder) => holdsKey(type, key, holder));
+  const holds = async (holder: string, claim: Readonly<Record<string, unknown>>) => claimedRecently(claim) || holdsKey(type, key, holder);
+  const claim = await claimUniqueKey(claimGuard(type, key), entryId, holds);
   if (claim.status === 'held') throw conflictFor(key, claim.owner);
   return claim.status === 'taken';
 }

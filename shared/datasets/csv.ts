@@ -13,14 +13,18 @@ export interface CsvRecord {
   line: number;
 }
 
-export class CsvSyntaxError extends Error {
+/** Rows sent in a body that is not well-formed, at a line of it: CSV and JSON rows are refused alike. */
+export class RowsSyntaxError extends Error {
   constructor(
     readonly line: number,
     message: string,
   ) {
     super(`line ${line}: ${message}`);
-    this.name = 'CsvSyntaxError';
   }
+}
+
+export class CsvSyntaxError extends RowsSyntaxError {
+  override readonly name = 'CsvSyntaxError';
 }
 
 /** Our wording for the refusals a caller can fix; anything else keeps csv-parse's message. */

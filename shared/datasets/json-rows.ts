@@ -1,3 +1,5 @@
+import { RowsSyntaxError } from './csv';
+
 /**
  * Incremental readers for rows sent as JSON: a top-level array (`[{…}, {…}]`) split into its
  * elements without parsing the whole body at once, and NDJSON (one JSON value per line).
@@ -11,14 +13,8 @@ export interface JsonElement {
   line: number;
 }
 
-export class JsonSyntaxError extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-    this.name = 'JsonSyntaxError';
-  }
+export class JsonSyntaxError extends RowsSyntaxError {
+  override readonly name = 'JsonSyntaxError';
 }
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);

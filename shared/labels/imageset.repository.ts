@@ -1,7 +1,7 @@
 import type { PatchOperation } from '@azure/cosmos';
 import { container, queryPage } from '../azure/cosmos';
 import { store, type Versioned } from '../azure/store';
-import { type Claim, claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
+import { type Claim, claimedNow, claimedRecently, claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { shortHash } from './ids';
 import { ImagesetRecord } from './imageset.schema';
 
@@ -15,17 +15,9 @@ export interface StoredImageset {
   etag: string;
 }
 
-/**
- * How long a guard counts as a create or rename under way: it is written before the imageset has
- * the title (a create makes two blob containers first), so a young guard holds even though its
- * imageset does not have the title yet. Older guards whose imageset lacks the title were left by a
- * crash and are taken over; guards written before `claimedAt` existed count as old.
- */
-const TITLE_CLAIM_GRACE_MS = 5 * 60_000;
-
 function titleGuard(title: string): UniqueKeyGuard {
   const id = `title~${shortHash(title.trim().toLowerCase(), 32)}`;
-  const fields = { docType: 'imagesetTitle', title, claimedAt: new Date().toISOString() };
+  const fields = { docType: 'imagesetTitle', title, ...claimedNow() };
   return { container: 'imagesets', id, partitionKey: id, ownerField: 'imagesetId', fields };
 }
 
@@ -46,12 +38,11 @@ async function holdsTitle(imagesetId: string, title: string): Promise<boolean> {
   return found !== undefined && titleGuard(found.record.title).id === titleGuard(title).id;
 }
 
-function claimedRecently(guard: Readonly<Record<string, unknown>>): boolean {
-  const claimedAt = typeof guard.claimedAt === 'string' ? Date.parse(guard.claimedAt) : Number.NaN;
-  return Date.now() - claimedAt < TITLE_CLAIM_GRACE_MS;
-}
-
-/** Claims a title for the imageset (case-insensitive); `held` when another imageset has it or is taking it. */
+/**
+ * Claims a title for the imageset (case-insensitive); `held` when another imageset has it or is taking
+ * it: a young guard holds although its imageset does not have the title yet (a create makes two blob
+ * containers first).
+ */
 export async function claimTitle(title: string, imagesetId: string): Promise<Claim> {
   return claimUniqueKey(titleGuard(title), imagesetId, async (holder, guard) => claimedRecently(guard) || holdsTitle(holder, title));
 }

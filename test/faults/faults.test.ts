@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultProxy, RequestMatch } from '../support/fault-proxy';
-import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
-import { apiFetch } from '../support/api';
+import { describe, expect, it } from 'vitest';
+import type { RequestMatch } from '../support/fault-proxy';
+import { type Answer, useProxiedStack } from '../support/proxied-stack';
 import { waitForJob } from '../support/jobs';
 
 /**
@@ -14,30 +13,9 @@ import { waitForJob } from '../support/jobs';
 const IRIS = 'iris-classifier';
 const SETOSA = { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 };
 
-let cosmos: FaultProxy;
-let blob: FaultProxy;
-let baseUrl = '';
-let adminKey = '';
-
-interface Answer<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
-
-async function call<T = Record<string, unknown>>(method: string, route: string, options: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = { 'X-API-Key': adminKey, ...options.headers };
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await apiFetch(`${baseUrl}/api${route}`, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await response.text();
-  const body = (response.headers.get('content-type') ?? '').includes('json') && text ? (JSON.parse(text) as T) : (text as T);
-  return { status: response.status, headers: response.headers, body, text };
-}
+// The reaper (run on demand below) re-sends any job still queued a second after its creation.
+const stack = useProxiedStack({ seed: true, settings: { JOBS_REQUEUE_AFTER: '1s' } });
+const { call } = stack;
 
 function expectProblem(answer: Answer<unknown>, status: number): void {
   expect(answer.status, answer.text).toBe(status);
@@ -70,57 +48,40 @@ async function keyIdsNamed(name: string): Promise<string[]> {
 /** How this file waits for a job: on its private stack, as its admin. */
 const onThisStack = { read: (path: string) => call('GET', path), timeoutMs: 20_000 };
 
-let proxied: ProxiedStack;
-
-beforeAll(async () => {
-  // The reaper (run on demand below) re-sends any job still queued a second after its creation.
-  proxied = await startProxiedStack({ seed: true, settings: { JOBS_REQUEUE_AFTER: '1s' } });
-  ({ cosmos, blob, baseUrl, adminKey } = proxied);
-}, 120_000);
-
-afterAll(async () => {
-  await proxied?.stop();
-}, 60_000);
-
-afterEach(() => {
-  cosmos.reset();
-  blob.reset();
-});
-
 describe('the proxies', () => {
   it('carry the app’s traffic to both emulators', async () => {
-    cosmos.clearLog();
-    blob.clearLog();
+    stack.cosmos.clearLog();
+    stack.blob.clearLog();
     const health = await call<{ checks: Record<string, { status: string }> }>('GET', '/health');
     expect(health.status, health.text).toBe(200);
-    expect(cosmos.log.length).toBeGreaterThan(0);
-    expect(blob.log.length).toBeGreaterThan(0);
+    expect(stack.cosmos.log.length).toBeGreaterThan(0);
+    expect(stack.blob.log.length).toBeGreaterThan(0);
   });
 });
 
 describe('reads and idempotent writes succeed through throttling', () => {
   it('Blob storage answering 503 with Retry-After to the next 2 requests: the SDK retries and health stays 200', async () => {
-    blob.clearLog();
-    blob.answer(2, 503, { 'Retry-After': '1' });
+    stack.blob.clearLog();
+    stack.blob.answer(2, 503, { 'Retry-After': '1' });
     const sut = await call<{ checks: Record<string, { status: string }> }>('GET', '/health');
     expect(sut.status, sut.text).toBe(200);
-    expect(blob.log.filter((r) => r.outcome === 503)).toHaveLength(2);
-    expect(blob.log.filter((r) => r.outcome === 200).length).toBeGreaterThan(0);
+    expect(stack.blob.log.filter((r) => r.outcome === 503)).toHaveLength(2);
+    expect(stack.blob.log.filter((r) => r.outcome === 200).length).toBeGreaterThan(0);
   });
 
 
   it('GET answers 200 while Cosmos answers 429 with x-ms-retry-after-ms to the next 3 requests', async () => {
-    cosmos.clearLog();
-    cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50', 'x-ms-substatus': '3200' });
+    stack.cosmos.clearLog();
+    stack.cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50', 'x-ms-substatus': '3200' });
     const sut = await call<{ items: unknown[] }>('GET', '/v1/api-keys?limit=5');
     expect(sut.status, sut.text).toBe(200);
     expect(sut.body.items.length).toBeGreaterThan(0);
-    expect(cosmos.log.filter((r) => r.outcome === 429)).toHaveLength(3);
+    expect(stack.cosmos.log.filter((r) => r.outcome === 429)).toHaveLength(3);
   });
 
   it('GET answers 200 while every open Cosmos connection is reset and the next 2 new ones are cut on arrival', async () => {
     await call('GET', '/v1/api-keys?limit=1'); // warm, kept-alive connections for the proxy to cut
-    cosmos.dropConnections(2);
+    stack.cosmos.dropConnections(2);
     const sut = await call<{ items: unknown[] }>('GET', '/v1/api-keys?limit=5');
     expect(sut.status, sut.text).toBe(200);
     expect(sut.body.items.length).toBeGreaterThan(0);
@@ -132,22 +93,22 @@ describe('reads and idempotent writes succeed through throttling', () => {
     expect(created.status, created.text).toBe(201);
     const etag = created.headers.get('etag') ?? '';
     expect(etag).not.toBe('');
-    cosmos.clearLog();
-    cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50' }, (r) => r.method === 'PUT');
+    stack.cosmos.clearLog();
+    stack.cosmos.answer(3, 429, { 'x-ms-retry-after-ms': '50' }, (r) => r.method === 'PUT');
     const sut = await call<{ name: string; homepage: string }>('PUT', `/v1/catalogue/platforms/${created.body.id}`, {
       body: { name, status: 'published', homepage: 'https://throttled.example.org/' },
       headers: { 'If-Match': etag },
     });
     expect(sut.status, sut.text).toBe(200);
     expect(sut.body.homepage).toBe('https://throttled.example.org/');
-    expect(cosmos.log.filter((r) => r.method === 'PUT' && r.outcome === 429)).toHaveLength(3);
+    expect(stack.cosmos.log.filter((r) => r.method === 'PUT' && r.outcome === 429)).toHaveLength(3);
     // The old ETag no longer matches: the replacement happened (once), and If-Match still guards it.
     const stale = await call('PUT', `/v1/catalogue/platforms/${created.body.id}`, { body: { name, status: 'published' }, headers: { 'If-Match': etag } });
     expectProblem(stale, 412);
   });
 
   it('a Cosmos 503 the SDK does not retry reaches the caller as 503 problem+json with Retry-After, not 500', async () => {
-    cosmos.answer(1, 503, {}, (r) => r.method === 'GET' && /\/colls\/catalogue\/docs\//.test(r.path));
+    stack.cosmos.answer(1, 503, {}, (r) => r.method === 'GET' && /\/colls\/catalogue\/docs\//.test(r.path));
     const name = `faults-${randomUUID().slice(0, 8)}`;
     const created = await call<{ id: string }>('POST', '/v1/catalogue/platforms', { body: { name, status: 'published' } });
     expect(created.status, created.text).toBe(201);
@@ -163,10 +124,10 @@ describe('non-idempotent writes are not duplicated', () => {
     const key = `"${randomUUID()}"`;
     const submit = () => call<{ id: string; status: string }>('POST', `/v1/models/${IRIS}/jobs`, { body: { input: SETOSA }, headers: { 'Idempotency-Key': key } });
     // The create reaches Cosmos and is stored; its answer never comes back.
-    cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
-    cosmos.clearLog();
+    stack.cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
+    stack.cosmos.clearLog();
     const first = await submit();
-    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    expect(stack.cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
     // The SDK does not retry a create; the app reads the job back, finds it stored and queues it.
     expect(first.status, first.text).toBe(202);
     // The client, unsure, retries with the same key: the same job, replayed.
@@ -189,18 +150,18 @@ describe('non-idempotent writes are not duplicated', () => {
     const submit = () => call<{ id: string; status: string }>('POST', `/v1/models/${IRIS}/jobs`, { body: { input: SETOSA }, headers: { 'Idempotency-Key': key } });
     // The job document is stored but its answer is lost, and the read-back finds Cosmos failing too:
     // the app cannot know, so it neither queues the job nor releases the Idempotency-Key.
-    cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
-    cosmos.answer(5, 503, {}, documentsOf('jobs', 'GET'));
+    stack.cosmos.dropResponses(1, documentsOf('jobs', 'POST'));
+    stack.cosmos.answer(5, 503, {}, documentsOf('jobs', 'GET'));
     const first = await submit();
     expectProblem(first, 503);
-    cosmos.reset();
+    stack.cosmos.reset();
     const second = await submit();
     expect(second.status, second.text).toBe(202);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body.status).toBe('queued');
     // Nothing sent its message; the reaper does, once the job has waited JOBS_REQUEUE_AFTER.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const reaper = await fetch(`${baseUrl}/admin/functions/reapStuckJobs`, { method: 'POST' });
+    const reaper = await fetch(`${stack.baseUrl}/admin/functions/reapStuckJobs`, { method: 'POST' });
     expect(reaper.status).toBe(202);
     expect(await waitForJob(second.body.id, undefined, onThisStack)).toMatchObject({ status: 'succeeded', attempts: 1 });
     const third = await submit();
@@ -209,12 +170,12 @@ describe('non-idempotent writes are not duplicated', () => {
 
   it('an API key create that lost its response answers 503 problem+json, and the SDK did not send it twice', async () => {
     const name = `faults-${randomUUID().slice(0, 8)}`;
-    cosmos.clearLog();
-    cosmos.dropResponses(1, documentsOf('principals', 'POST'));
+    stack.cosmos.clearLog();
+    stack.cosmos.dropResponses(1, documentsOf('principals', 'POST'));
     const sut = await call('POST', '/v1/api-keys', { body: { name, roles: ['reader'] } });
-    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    expect(stack.cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
     expectProblem(sut, 503);
-    expect(cosmos.log.filter((r) => documentsOf('principals', 'POST')({ method: r.method, path: r.path, headers: {} }))).toHaveLength(1);
+    expect(stack.cosmos.log.filter((r) => documentsOf('principals', 'POST')({ method: r.method, path: r.path, headers: {} }))).toHaveLength(1);
   });
 
   it('an API key create that lost its response: the retry with the same Idempotency-Key gives one key, and its secret works', async () => {
@@ -222,10 +183,10 @@ describe('non-idempotent writes are not duplicated', () => {
     const key = `"${randomUUID()}"`;
     const create = () => call<{ id: string; key: string }>('POST', '/v1/api-keys', { body: { name, roles: ['reader'] }, headers: { 'Idempotency-Key': key } });
     // The key document reaches Cosmos and is stored; its answer never comes back.
-    cosmos.clearLog();
-    cosmos.dropResponses(1, documentsOf('principals', 'POST'));
+    stack.cosmos.clearLog();
+    stack.cosmos.dropResponses(1, documentsOf('principals', 'POST'));
     const first = await create();
-    expect(cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
+    expect(stack.cosmos.log.filter((r) => r.outcome === 'dropped-after-forward')).toHaveLength(1);
     // The app cannot know whether the key was stored: it says so (503) and keeps the claim.
     expectProblem(first, 503);
     // The client, unsure, retries with the same key: the stored key, with the secret that only the
@@ -242,7 +203,7 @@ describe('non-idempotent writes are not duplicated', () => {
     const name = `faults-${randomUUID().slice(0, 8)}`;
     const key = `"${randomUUID()}"`;
     const create = () => call<{ id: string; key: string }>('POST', '/v1/api-keys', { body: { name, roles: ['reader'] }, headers: { 'Idempotency-Key': key } });
-    cosmos.delay(1, 2_000, documentsOf('principals', 'POST'));
+    stack.cosmos.delay(1, 2_000, documentsOf('principals', 'POST'));
     const first = create();
     await new Promise((resolve) => setTimeout(resolve, 500));
     const meanwhile = await create();
@@ -259,33 +220,33 @@ describe('non-idempotent writes are not duplicated', () => {
 
 describe('jobs survive a worker crash', () => {
   it('a job whose first delivery loses its Cosmos connection mid-job is redelivered and succeeds once', async () => {
-    cosmos.clearLog();
+    stack.cosmos.clearLog();
     // The worker's first write after it started the job (PATCH) never reaches Cosmos: the delivery fails.
-    cosmos.dropRequests(1, documentsOf('jobs', 'PATCH'));
+    stack.cosmos.dropRequests(1, documentsOf('jobs', 'PATCH'));
     const submitted = await call<{ id: string }>('POST', `/v1/models/${IRIS}/jobs`, {
       body: { input: { ...SETOSA, sepal_length: 5.0 + Math.random() / 10 } },
     });
     expect(submitted.status, submitted.text).toBe(202);
     const done = await waitForJob(submitted.body.id, undefined, onThisStack);
-    expect(cosmos.log.filter((r) => r.outcome === 'dropped' && r.method === 'PATCH')).toHaveLength(1);
+    expect(stack.cosmos.log.filter((r) => r.outcome === 'dropped' && r.method === 'PATCH')).toHaveLength(1);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: expect.objectContaining({}) });
   });
 });
 
 describe('no request hangs', () => {
   it('answers 503 problem+json within 35 s while Cosmos takes 60 s to answer', async () => {
-    cosmos.delay(1_000, 60_000);
+    stack.cosmos.delay(1_000, 60_000);
     const started = performance.now();
     const sut = await call('GET', '/v1/api-keys?limit=5');
     const elapsed = performance.now() - started;
     expectProblem(sut, 503);
     expect(elapsed).toBeLessThan(35_000);
-    cosmos.reset();
+    stack.cosmos.reset();
     expect((await call('GET', '/v1/api-keys?limit=5')).status).toBe(200);
   }, 60_000);
 
   it('health answers 503 naming cosmos while Cosmos refuses connections, and 200 once it is back', async () => {
-    await cosmos.down();
+    await stack.cosmos.down();
     try {
       const sut = await call<{ status: string; checks: Record<string, { status: string; error?: string }> }>('GET', '/health');
       expect(sut.status, sut.text).toBe(503);
@@ -293,7 +254,7 @@ describe('no request hangs', () => {
       expect(sut.body.checks.cosmos).toMatchObject({ status: 'failed', error: expect.stringMatching(/unreachable|no answer/) });
       expect(sut.body.checks.blob?.status).toBe('ok');
     } finally {
-      await cosmos.up();
+      await stack.cosmos.up();
     }
     expect((await call('GET', '/health')).status).toBe(200);
   }, 30_000);

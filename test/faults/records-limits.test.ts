@@ -1,10 +1,8 @@
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StrictLimits } from '../../local/cosmos-strict';
 import { IRIS_SCHEMA, irisCsvPath } from '../../local/seed/query.seed';
-import { apiFetch } from '../support/api';
-import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
+import { useProxiedStack } from '../support/proxied-stack';
 
 /**
  * Cosmos DB's storage limits met through the API (issue 17): a private stack whose Cosmos DB server
@@ -13,40 +11,16 @@ import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
  * does not fit is answered as what it is — 413 for a document over the item limit, 507 for a full
  * partition — never a 500 (or a 503 that invites a retry that cannot succeed).
  */
-let proxied: ProxiedStack;
-let cosmosOrigin = '';
+beforeAll(() => {
+  // Read by the stack as it starts its Cosmos DB server (the next hook).
+  process.env.COSMOS_STRICT = '1';
+});
+const stack = useProxiedStack({ seed: false, settings: { RECORDS_BUCKET_BYTES: '16000' } });
+const { call } = stack;
 let defaults: StrictLimits;
 
-function setLimits(changes: Partial<StrictLimits>): Promise<StrictLimits> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(`${cosmosOrigin}/_strict`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json' } }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve(JSON.parse(text) as StrictLimits));
-    });
-    request.on('error', reject);
-    request.end(JSON.stringify(changes));
-  });
-}
-
-interface Answer {
-  status: number;
-  text: string;
-  body: Record<string, unknown>;
-}
-
-async function call(method: string, route: string, body?: unknown, contentType = 'application/json'): Promise<Answer> {
-  const response = await apiFetch(`${proxied.baseUrl}/api${route}`, {
-    method,
-    headers: { 'X-API-Key': proxied.adminKey, ...(body === undefined ? {} : { 'Content-Type': contentType }) },
-    body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text, body: text && (response.headers.get('content-type') ?? '').includes('json') ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
 async function newDataset(): Promise<string> {
-  const made = await call('POST', '/v1/catalogue/datasets', { name: `limits ${Date.now()}`, description: { plain: 'Rows against Cosmos DB limits.' }, status: 'published' });
+  const made = await call('POST', '/v1/catalogue/datasets', { body: { name: `limits ${Date.now()}`, description: { plain: 'Rows against Cosmos DB limits.' }, status: 'published' } });
   expect(made.status, made.text).toBe(201);
   return String(made.body.id);
 }
@@ -54,29 +28,22 @@ async function newDataset(): Promise<string> {
 const iris = readFileSync(irisCsvPath());
 
 beforeAll(async () => {
-  process.env.COSMOS_STRICT = '1';
-  proxied = await startProxiedStack({ seed: false, settings: { RECORDS_BUCKET_BYTES: '16000' } });
-  cosmosOrigin = new URL(/AccountEndpoint=([^;]+)/.exec(proxied.direct.COSMOS ?? '')?.[1] ?? '').origin;
-  defaults = await setLimits({});
-}, 120_000);
-
-afterEach(async () => {
-  await setLimits(defaults);
+  defaults = await stack.setStrictLimits({});
 });
 
-afterAll(async () => {
-  await proxied?.stop();
-}, 60_000);
+afterEach(async () => {
+  await stack.setStrictLimits(defaults);
+});
 
 describe('a hosted dataset larger than one logical partition', () => {
   it('takes iris (~66 KB) under a 30,000-byte partition cap, its rows in buckets, and describes it whole', async () => {
     const id = await newDataset();
-    expect((await call('PUT', `/v1/datasets/${id}/schema`, IRIS_SCHEMA)).status).toBe(201);
-    await setLimits({ partitionCapBytes: 30_000 });
-    const ingested = await call('POST', `/v1/datasets/${id}/records`, iris, 'text/csv');
+    expect((await call('PUT', `/v1/datasets/${id}/schema`, { body: IRIS_SCHEMA })).status).toBe(201);
+    await stack.setStrictLimits({ partitionCapBytes: 30_000 });
+    const ingested = await call('POST', `/v1/datasets/${id}/records`, { raw: iris, contentType: 'text/csv' });
     expect(ingested.status, ingested.text).toBe(201);
     expect(ingested.body.inserted).toBe(150);
-    const stats = await call('POST', `/v1/datasets/${id}/records/stats`, { groupBy: 'species', metrics: ['count'] });
+    const stats = await call('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'species', metrics: ['count'] } });
     expect(stats.status, stats.text).toBe(200);
     expect((stats.body.groups as { count: number }[]).map((group) => group.count)).toEqual([50, 50, 50]);
   });
@@ -85,30 +52,30 @@ describe('a hosted dataset larger than one logical partition', () => {
 describe('Cosmos DB storage limits as problems', () => {
   it('answers 507 naming the limit when a bucket’s partition is full, and stores nothing', async () => {
     const id = await newDataset();
-    expect((await call('PUT', `/v1/datasets/${id}/schema`, IRIS_SCHEMA)).status).toBe(201);
+    expect((await call('PUT', `/v1/datasets/${id}/schema`, { body: IRIS_SCHEMA })).status).toBe(201);
     // Smaller than one bucket of 16,000 bytes: the partition fills before the bucket does.
-    await setLimits({ partitionCapBytes: 8_000 });
-    const sut = await call('POST', `/v1/datasets/${id}/records`, iris, 'text/csv');
+    await stack.setStrictLimits({ partitionCapBytes: 8_000 });
+    const sut = await call('POST', `/v1/datasets/${id}/records`, { raw: iris, contentType: 'text/csv' });
     expect(sut.status, sut.text).toBe(507);
     expect(sut.body).toMatchObject({ status: 507, type: 'urn:mlassets:problem:insufficient-storage', limitBytes: 20 * 1024 ** 3, detail: expect.stringContaining('nothing was stored') });
-    await setLimits(defaults);
+    await stack.setStrictLimits(defaults);
     const schema = await call('GET', `/v1/datasets/${id}/schema`);
     expect(schema.body.recordCount).toBe(0);
   });
 
   it('answers 507 when the dataset document itself cannot be written to a full partition', async () => {
     const id = await newDataset();
-    await setLimits({ partitionCapBytes: 300 });
-    const sut = await call('PUT', `/v1/datasets/${id}/schema`, IRIS_SCHEMA);
+    await stack.setStrictLimits({ partitionCapBytes: 300 });
+    const sut = await call('PUT', `/v1/datasets/${id}/schema`, { body: IRIS_SCHEMA });
     expect(sut.status, sut.text).toBe(507);
     expect(sut.body).toMatchObject({ status: 507, limitBytes: 20 * 1024 ** 3 });
   });
 
   it('answers 413 naming Cosmos DB’s item limit when a document would be over it', async () => {
     const id = await newDataset();
-    await setLimits({ itemMaxBytes: 1_000 });
+    await stack.setStrictLimits({ itemMaxBytes: 1_000 });
     const long = { ...IRIS_SCHEMA, columns: IRIS_SCHEMA.columns.map((column) => ({ ...column, description: 'd'.repeat(400) })) };
-    const sut = await call('PUT', `/v1/datasets/${id}/schema`, long);
+    const sut = await call('PUT', `/v1/datasets/${id}/schema`, { body: long });
     expect(sut.status, sut.text).toBe(413);
     expect(sut.body).toMatchObject({ status: 413, type: 'urn:mlassets:problem:payload-too-large', limitBytes: 2 * 1024 * 1024 });
   });

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { FaultProxy, RequestMatch } from '../support/fault-proxy';
-import { type ProxiedStack, startProxiedStack } from '../support/proxied-stack';
-import { apiFetch } from '../support/api';
+import { describe, expect, it } from 'vitest';
+import type { RequestMatch } from '../support/fault-proxy';
+import { useProxiedStack } from '../support/proxied-stack';
 
 /**
  * Hosted dataset records seen from between the app and Cosmos DB (a private stack behind the fault
@@ -12,27 +11,8 @@ import { apiFetch } from '../support/api';
 /** Small, so that a test can outlast it: the default is a minute. */
 const THROTTLE_BUDGET_SECONDS = 3;
 
-let cosmos: FaultProxy;
-let blob: FaultProxy;
-let baseUrl = '';
-let adminKey = '';
-
-interface Answer<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-  text: string;
-}
-
-async function call<T = Record<string, unknown>>(method: string, route: string, options: { body?: unknown; csv?: string } = {}): Promise<Answer<T>> {
-  const headers: Record<string, string> = { 'X-API-Key': adminKey };
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-  if (options.csv !== undefined) headers['Content-Type'] = 'text/csv';
-  const response = await apiFetch(`${baseUrl}/api${route}`, { method, headers, body: options.csv ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
-  const text = await response.text();
-  const body = (response.headers.get('content-type') ?? '').includes('json') && text ? (JSON.parse(text) as T) : (text as T);
-  return { status: response.status, headers: response.headers, body, text };
-}
+const stack = useProxiedStack({ seed: false, settings: { INGEST_THROTTLE_BUDGET: String(THROTTLE_BUDGET_SECONDS) } });
+const { call } = stack;
 
 /** A published dataset with a numeric column and a string label whose values are only known from the data. */
 async function hostedDataset(kinds: number, rowsPerKind: number): Promise<string> {
@@ -42,7 +22,7 @@ async function hostedDataset(kinds: number, rowsPerKind: number): Promise<string
   const schema = await call('PUT', `/v1/datasets/${id}/schema`, { body: { columns: [{ name: 'x', type: 'number' }, { name: 'kind', type: 'string' }], label: 'kind' } });
   expect(schema.status, schema.text).toBe(201);
   if (rowsPerKind > 0) {
-    const ingest = await call('POST', `/v1/datasets/${id}/records`, { csv: csvRows(kinds, rowsPerKind) });
+    const ingest = await call('POST', `/v1/datasets/${id}/records`, { raw: csvRows(kinds, rowsPerKind), contentType: 'text/csv' });
     expect(ingest.status, ingest.text).toBe(201);
   }
   return id;
@@ -57,31 +37,15 @@ function csvRows(kinds: number, rowsPerKind: number): string {
 /** Bulk writes to the records container (the SDK's batch requests). */
 const recordsBulk: RequestMatch = (request) => request.method === 'POST' && /\/colls\/records\/docs$/.test(request.path) && request.headers['x-ms-cosmos-is-batch-request'] !== undefined;
 
-let proxied: ProxiedStack;
-
-beforeAll(async () => {
-  proxied = await startProxiedStack({ seed: false, settings: { INGEST_THROTTLE_BUDGET: String(THROTTLE_BUDGET_SECONDS) } });
-  ({ cosmos, blob, baseUrl, adminKey } = proxied);
-}, 120_000);
-
-afterAll(async () => {
-  await proxied?.stop();
-}, 60_000);
-
-afterEach(() => {
-  cosmos.reset();
-  blob.reset();
-});
-
 describe('POST …/records/stats grouped by a column', () => {
   /** The Cosmos requests one stats call makes, in order: method, container, and whether it is a query. */
   async function statsRequests(id: string): Promise<string[]> {
     await call('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'kind' } }); // the API key's lookup is now warm, as in steady use
-    cosmos.clearLog();
+    stack.cosmos.clearLog();
     const stats = await call<{ groups: { value: string; count: number }[] }>('POST', `/v1/datasets/${id}/records/stats`, { body: { groupBy: 'kind' } });
     expect(stats.status, stats.text).toBe(200);
     expect(stats.body.groups.map((group) => group.count)).toEqual(stats.body.groups.map(() => 3));
-    return cosmos.log.map((request) => `${request.method} ${/\/colls\/([^/]+)/.exec(request.path)?.[1] ?? request.path}${request.isQuery ? ' query' : ''}`);
+    return stack.cosmos.log.map((request) => `${request.method} ${/\/colls\/([^/]+)/.exec(request.path)?.[1] ?? request.path}${request.isQuery ? ' query' : ''}`);
   }
 
   it('sends the same Cosmos requests for 2 groups as for 12: entry and dataset document at once, and one GROUP BY query', async () => {
@@ -109,8 +73,8 @@ describe('ingest while Cosmos DB throttles the writes (429 with x-ms-retry-after
   it('waits as long as Cosmos DB asks, past the SDK’s own retries, and stores every row', async () => {
     const id = await hostedDataset(2, 0);
     // Twelve throttled bulk calls: more than the five tries ingest used to give them.
-    cosmos.answer(12, 429, { 'x-ms-retry-after-ms': '20', 'x-ms-substatus': '3200' }, recordsBulk);
-    const ingest = await call('POST', `/v1/datasets/${id}/records`, { csv: csvRows(2, 250) });
+    stack.cosmos.answer(12, 429, { 'x-ms-retry-after-ms': '20', 'x-ms-substatus': '3200' }, recordsBulk);
+    const ingest = await call('POST', `/v1/datasets/${id}/records`, { raw: csvRows(2, 250), contentType: 'text/csv' });
     expect(ingest.status, ingest.text).toBe(201);
     expect(ingest.body).toMatchObject({ inserted: 500, rejected: 0 });
     expect(await storedCount(id)).toBe(500);
@@ -121,13 +85,13 @@ describe('ingest while Cosmos DB throttles the writes (429 with x-ms-retry-after
     // The first two bulk calls go through; every later one is throttled for longer than the budget.
     let bulkCalls = 0;
     const afterTwo: RequestMatch = (request) => recordsBulk(request) && ++bulkCalls > 2;
-    cosmos.answer(100_000, 429, { 'x-ms-retry-after-ms': '100', 'x-ms-substatus': '3200' }, afterTwo);
-    cosmos.clearLog();
-    const ingest = await call<{ status: number; detail: string }>('POST', `/v1/datasets/${id}/records`, { csv: csvRows(10, 100) });
+    stack.cosmos.answer(100_000, 429, { 'x-ms-retry-after-ms': '100', 'x-ms-substatus': '3200' }, afterTwo);
+    stack.cosmos.clearLog();
+    const ingest = await call<{ status: number; detail: string }>('POST', `/v1/datasets/${id}/records`, { raw: csvRows(10, 100), contentType: 'text/csv' });
     expect(ingest.status, ingest.text).toBe(503);
     expect(ingest.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(Number(ingest.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    cosmos.reset();
+    stack.cosmos.reset();
     const stored = await storedCount(id);
     expect(stored).toBe(200);
     expect(ingest.body.detail).toContain(`${stored} of 1000 rows were stored`);
