@@ -4,9 +4,9 @@ import { errors, type FieldError } from '../errors';
 import { config } from '../config';
 import { nestsDeeperThan } from '../json/json-depth';
 import { normaliseDatetime } from '../query/filter.compiler';
-import { CsvParser, CsvSyntaxError } from './csv';
+import { CsvParser, RowsSyntaxError } from './csv';
 import type { Column, IngestResult, RowError } from './dataset.schema';
-import { JsonArraySplitter, type JsonElement, JsonSyntaxError, NdjsonSplitter } from './json-rows';
+import { JsonArraySplitter, type JsonElement, NdjsonSplitter } from './json-rows';
 import { type Allocation, partitionKeyOf, placer, rowBytes } from './records.layout';
 import { BULK_BATCH, type CellValue, deleteRecordIds, type RecordDoc, type RecordWriter, recordKeys, ThrottleBudget, ThrottledError } from './records.repository';
 
@@ -52,7 +52,7 @@ async function* textChunks(body: Buffer): AsyncGenerator<string> {
 }
 
 function syntaxError(error: unknown): never {
-  if (error instanceof CsvSyntaxError || error instanceof JsonSyntaxError) {
+  if (error instanceof RowsSyntaxError) {
     throw errors.invalidField(`/body/line/${error.line}`, error.message);
   }
   throw error;
