@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { asBadRequest, installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { installChunkSinks, type Outcome, resumeInChunks, runInChunks, seekTo, shapeOf } from './cosmos-chunks';
+import { documentsInRidOrder, dropIndex, ensureIndexed, noteWrite } from './cosmos-index';
 import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos-store';
 
 /**
@@ -19,7 +20,8 @@ import { type ItemsMap, itemsPrototype, kindOf, type StoredItem } from './cosmos
  * Queries are also scoped to their partition, as Cosmos DB scopes them: the library filters every
  * document of the container, so a page of one dataset paid for the documents of all the others.
  * The partition key the SDK sends (`x-ms-documentdb-partitionkey`) now selects the documents the
- * query runs over first, from a per-partition index rebuilt only after the container changes.
+ * query runs over first, from a per-partition index in `_rid` order kept up to date at write time
+ * (`cosmos-index.ts`).
  * And the SDK's query-plan request, which the library answered by running the whole query (every
  * query ran twice), gets a plan without running anything (see QUERY_PLAN).
  *
@@ -51,20 +53,23 @@ const MAX_KEPT = 8;
 const helpers = require('@zeit/cosmosdb-query/lib/helpers') as Helpers;
 const versions = new WeakMap<Map<string, unknown>, number>();
 
-/** A document map that counts its writes (set on the live map: the journal and TTL go through it too). */
+/** A document map that counts its writes, and keeps its index (set on the live map: the journal and TTL go through it too). */
 class CountingMap<K extends string, V> extends Map<K, V> {
   override set(key: K, value: V): this {
     versions.set(this, (versions.get(this) ?? 0) + 1);
+    noteWrite(this as unknown as Map<string, StoredItem>, key, value as StoredItem);
     return super.set(key, value);
   }
 
   override delete(key: K): boolean {
     versions.set(this, (versions.get(this) ?? 0) + 1);
+    if (this.has(key)) noteWrite(this as unknown as Map<string, StoredItem>, key, undefined);
     return super.delete(key);
   }
 
   override clear(): void {
     versions.set(this, (versions.get(this) ?? 0) + 1);
+    dropIndex(this as unknown as Map<string, StoredItem>);
     super.clear();
   }
 }
@@ -146,26 +151,11 @@ function scopeRequests(): void {
   };
 }
 
-/** Each container's documents by partition key value, for the version of the container it was built from. */
-const partitions = new WeakMap<ItemsMap, { version: string; all: StoredItem[]; byValue: Map<unknown, StoredItem[]> }>();
-
-/** The documents a query runs over: the container's, or one partition's (in the map's order). */
-function documentsOf(items: ItemsMap, partition: unknown, version: string): StoredItem[] {
-  let index = partitions.get(items);
-  if (index?.version !== version) {
-    const all = [...items._data.values()];
-    const byValue = new Map<unknown, StoredItem[]>();
-    for (const item of all) {
-      const doc = item.read();
-      const key = doc ? items._getPartition(doc) : undefined;
-      const list = byValue.get(key);
-      if (list) list.push(item);
-      else byValue.set(key, [item]);
-    }
-    index = { version, all, byValue };
-    partitions.set(items, index);
-  }
-  return partition === undefined ? index.all : (index.byValue.get(partition) ?? []);
+/** The documents a query runs over, in `_rid` order: the container's, or one partition's. */
+function documentsOf(items: ItemsMap, partition: unknown): StoredItem[] {
+  // Counting first: the index is kept by the counting map's writes.
+  counted(items._data);
+  return documentsInRidOrder(items, partition);
 }
 
 /** The container as the library's query sees it, holding only these documents. */
@@ -174,88 +164,6 @@ function viewOf(items: ItemsMap, documents: StoredItem[]): ItemsMap {
   // The library reads `[...this._data.values()]`, which an array answers too.
   view._data = documents as unknown as ItemsMap['_data'];
   return view;
-}
-
-/**
- * The numbers that order `_rid`s as the library's `<` on strings does, or undefined if they do not
- * fit a double. A container's `_rid`s have one length and differ only in a few characters (the
- * document counter): those characters, 7 bits each (ASCII), make a number with the same order.
- */
-function ridKeys(rids: readonly string[]): Float64Array | undefined {
-  const first = rids[0] ?? '';
-  let prefix = first;
-  let suffix = first;
-  for (const rid of rids) {
-    if (rid.length !== first.length) return undefined;
-    while (!rid.startsWith(prefix)) prefix = prefix.slice(0, -1);
-    while (!rid.endsWith(suffix)) suffix = suffix.slice(1);
-  }
-  const start = prefix.length;
-  const end = first.length - suffix.length;
-  // 7 characters of 7 bits: 49 bits, exact in a double.
-  if (end - start > 7) return undefined;
-  const keys = new Float64Array(rids.length);
-  for (let j = 0; j < rids.length; j += 1) {
-    const rid = rids[j] as string;
-    let key = 0;
-    for (let i = start; i < end; i += 1) {
-      const code = rid.charCodeAt(i);
-      if (code > 127) return undefined;
-      key = key * 128 + code;
-    }
-    keys[j] = key;
-  }
-  return keys;
-}
-
-/** Items per turn of the event loop while a partition is put in `_rid` order. */
-const SORT_SLICE = 50_000;
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * The documents in `_rid` order, built a slice at a time: for a million documents the reads, the
- * key map and the lookups take seconds of a busy core, which must not hold the server's one thread
- * (health probes wait behind it). The sort itself is a numeric sort without a comparator callback.
- */
-async function sortByRid(documents: StoredItem[]): Promise<StoredItem[]> {
-  const rids: string[] = [];
-  for (let i = 0; i < documents.length; i += 1) {
-    rids.push(String(documents[i]?.read()?._rid));
-    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
-  }
-  const keys = ridKeys(rids);
-  if (!keys) {
-    return documents.map((item, i) => ({ item, rid: rids[i] as string }))
-      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
-      .map(({ item }) => item);
-  }
-  const byKey = new Map<number, StoredItem>();
-  for (let i = 0; i < documents.length; i += 1) {
-    byKey.set(keys[i] as number, documents[i] as StoredItem);
-    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
-  }
-  keys.sort();
-  const sorted: StoredItem[] = [];
-  for (let i = 0; i < keys.length; i += 1) {
-    sorted.push(byKey.get(keys[i] as number) as StoredItem);
-    if (i % SORT_SLICE === SORT_SLICE - 1) await yieldToEventLoop();
-  }
-  return sorted;
-}
-
-/** The same documents in `_rid` order (the library's order without ORDER BY), once per version. */
-const ridSorted = new WeakMap<StoredItem[], StoredItem[] | Promise<StoredItem[]>>();
-function sortedByRid(documents: StoredItem[]): StoredItem[] | Promise<StoredItem[]> {
-  let sorted = ridSorted.get(documents);
-  if (!sorted) {
-    // Small partitions need no turns of the event loop: their first page answers at once.
-    sorted = documents.length <= SORT_SLICE ? documents.map((item) => ({ item, rid: String(item.read()?._rid) }))
-      .sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0))
-      .map(({ item }) => item) : sortByRid(documents);
-    ridSorted.set(documents, sorted);
-    if (sorted instanceof Promise) void sorted.then((done) => ridSorted.set(documents, done));
-  }
-  return sorted;
 }
 
 const kept = new WeakMap<ItemsMap, Kept[]>();
@@ -285,6 +193,15 @@ function keep(items: ItemsMap, entry: Kept): void {
 
 export function fastPaging(): void {
   scopeRequests();
+  // Every documents map is indexed from its first write on (`cosmos-index.ts`), so a large one is never indexed in one pass at a query.
+  const set = itemsPrototype._set;
+  itemsPrototype._set = function indexed(this: ItemsMap, data) {
+    if (kindOf(this) === 'docs') {
+      counted(this._data);
+      ensureIndexed(this);
+    }
+    return set.call(this, data);
+  };
   const paginate = helpers.paginate;
   helpers.paginate = function capture(collection, maxItemCount, continuation, getRid, ...orders) {
     captured = { collection, getRid, orders };
@@ -317,20 +234,16 @@ export function fastPaging(): void {
     // In a request (which awaits its answer) a query over documents runs in chunks; see `cosmos-chunks.ts`.
     const shape = live && request.getStore() && kindOf(this) === 'docs' ? shapeOfQuery(this, body) : undefined;
     if (shape) {
-      const all = documentsOf(this, partition, version);
+      // In `_rid` order: a page without ORDER BY (the library's order then) starts at its continuation.
+      const documents = documentsOf(this, partition);
       const byRid = shape.kind === 'rows' && !shape.ordered;
-      const run = (documents: StoredItem[]) => {
-        const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
-        return runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
-      };
-      const documents = byRid ? sortedByRid(all) : all;
-      // Once asynchronous, only the library's syntax errors still answer 400 (see `asBadRequest`).
-      const outcome = documents instanceof Promise ? documents.then(run).catch((error: unknown) => Promise.reject(asBadRequest(error))) : run(documents);
+      const start = byRid && shape.top === undefined ? seekTo(documents, options?.continuation) : 0;
+      const outcome = runInChunks(this, query, { body, options: options ?? {}, key, version }, documents, shape, start);
       return outcome instanceof Promise ? outcome.then(keepRun) : keepRun(outcome);
     }
     captured = undefined;
     // A deleted container (no parent) answers as the library does: null, a 404.
-    const scope = partition !== undefined && live ? viewOf(this, documentsOf(this, partition, version)) : this;
+    const scope = partition !== undefined && live ? viewOf(this, documentsOf(this, partition)) : this;
     const answer = query.apply(scope, args) as { continuation?: unknown } | null;
     const run = takeCaptured();
     // Only a query with more pages is worth keeping; the next page asks with a continuation.

@@ -127,7 +127,7 @@ describe('long queries in the embedded Cosmos DB server', () => {
   });
 
   it('cuts a page without ORDER BY from the documents it needs, and pages through every match in _rid order', async () => {
-    // Sorts the partition by _rid once, so the pages below read only what they cut.
+    // A first query of the partition, as callers send before paging (its index is kept from the first write on).
     await container.items.query({ query: 'SELECT TOP 1 c.id FROM c WHERE c.datasetId = @d', parameters }, { partitionKey: 'mine' }).fetchAll();
     const iterator = container.items.query<{ id: string }>(
       { query: 'SELECT c.id, c.x AS v FROM c WHERE c.datasetId = @d AND c.x >= 3', parameters },
@@ -182,5 +182,34 @@ describe('long queries in the embedded Cosmos DB server', () => {
     } finally {
       chunkSettings.pageBudgetMs = budget;
     }
+  });
+
+  it('keeps the partition in _rid order through writes: the first page after a create, a replace and a delete reads only what it cuts', async () => {
+    const matching = (doc: Doc) => doc.x >= 3;
+    const pages = async () => {
+      const iterator = container.items.query<{ id: string }>({ query: 'SELECT c.id FROM c WHERE c.datasetId = @d AND c.x >= 3', parameters }, { partitionKey: 'mine', maxItemCount: 100 });
+      const ids: string[] = [];
+      reads = 0;
+      ids.push(...(await iterator.fetchNext()).resources.map((row) => row.id));
+      const firstPageReads = reads;
+      while (iterator.hasMoreResults()) ids.push(...(await iterator.fetchNext()).resources.map((row) => row.id));
+      return { ids, firstPageReads };
+    };
+    await pages();
+    // One write of each kind in the partition (and one in another): the next query must not re-read the container.
+    const { resource: created } = await container.items.create<Doc>({ id: 'late', datasetId: 'mine', x: 9 } as Doc);
+    const replaced = mine.find(matching) as Doc;
+    await container.item(replaced.id, 'mine').replace({ ...replaced, x: 0 });
+    const removed = mine.filter(matching)[1] as Doc;
+    await container.item(removed.id, 'mine').delete();
+    await container.items.create({ id: 'late-other', datasetId: 'other', x: 9 });
+    const { ids, firstPageReads } = await pages();
+    const expected = [...mine.filter((doc) => doc !== replaced && doc !== removed), created as Doc]
+      .sort((a, b) => (a._rid < b._rid ? -1 : a._rid > b._rid ? 1 : 0))
+      .filter(matching)
+      .map((doc) => doc.id);
+    expect(ids).toEqual(expected);
+    // 100 matches need about 143 documents (one 500-document chunk at most); the partition holds 60,000.
+    expect(firstPageReads).toBeLessThan(MINE / 20);
   });
 });
