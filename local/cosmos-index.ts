@@ -13,7 +13,11 @@ import type { ItemsMap, StoredItem } from './cosmos-store';
  * so a query still running in chunks over the old list keeps its snapshot.
  */
 
-/** Writes noted before they are merged into the list, at most. */
+/**
+ * Writes noted before they are merged into the list: at least this many, and a sixteenth of the list,
+ * so an ingest copies the list a few dozen times in all (not once per 8,192 rows of a million) and
+ * the first query after it merges at most a sixteenth.
+ */
 const MERGE_AT = 8192;
 
 /**
@@ -70,7 +74,7 @@ class RidOrdered {
   note(rid: string, item: StoredItem | undefined): void {
     this.pending.set(rid, item);
     // Applied in batches as writes come: an ingest leaves the first query a small merge, not a million-row sort.
-    if (this.pending.size >= MERGE_AT) this.apply();
+    if (this.pending.size >= Math.max(MERGE_AT, this.rids.length / 16)) this.apply();
   }
 
   /** Starts from these documents, in any order. */
@@ -111,10 +115,13 @@ class RidOrdered {
       rids.push(rid);
       items.push(item);
     };
+    // Only creates (an ingest): no lookup per listed document.
+    const unchanged = replaced.size === 0 && removed.size === 0;
     for (let i = 0; i < this.rids.length; i += 1) {
       const rid = this.rids[i] as string;
       while (next < added.length && (added[next] as string) < rid) take(added[next] as string, addedItems.get(added[next++] as string) as StoredItem);
-      if (!removed.has(i)) take(rid, replaced.get(i) ?? (this.items[i] as StoredItem));
+      if (unchanged) take(rid, this.items[i] as StoredItem);
+      else if (!removed.has(i)) take(rid, replaced.get(i) ?? (this.items[i] as StoredItem));
     }
     while (next < added.length) take(added[next] as string, addedItems.get(added[next++] as string) as StoredItem);
     this.items = items;
