@@ -1,20 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IRIS_DATASET_ID, irisCsvPath } from '../../local/seed/query.seed';
+import { IRIS_DATASET_ID } from '../../local/seed/query.seed';
+import { irisRows as readIrisRows, type IrisRow } from '../support/fixtures';
 import { apiFetch, baseUrl, call, expectProblem, keyWithRoles } from '../support/api';
 
 /**
  * Datasette's `_shape`, `_nl`, `.json`/`.csv` URL forms and facets (json_api.rst, facets.rst) on the
  * seeded iris data, each compared with what is computed here from the shipped CSV.
  */
-interface Iris {
-  sepal_length: number;
-  sepal_width: number;
-  petal_length: number;
-  petal_width: number;
-  species: string;
-}
-type Row = Iris & { _id: string };
+
+type Row = IrisRow & { _id: string };
 interface FacetValue {
   value: string | number | boolean;
   count: number;
@@ -31,17 +25,10 @@ interface Page {
 const IRIS = `/v1/datasets/${IRIS_DATASET_ID}`;
 const COLUMNS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species'] as const;
 
-const irisRows: Iris[] = readFileSync(irisCsvPath(), 'utf8')
-  .trim()
-  .split('\n')
-  .slice(1)
-  .map((line) => {
-    const [sl, sw, pl, pw, species] = line.split(',');
-    return { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw), species: species ?? '' };
-  });
+const irisRows: IrisRow[] = readIrisRows();
 
 /** How many rows have each value of `pick`, most first (ties by value), as Datasette lists facet values. */
-function counted<T extends string | number>(rows: readonly Iris[], pick: (row: Iris) => T): { value: T; count: number }[] {
+function counted<T extends string | number>(rows: readonly IrisRow[], pick: (row: IrisRow) => T): { value: T; count: number }[] {
   const counts = new Map<T, number>();
   for (const row of rows) counts.set(pick(row), (counts.get(pick(row)) ?? 0) + 1);
   return [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
