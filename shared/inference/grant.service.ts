@@ -63,7 +63,7 @@ export async function putGrant(
   body: GrantBody,
 ): Promise<{ grant: Grant; created: boolean }> {
   await getEntry(admin, 'models', modelId);
-  if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidField('/body/expiresAt', 'must be in the future');
+  if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidInput('/expiresAt', 'must be in the future');
   const existing = await readGrant(principalId, modelId);
   const now = new Date().toISOString();
   const record = await upsertGrant({

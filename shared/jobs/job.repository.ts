@@ -163,7 +163,7 @@ export async function listJobs(
   });
   if (filters.label) {
     // Label names are checked against a fixed pattern by the schema; values are parameters.
-    if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidField('/query/label', 'bad label name');
+    if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidInput('/label', 'bad label name');
     conditions.push(`c.labels["${filters.label.name}"] = @labelValue`);
     parameters.push({ name: '@labelValue', value: filters.label.value });
   }
