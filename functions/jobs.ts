@@ -24,7 +24,7 @@ route({
   params: JobParams,
   responses: { 200: { description: 'The job.', schema: JobView } },
   handle: async ({ params, principal }) => {
-    const { record } = await getJobFor(principal, params.jobId);
+    const { doc: record } = await getJobFor(principal, params.jobId);
     // Pollers re-ask often: no caching while it runs, and a hint of when to ask again.
     const running = record.status === 'queued' || record.status === 'running';
     return ok(await presentJob(record), running ? { 'Cache-Control': 'no-store', 'Retry-After': '1' } : { 'Cache-Control': 'private, max-age=60' });

@@ -118,6 +118,15 @@ export const errors = {
       inputRelative: true,
     });
   },
+  /** Several fields of the input a service was handed, by their paths in that input (see `invalidInput`). */
+  invalidInputs(fieldErrors: FieldError[]): AppError {
+    return new AppError({
+      ...catalogued(ErrorCode.ValidationFailed),
+      detail: fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '),
+      errors: fieldErrors,
+      inputRelative: true,
+    });
+  },
   unauthenticated(detail = 'Credentials are missing or not valid.'): AppError {
     return new AppError({
       ...catalogued(ErrorCode.Unauthenticated),

@@ -105,10 +105,10 @@ const MIN_IDEMPOTENCY_KEY_LENGTH = 16;
 
 function assertCreatable(body: CreateApiKeyBody): void {
   if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) {
-    throw errors.invalidField('/body/expiresAt', 'must be in the future');
+    throw errors.invalidInput('/expiresAt', 'must be in the future');
   }
   if (body.scope && !body.roles.every((role) => role === 'labeller')) {
-    throw errors.invalidField('/body/scope', 'a campaign scope is only for keys whose only role is labeller');
+    throw errors.invalidInput('/scope', 'a campaign scope is only for keys whose only role is labeller');
   }
 }
 

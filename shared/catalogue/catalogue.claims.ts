@@ -86,7 +86,7 @@ export async function registeredPlatform(name: string): Promise<Versioned<Stored
 export async function assertPlatformRegistered(platform: unknown, before: unknown): Promise<void> {
   if (typeof platform !== 'string' || platform === before) return;
   if (!(await registeredPlatform(platform))) {
-    throw errors.invalidField('/body/platform', `is not a platform of the registry (GET /api/v1/catalogue/platforms)`);
+    throw errors.invalidInput('/platform', `is not a platform of the registry (GET /api/v1/catalogue/platforms)`);
   }
 }
 

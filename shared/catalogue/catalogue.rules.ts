@@ -11,16 +11,18 @@ import { SERVER_FIELDS } from './catalogue.schema';
 
 // What every write, the caller's or the platform's, is checked against and how it builds the stored document.
 
-function pointer(location: string, path: readonly PropertyKey[]): string {
-  return `/${location}${jsonPointer(path)}`;
-}
-
-/** Validates with zod and reports like the route wrapper does: 400 with a JSON pointer per problem. */
-export function parseInput(definition: Definition, value: unknown, location = 'body'): Fields {
+/**
+ * Validates with zod: 400 with a JSON pointer per problem. A caller's body is reported by paths in it
+ * (the route wrapper places them under `/body`); the platform's own writes name where the value came
+ * from (`entry`, `patch`), since their errors end up in a connector run's text, not a request.
+ */
+export function parseInput(definition: Definition, value: unknown, location?: 'entry' | 'patch'): Fields {
   const result = (definition.input as z.ZodType).safeParse(value);
   if (result.success) return result.data as Fields;
-  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: pointer(location, issue.path), message: issue.message }));
-  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: jsonPointer(issue.path), message: issue.message }));
+  if (!location) throw errors.invalidInputs(fieldErrors);
+  const placed = fieldErrors.map((e) => ({ ...e, pointer: `/${location}${e.pointer}` }));
+  throw errors.validation(placed, placed.map((e) => `${e.pointer}: ${e.message}`).join('; '));
 }
 
 /** Compares contents, whatever the order of their keys. */
@@ -44,10 +46,10 @@ export function assertEchoesUnchanged(definition: Definition, input: Fields, cur
     const stored = current ? (current as Fields)[field] : undefined;
     if (!current || !sameValue(input[field], stored)) {
       const message = current ? 'is read-only: it must equal the stored value or be left out' : 'is set by the server; leave it out';
-      fieldErrors.push({ pointer: `/body/${field}`, message });
+      fieldErrors.push({ pointer: `/${field}`, message });
     }
   }
-  if (fieldErrors.length > 0) throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  if (fieldErrors.length > 0) throw errors.invalidInputs(fieldErrors);
 }
 
 /** Who may set which status, and who may point a model at a remote endpoint. */
@@ -76,18 +78,18 @@ export function assertPublishable(type: string, input: Fields, status: unknown):
   if (status !== 'published') return;
   const fieldErrors: FieldError[] = [];
   if (type === 'datasets' && input.description === undefined) {
-    fieldErrors.push({ pointer: '/body/description', message: 'a published dataset needs a description (DCAT-AP: dct:description)' });
+    fieldErrors.push({ pointer: '/description', message: 'a published dataset needs a description (DCAT-AP: dct:description)' });
   }
   if (type === 'services' && input.endpointUrl === undefined) {
-    fieldErrors.push({ pointer: '/body/endpointUrl', message: 'a published service needs its endpoint URL (DCAT-AP: dcat:endpointURL)' });
+    fieldErrors.push({ pointer: '/endpointUrl', message: 'a published service needs its endpoint URL (DCAT-AP: dcat:endpointURL)' });
   }
   const creators = Array.isArray(input.creators) ? (input.creators as { name?: unknown }[]) : [];
   creators.forEach((creator, index) => {
     if (creator.name === undefined) {
-      fieldErrors.push({ pointer: `/body/creators/${index}/name`, message: 'a published entry names its creators (DCAT-AP: foaf:name)' });
+      fieldErrors.push({ pointer: `/creators/${index}/name`, message: 'a published entry names its creators (DCAT-AP: foaf:name)' });
     }
   });
-  if (fieldErrors.length > 0) throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  if (fieldErrors.length > 0) throw errors.invalidInputs(fieldErrors);
 }
 
 export interface EntryRecord {

@@ -53,7 +53,7 @@ async function* textChunks(body: Buffer): AsyncGenerator<string> {
 
 function syntaxError(error: unknown): never {
   if (error instanceof RowsSyntaxError) {
-    throw errors.invalidField(`/body/line/${error.line}`, error.message);
+    throw errors.invalidInput(`/line/${error.line}`, error.message);
   }
   throw error;
 }
@@ -97,7 +97,7 @@ async function* csvRows(body: Buffer, columns: readonly Column[]): AsyncGenerato
   } catch (error) {
     syntaxError(error);
   }
-  if (!header) throw errors.invalidField('/body', 'the CSV is empty: send a header line with the column names, then one line per row');
+  if (!header) throw errors.invalidInput('', 'the CSV is empty: send a header line with the column names, then one line per row');
 }
 
 async function* jsonRows(body: Buffer, format: 'json' | 'ndjson'): AsyncGenerator<RawRow> {
@@ -308,7 +308,7 @@ export async function ingestRows(
   reserve: (bytes: number) => Promise<Allocation>,
 ): Promise<IngestOutcome> {
   const validation = await validateAll(datasetId, body, format, columns);
-  if (validation.rows === 0) throw errors.invalidField('/body', 'there are no rows to ingest');
+  if (validation.rows === 0) throw errors.invalidInput('', 'there are no rows to ingest');
   const rejected = validation.bad.size;
   if (rejected > 0 && onError === 'fail') {
     const fieldErrors = validation.reported.map((error) => ({

@@ -33,7 +33,7 @@ const REPRESENTATION = new Set(['_format', '_shape', '_nl']);
 
 function single(controls: Map<string, string[]>, name: string): string | undefined {
   const values = controls.get(name);
-  if (values && values.length > 1) throw errors.invalidField(`/query/${name}`, 'give it once');
+  if (values && values.length > 1) throw errors.invalidInput(`/${name}`, 'give it once');
   return values?.[0];
 }
 
@@ -42,16 +42,16 @@ function flag(controls: Map<string, string[]>, name: string): boolean {
   if (value === undefined) return false;
   if (['true', '1', 'on', 'yes'].includes(value.toLowerCase())) return true;
   if (['false', '0', 'off', 'no'].includes(value.toLowerCase())) return false;
-  throw errors.invalidField(`/query/${name}`, 'is true or false');
+  throw errors.invalidInput(`/${name}`, 'is true or false');
 }
 
 /** `_col` less `_nocol` (Datasette's pair): undefined (every column) when neither is given. */
 function withoutColumns(all: string[], chosen: string[] | undefined, dropped: string[] | undefined): string[] | undefined {
   if (!dropped) return chosen;
   const unknown = dropped.filter((name) => !all.includes(name));
-  if (unknown.length > 0) throw errors.invalidField('/query/_nocol', `unknown column '${unknown[0] ?? ''}'; columns: ${all.join(', ')}`);
+  if (unknown.length > 0) throw errors.invalidInput('/_nocol', `unknown column '${unknown[0] ?? ''}'; columns: ${all.join(', ')}`);
   const kept = (chosen ?? all).filter((name) => !dropped.includes(name));
-  if (kept.length === 0) throw errors.invalidField('/query/_nocol', 'leaves no column to return');
+  if (kept.length === 0) throw errors.invalidInput('/_nocol', 'leaves no column to return');
   return kept;
 }
 
@@ -82,7 +82,7 @@ export async function browseRecords(
   const controls = url.controls;
   const sortAsc = single(controls, '_sort');
   const sortDesc = single(controls, '_sort_desc');
-  if (sortAsc !== undefined && sortDesc !== undefined) throw errors.invalidField('/query/_sort_desc', 'give _sort or _sort_desc, not both');
+  if (sortAsc !== undefined && sortDesc !== undefined) throw errors.invalidInput('/_sort_desc', 'give _sort or _sort_desc, not both');
   let orderBy: OrderBy | undefined;
   const sort = sortAsc ?? sortDesc;
   if (sort !== undefined) {
@@ -91,7 +91,7 @@ export async function browseRecords(
   const sizeText = single(controls, '_size');
   // `_size=max` is Datasette's largest page.
   const size = sizeText === undefined ? 100 : sizeText === 'max' ? MAX_PAGE_ROWS : Number(sizeText);
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_ROWS) throw errors.invalidField('/query/_size', `is a whole number from 1 to ${MAX_PAGE_ROWS}, or max`);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_ROWS) throw errors.invalidInput('/_size', `is a whole number from 1 to ${MAX_PAGE_ROWS}, or max`);
   const selected = withoutColumns(
     schema.columns.map((column) => column.name),
     controls.get('_col')?.flatMap((value) => value.split(',')).filter(Boolean),
@@ -102,7 +102,7 @@ export async function browseRecords(
   // fetch's rejection unobserved.
   const wantsCount = flag(controls, '_count');
   const cursor = single(controls, '_next');
-  const pointer = (field: string) => `/query/${field === 'select' ? '_col' : field === 'orderBy' ? (sortDesc !== undefined ? '_sort_desc' : '_sort') : field}`;
+  const pointer = (field: string) => `/${field === 'select' ? '_col' : field === 'orderBy' ? (sortDesc !== undefined ? '_sort_desc' : '_sort') : field}`;
 
   const compiled = compileFilter(url.filter, columns, { prefix: PREFIX, pointer: url.pointer, residual: true });
   const planned = plan(datasetId, schema, compiled, url.filter, selected, orderBy, pointer);
@@ -121,7 +121,7 @@ export async function browseRecords(
   const [page, count, counted] = test
     ? await residualAnswer(schema, reading, size, cursor, test, wantsCount, facets)
     : await Promise.all([
-        collectPage(schema, planned, size, cursor, '/query/_next'),
+        collectPage(schema, planned, size, cursor, '/_next'),
         wantsCount ? countRecords(schema, compiled) : Promise.resolve(undefined),
         Promise.all(facets.map(async (facet) => [facet.param, await facetCounts(schema, facet, compiled)] as const)),
       ]);
@@ -137,7 +137,7 @@ export async function browseRecords(
 /** The page, count and facets of a residual filter: counts and facets from one pass over every matching row. */
 async function residualAnswer(scope: RecordScope, query: PlannedQuery, size: number, cursor: string | undefined, test: RowTest, wantsCount: boolean, facets: Facet[]) {
   const [page, rows] = await Promise.all([
-    residualPage(scope, query, size, cursor, '/query/_next', test),
+    residualPage(scope, query, size, cursor, '/_next', test),
     wantsCount || facets.length > 0 ? everyRow(scope, { ...query.page, orderBy: '' }, test) : Promise.resolve([]),
   ]);
   const values = rows.map((row) => row.v);

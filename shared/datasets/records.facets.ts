@@ -23,15 +23,15 @@ export type FacetCounts = { value: CellValue; count: number }[];
 
 /** The facets a URL asks for, checked against the schema; errors name the parameter (and its index when repeated). */
 export function facetsAsked(schema: { columns: readonly Column[] }, controls: Map<string, string[]>): Facet[] {
-  if (controls.has('_facet_array')) throw errors.invalidField('/query/_facet_array', 'hosted columns hold single values, not arrays: use _facet');
+  if (controls.has('_facet_array')) throw errors.invalidInput('/_facet_array', 'hosted columns hold single values, not arrays: use _facet');
   const named = (control: '_facet' | '_facet_date') => {
     const names = controls.get(control) ?? [];
-    return names.map((name, index) => ({ column: columnNamed(schema, name, names.length > 1 ? `/query/${control}/${index}` : `/query/${control}`), index, names }));
+    return names.map((name, index) => ({ column: columnNamed(schema, name, names.length > 1 ? `/${control}/${index}` : `/${control}`), index, names }));
   };
   const byValue = named('_facet').map(({ column }) => ({ param: column.name, column, byDay: false }));
   const byDay = named('_facet_date').map(({ column, index, names }) => {
     if (column.type !== 'datetime') {
-      throw errors.invalidField(names.length > 1 ? `/query/_facet_date/${index}` : '/query/_facet_date', `'${column.name}' holds ${column.type} values; _facet_date is for datetime columns`);
+      throw errors.invalidInput(names.length > 1 ? `/_facet_date/${index}` : '/_facet_date', `'${column.name}' holds ${column.type} values; _facet_date is for datetime columns`);
     }
     return { param: `${column.name}__date`, column, byDay: true };
   });

@@ -96,10 +96,10 @@ export function groupValues(dataset: Pick<SchemaDoc, 'profile'>, column: Column,
   if (column.type === 'boolean') return [true, false];
   if (column.values) return [...column.values];
   if (!tracksDistinct(column)) {
-    throw errors.invalidField(pointer, `'${column.name}' holds ${column.type} values and is not categorical: group by a string, integer or boolean column`);
+    throw errors.invalidInput(pointer, `'${column.name}' holds ${column.type} values and is not categorical: group by a string, integer or boolean column`);
   }
   if (dataset.profile.overflow.includes(column.name)) {
-    throw errors.invalidField(pointer, `'${column.name}' has more than ${MAX_TRACKED_DISTINCT} distinct values; it cannot be grouped`);
+    throw errors.invalidInput(pointer, `'${column.name}' has more than ${MAX_TRACKED_DISTINCT} distinct values; it cannot be grouped`);
   }
   return dataset.profile.distinct[column.name] ?? [];
 }

@@ -33,7 +33,7 @@ function irisFilter(body: Pick<QueryBody, 'species' | 'lower' | 'upper'>, schema
   const parts: Filter[] = [];
   const sources: { species?: true; column?: string; lower: boolean; upper: boolean }[] = [];
   if (body.species !== undefined) {
-    if (!schema.label) throw errors.invalidField('/body/species', 'this dataset has no label column; use `filter`');
+    if (!schema.label) throw errors.invalidInput('/species', 'this dataset has no label column; use `filter`');
     parts.push({ column: schema.label, in: Array.isArray(body.species) ? body.species : [body.species] });
     sources.push({ species: true, lower: false, upper: false });
   }
@@ -61,7 +61,7 @@ export function continuationOf(cursor: string | undefined, scope: unknown, point
   try {
     return decodeCursor(cursor, scope);
   } catch (error) {
-    if (isAppError(error) && error.status === 400) throw errors.invalidField(pointer, error.errors?.[0]?.message ?? 'is not a cursor this API issued');
+    if (isAppError(error) && error.status === 400) throw errors.invalidInput(pointer, error.errors?.[0]?.message ?? 'is not a cursor this API issued');
     throw error;
   }
 }
@@ -85,11 +85,11 @@ export async function queryRecords(datasetId: string, body: QueryBody, principal
   if (iris) {
     const { filter: raw, pointer } = irisFilter(body, schema);
     const compiled = compileFilter(raw, columns, { prefix: PREFIX, pointer });
-    const query = plan(datasetId, schema, compiled, raw, undefined, undefined, (field) => `/body/${field}`);
+    const query = plan(datasetId, schema, compiled, raw, undefined, undefined, (field) => `/${field}`);
     const page = body.page ?? 1;
     const perPage = body.per_page ?? MAX_PAGE_ROWS;
     if (page * perPage > MAX_IRIS_OFFSET) {
-      throw errors.invalidField('/body/page', `page × per_page may be at most ${MAX_IRIS_OFFSET}; page through larger results with \`limit\` and \`cursor\``);
+      throw errors.invalidInput('/page', `page × per_page may be at most ${MAX_IRIS_OFFSET}; page through larger results with \`limit\` and \`cursor\``);
     }
     // One row past the page tells whether there is a next one.
     const upTo = { ...query.page, top: page * perPage + 1 };
@@ -109,9 +109,9 @@ export async function queryRecords(datasetId: string, body: QueryBody, principal
     };
   }
   const compiled = compileFilter(body.filter, columns, { prefix: PREFIX });
-  const query = plan(datasetId, schema, compiled, body.filter, body.select, body.orderBy, (field) => `/body/${field}`);
+  const query = plan(datasetId, schema, compiled, body.filter, body.select, body.orderBy, (field) => `/${field}`);
   const [page, count] = await Promise.all([
-    collectPage(schema, query, body.limit, body.cursor, '/body/cursor'),
+    collectPage(schema, query, body.limit, body.cursor, '/cursor'),
     body.count ? countRecords(schema, compiled) : Promise.resolve(undefined),
   ]);
   return {
@@ -146,17 +146,17 @@ export async function recordStats(datasetId: string, body: StatsBody, principal:
   if (iris) {
     const { filter, pointer } = irisFilter(body, schema);
     compiled = compileFilter(filter, columns, { prefix: PREFIX, pointer });
-    if (!schema.label) throw errors.invalidField('/body/species', 'this dataset has no label column to group by; use `filter` and `groupBy`');
-    groupBy = columnNamed(schema, schema.label, '/body/species');
+    if (!schema.label) throw errors.invalidInput('/species', 'this dataset has no label column to group by; use `filter` and `groupBy`');
+    groupBy = columnNamed(schema, schema.label, '/species');
   } else {
     compiled = compileFilter(body.filter, columns, { prefix: PREFIX });
-    groupBy = body.groupBy === undefined ? undefined : columnNamed(schema, body.groupBy, '/body/groupBy');
+    groupBy = body.groupBy === undefined ? undefined : columnNamed(schema, body.groupBy, '/groupBy');
   }
   const metrics: Metric[] = body.metrics ? [...new Set(body.metrics)] : [...METRICS];
   const described = (body.columns ?? schema.columns.filter((c) => c.type === 'number' || c.type === 'integer').map((c) => c.name)).map((name, index) => {
-    const column = columnNamed(schema, name, body.columns ? `/body/columns/${index}` : '/body/columns');
+    const column = columnNamed(schema, name, body.columns ? `/columns/${index}` : '/columns');
     if (column.type !== 'number' && column.type !== 'integer') {
-      throw errors.invalidField(`/body/columns/${index}`, `'${name}' holds ${column.type} values; statistics are for number and integer columns`);
+      throw errors.invalidInput(`/columns/${index}`, `'${name}' holds ${column.type} values; statistics are for number and integer columns`);
     }
     return column;
   });
@@ -173,9 +173,9 @@ export async function recordStats(datasetId: string, body: StatsBody, principal:
   if (!groupBy) return { groupBy: null, groups: [group(null, await aggregateRecords(schema, aggregate.select, filter))] };
 
   // The known values give the groups their order and bound their number (checked before querying).
-  let known: (CellValue | null)[] = groupValues(schema, groupBy, iris ? '/body/species' : '/body/groupBy');
+  let known: (CellValue | null)[] = groupValues(schema, groupBy, iris ? '/species' : '/groupBy');
   if (!groupBy.required) known = [...known, null];
-  if (known.length > MAX_GROUPS) throw errors.invalidField('/body/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
+  if (known.length > MAX_GROUPS) throw errors.invalidInput('/groupBy', `'${groupBy.name}' has more than ${MAX_GROUPS} groups`);
   const rows = await aggregateRecordGroups(schema, columnRef(PREFIX, groupBy), aggregate.select, filter);
   return { groupBy: groupBy.name, groups: orderedGroups(known, rows).map(({ value, row }) => group(value, row)) };
 }

@@ -1,4 +1,4 @@
-import { store } from '../azure/store';
+import { store, type Versioned } from '../azure/store';
 import { IdempotencyRecord } from './idempotency.schema';
 
 // Idempotency-Key records in the `idempotency` container (partition `/id`, TTL on): the id is a
@@ -11,9 +11,8 @@ export async function insertIdempotencyRecord(record: IdempotencyRecord): Promis
   return (await records.create(record)) !== undefined;
 }
 
-export async function readIdempotencyRecord(id: string): Promise<{ record: IdempotencyRecord; etag: string } | undefined> {
-  const found = await records.read(id, id);
-  return found && { record: found.doc, etag: found.etag };
+export async function readIdempotencyRecord(id: string): Promise<Versioned<IdempotencyRecord> | undefined> {
+  return records.read(id, id);
 }
 
 /** Takes over an abandoned claim; false when someone else changed it first. */

@@ -107,7 +107,7 @@ export async function claimIdempotency<T>(request: ClaimRequest<T>): Promise<Cla
     if (await insertIdempotencyRecord(newRecord(id, request))) return claimed;
     const existing = await readIdempotencyRecord(id);
     if (!existing) return RETRY;
-    const { record } = existing;
+    const { doc: record } = existing;
     if (record.fingerprint !== request.fingerprint) throw keyReused();
     const resource = await request.find(record.resourceId);
     if (resource !== undefined) {

@@ -1,5 +1,5 @@
 import { container, cosmosStatus, queryPage } from '../azure/cosmos';
-import { store } from '../azure/store';
+import { store, type Versioned } from '../azure/store';
 import { sha256 } from '../hash';
 import { type GrantCounters, GrantRecord } from './grant.schema';
 
@@ -19,14 +19,13 @@ export function grantId(principalId: string, modelId: string): string {
 const grants = store<GrantRecord>('principals', (raw) => GrantRecord.parse(raw), (doc) => doc.id);
 
 export async function readGrant(principalId: string, modelId: string): Promise<GrantRecord | undefined> {
-  return (await readGrantVersion(principalId, modelId))?.grant;
+  return (await readGrantVersion(principalId, modelId))?.doc;
 }
 
 /** The grant and its ETag, for a conditional replace. */
-export async function readGrantVersion(principalId: string, modelId: string): Promise<{ grant: GrantRecord; etag: string } | undefined> {
+export async function readGrantVersion(principalId: string, modelId: string): Promise<Versioned<GrantRecord> | undefined> {
   const id = grantId(principalId, modelId);
-  const found = await grants.read(id, id);
-  return found && { grant: found.doc, etag: found.etag };
+  return grants.read(id, id);
 }
 
 export async function upsertGrant(record: GrantRecord): Promise<GrantRecord> {

@@ -63,7 +63,7 @@ export async function putGrant(
   body: GrantBody,
 ): Promise<{ grant: Grant; created: boolean }> {
   await getEntry(admin, 'models', modelId);
-  if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidField('/body/expiresAt', 'must be in the future');
+  if (body.expiresAt && Date.parse(body.expiresAt) <= Date.now()) throw errors.invalidInput('/expiresAt', 'must be in the future');
   const existing = await readGrant(principalId, modelId);
   const now = new Date().toISOString();
   const record = await upsertGrant({
@@ -131,7 +131,7 @@ export async function consumeCall(principal: Principal, modelId: string, now = n
     if (outcome === 'counted') return () => uncountCall(principal.id, modelId).catch(() => undefined);
     const current = await readGrantVersion(principal.id, modelId);
     if (!current) throw errors.forbidden(`You have no access grant for model '${modelId}'. Ask an admin for one.`);
-    const { grant, etag } = current;
+    const { doc: grant, etag } = current;
     if (!isActive(grant, now)) throw errors.forbidden(`Your access grant for model '${modelId}' expired at ${grant.expiresAt}.`);
     const counters = countersAt(grant, day, month);
     refuseAtLimit(modelId, now, [

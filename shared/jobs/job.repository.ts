@@ -1,7 +1,7 @@
 import type { JSONValue, PatchOperation } from '@azure/cosmos';
 import { z } from 'zod';
 import { container, cosmosStatus, queryPage, writeMayHaveHappened } from '../azure/cosmos';
-import { type WriteCondition, store } from '../azure/store';
+import { type Versioned, type WriteCondition, store } from '../azure/store';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
 
@@ -11,15 +11,12 @@ const JobDocument = JobRecord.extend({ jobId: z.string() });
 type JobDocument = z.infer<typeof JobDocument>;
 const jobs = store<JobDocument>('jobs', (raw) => JobDocument.parse(raw), (doc) => doc.jobId);
 
-export interface StoredJob {
-  record: JobRecord;
-  etag: string;
-}
+export type StoredJob = Versioned<JobRecord>;
 
-function stored(written: { doc: JobDocument; etag: string } | undefined): StoredJob | undefined {
+function stored(written: Versioned<JobDocument> | undefined): StoredJob | undefined {
   if (!written) return undefined;
-  const { jobId: _partitionKey, ...record } = written.doc;
-  return { record, etag: written.etag };
+  const { jobId: _partitionKey, ...doc } = written.doc;
+  return { doc, etag: written.etag };
 }
 
 /** Creates the job; undefined when a job with its id exists already. */
@@ -31,7 +28,7 @@ export async function insertJob(record: JobRecord): Promise<StoredJob | undefine
     // be an orphan, and the caller's retry a duplicate.
     if (!writeMayHaveHappened(error)) throw error;
     const existing = await readJob(record.id).catch(() => undefined);
-    if (existing && existing.record.owner === record.owner && existing.record.createdAt === record.createdAt) return existing;
+    if (existing && existing.doc.owner === record.owner && existing.doc.createdAt === record.createdAt) return existing;
     throw error;
   }
 }
@@ -50,7 +47,7 @@ export async function replaceJobIfUnchanged(record: JobRecord, etag: string): Pr
  * `condition` (an ETag or a `FROM c WHERE …` filter) does not hold — one round trip either way.
  */
 export async function patchJob(id: string, operations: PatchOperation[], condition?: WriteCondition): Promise<JobRecord | undefined> {
-  return stored(await jobs.patch(id, id, operations, condition))?.record;
+  return stored(await jobs.patch(id, id, operations, condition))?.doc;
 }
 
 /**
@@ -96,7 +93,7 @@ export async function recordPart(jobId: string, partId: string, result: unknown,
   }
   const current = await readJob(jobId);
   if (!current) throw new Error(`job ${jobId} vanished`);
-  return current.record;
+  return current.doc;
 }
 
 /** A recorded part's result; undefined while the part is not done. */
@@ -163,7 +160,7 @@ export async function listJobs(
   });
   if (filters.label) {
     // Label names are checked against a fixed pattern by the schema; values are parameters.
-    if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidField('/query/label', 'bad label name');
+    if (!/^[A-Za-z][A-Za-z0-9]{0,31}$/.test(filters.label.name)) throw errors.invalidInput('/label', 'bad label name');
     conditions.push(`c.labels["${filters.label.name}"] = @labelValue`);
     parameters.push({ name: '@labelValue', value: filters.label.value });
   }

@@ -8,7 +8,7 @@ import { config } from '../config';
 import { errors } from '../errors';
 import { decodeCursor, type Page } from '../query/cursor';
 import type { JobInputToSubmit } from './job.kinds';
-import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged } from './job.repository';
+import { type JobFilters, insertJob, listJobs, patchJob, readJob, replaceJobIfUnchanged, type StoredJob } from './job.repository';
 import { FOLLOW_UP_JOB_KINDS, type JobKind, type JobMessage, type JobRecord, type JobStatus, JobView, TERMINAL_STATUSES } from './job.schema';
 
 export interface SubmitJob<K extends JobKind = JobKind> {
@@ -54,7 +54,7 @@ export async function createJob<K extends JobKind>(submission: SubmitJob<K>): Pr
   };
   const inserted = await insertJob(record);
   if (!inserted) return undefined;
-  const created = inserted.record;
+  const created = inserted.doc;
   try {
     await sendJobMessage({ jobId: created.id, kind: created.kind }, created.id);
   } catch (error) {
@@ -77,13 +77,13 @@ export async function submitJob<K extends JobKind>(submission: SubmitJob<K>): Pr
 
 /** The job by id with no access check, for the areas' own workers and services; undefined if absent. */
 export async function findJob(id: string): Promise<JobRecord | undefined> {
-  return (await readJob(id))?.record;
+  return (await readJob(id))?.doc;
 }
 
 /** The job if the caller may see it (its owner or an admin); 404 otherwise, so ids leak nothing. */
-export async function getJobFor(principal: Principal, id: string): Promise<{ record: JobRecord; etag: string }> {
+export async function getJobFor(principal: Principal, id: string): Promise<StoredJob> {
   const stored = await readJob(id);
-  if (!stored || (stored.record.owner !== principal.id && !isAdmin(principal))) throw errors.notFound('job', id);
+  if (!stored || (stored.doc.owner !== principal.id && !isAdmin(principal))) throw errors.notFound('job', id);
   return stored;
 }
 
@@ -123,7 +123,7 @@ export async function listJobsFor(
  */
 export async function cancelJob(principal: Principal, id: string): Promise<JobRecord> {
   return retryOnConflict(async () => {
-    const { record, etag } = await getJobFor(principal, id);
+    const { doc: record, etag } = await getJobFor(principal, id);
     if (isTerminal(record.status)) throw errors.conflict(`The job has already ended (${record.status}).`, { status: record.status });
     const next: JobRecord =
       record.status === 'queued'
@@ -135,6 +135,6 @@ export async function cancelJob(principal: Principal, id: string): Promise<JobRe
             error: { code: 'canceled', message: 'Canceled before it started.' },
           }
         : { ...record, cancelRequested: true };
-    return (await replaceJobIfUnchanged(next, etag))?.record ?? RETRY;
+    return (await replaceJobIfUnchanged(next, etag))?.doc ?? RETRY;
   }, 'The job');
 }

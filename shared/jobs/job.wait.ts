@@ -40,7 +40,7 @@ export async function waitForJobEnd(job: JobRecord, waitMs: number): Promise<Job
     if (left <= 0) return current;
     await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
     pause = Math.min(pause * 2, 500);
-    current = (await readJob(job.id))?.record ?? current;
+    current = (await readJob(job.id))?.doc ?? current;
   }
   return current;
 }

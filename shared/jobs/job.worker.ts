@@ -122,7 +122,7 @@ function watchForCancel(jobId: string, log: WorkerLog): { signal: AbortSignal; s
   const poll = async () => {
     try {
       const current = await readJob(jobId);
-      if (current?.record.cancelRequested || (current && isTerminal(current.record.status))) controller.abort(new Error('canceled'));
+      if (current?.doc.cancelRequested || (current && isTerminal(current.doc.status))) controller.abort(new Error('canceled'));
     } catch (error) {
       // A failed read only delays the cancel to the next poll.
       log(`could not read job ${jobId} to check for a cancel: ${reason(error)}`);
@@ -194,8 +194,8 @@ async function begin(message: JobMessage, delivery: Delivery, log: WorkerLog): P
   }
   return retryOnConflict(async () => {
     const stored = await readJob(message.jobId);
-    if (!stored || isTerminal(stored.record.status)) return undefined;
-    const { record: job, etag } = stored;
+    if (!stored || isTerminal(stored.doc.status)) return undefined;
+    const { doc: job, etag } = stored;
     if (job.status === 'queued') {
       if (job.cancelRequested || (job.cancelAfter && Date.parse(job.cancelAfter) <= Date.now())) {
         const byDeadline = !job.cancelRequested;

@@ -50,7 +50,7 @@ function validateVocabulary(labels: string[], translations: Record<string, strin
       pointer: `${pointer}/${escapePointerPart(source)}`,
       message: `translates to '${target}', which is not in the campaign's labels`,
     }));
-  if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+  if (problems.length > 0) throw errors.invalidInputs(problems);
 }
 
 /** The imagesets exist (400 naming the field otherwise), and those newly added are the caller's (403). */
@@ -63,11 +63,11 @@ async function validateImagesets(principal: Principal, imagesetIds: string[], al
         if (!alreadyUsed.includes(id)) assertCanUseImageset(principal, imageset);
       } catch (error) {
         if (!(error instanceof AppError) || error.status !== 404) throw error;
-        problems.push({ pointer: `/body/imagesetIds/${index}`, message: `no imageset with id '${id}'` });
+        problems.push({ pointer: `/imagesetIds/${index}`, message: `no imageset with id '${id}'` });
       }
     }),
   );
-  if (problems.length > 0) throw errors.validation(problems, problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+  if (problems.length > 0) throw errors.invalidInputs(problems);
 }
 
 /** Labelled images / images of a campaign: one COUNT per imageset, each within one partition. */
@@ -82,7 +82,7 @@ export async function campaignProgress(record: CampaignRecord): Promise<Progress
 }
 
 export async function createCampaign(principal: Principal, body: CreateCampaignBody): Promise<{ campaign: Campaign; etag: string }> {
-  validateVocabulary(body.labels, body.labelTranslations, '/body/labelTranslations');
+  validateVocabulary(body.labels, body.labelTranslations, '/labelTranslations');
   await validateImagesets(principal, body.imagesetIds);
   const now = new Date().toISOString();
   const stored = await insertCampaign({
@@ -144,7 +144,7 @@ export async function patchCampaignFields(
   }
   const labels = body.labels ?? record.labels;
   const labelTranslations = body.labelTranslations ?? record.labelTranslations;
-  validateVocabulary(labels, labelTranslations, '/body/labelTranslations');
+  validateVocabulary(labels, labelTranslations, '/labelTranslations');
   if (body.imagesetIds) await validateImagesets(principal, body.imagesetIds, record.imagesetIds);
   const next: CampaignRecord = {
     ...record,

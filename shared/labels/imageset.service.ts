@@ -202,7 +202,7 @@ export async function newUploadToken(principal: Principal, id: string): Promise<
 /** The job's status; undefined when this caller may not see it (then it is left alone). */
 async function jobStatus(jobId: string, principal: Principal) {
   try {
-    return (await getJobFor(principal, jobId)).record.status;
+    return (await getJobFor(principal, jobId)).doc.status;
   } catch (error) {
     if (error instanceof AppError && error.status === 404) return undefined;
     throw error;

@@ -189,16 +189,16 @@ export function filterFromUrl(query: Record<string, string | string[]>, columns:
     const operator = named === key ? 'exact' : key.slice(split + 2);
     const column = byName.get(named);
     if (!column) {
-      problems.push({ pointer: `/query/${key}`, message: `unknown column '${named}'; columns: ${[...byName.keys()].join(', ')}` });
+      problems.push({ pointer: `/${key}`, message: `unknown column '${named}'; columns: ${[...byName.keys()].join(', ')}` });
       continue;
     }
     if (!isOperator(operator)) {
-      problems.push({ pointer: `/query/${key}`, message: `unknown operator '__${operator}' on column '${named}'; operators: ${URL_OPERATORS.join(', ')}` });
+      problems.push({ pointer: `/${key}`, message: `unknown operator '__${operator}' on column '${named}'; operators: ${URL_OPERATORS.join(', ')}` });
       continue;
     }
     for (const text of values) {
       const result = predicate(column, operator, text);
-      if (typeof result === 'string') problems.push({ pointer: `/query/${key}`, message: result });
+      if (typeof result === 'string') problems.push({ pointer: `/${key}`, message: result });
       else {
         parts.push(result);
         sources.push(key);
@@ -206,7 +206,7 @@ export function filterFromUrl(query: Record<string, string | string[]>, columns:
     }
   }
   if (problems.length > 0) {
-    throw errors.validation(problems, problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; '));
+    throw errors.invalidInputs(problems);
   }
   return {
     filter: parts.length > 0 ? { and: parts } : undefined,

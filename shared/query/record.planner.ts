@@ -16,7 +16,7 @@ interface Schema {
 
 export function columnNamed(schema: Schema, name: string, pointer: string): Column {
   const column = schema.columns.find((candidate) => candidate.name === name);
-  if (!column) throw errors.invalidField(pointer, `unknown column '${name}'; columns: ${schema.columns.map((c) => c.name).join(', ')}`);
+  if (!column) throw errors.invalidInput(pointer, `unknown column '${name}'; columns: ${schema.columns.map((c) => c.name).join(', ')}`);
   return column;
 }
 
@@ -27,7 +27,7 @@ export interface PlannedQuery {
   scope: unknown;
 }
 
-/** The SQL parts of a page query (projection, ORDER BY) from the schema; `pointer` names a field in errors. */
+/** The SQL parts of a page query (projection, ORDER BY) from the schema; `pointer` names a field of the caller's input in errors. */
 export function plan(
   datasetId: string,
   schema: Schema,
@@ -45,7 +45,7 @@ export function plan(
   if (orderBy) {
     const column = columnNamed(schema, orderBy.column, pointer('orderBy'));
     if (!column.required) {
-      throw errors.invalidField(pointer('orderBy'), `'${column.name}' is optional: rows without a value would drop out of a sort; sort by a required column`);
+      throw errors.invalidInput(pointer('orderBy'), `'${column.name}' is optional: rows without a value would drop out of a sort; sort by a required column`);
     }
     order = `ORDER BY ${columnRef(PREFIX, column)} ${orderBy.direction === 'desc' ? 'DESC' : 'ASC'}`;
   }

@@ -52,6 +52,6 @@ describe('a fan-out job with 2.5 MB of part results', () => {
 
     expect(await findJob(job.id)).toMatchObject({ status: 'succeeded', progress: { done: PARTS, total: PARTS }, result: { parts: PARTS, skipped: PARTS * 320 } });
     const stored = await readJob(job.id);
-    expect(Buffer.byteLength(JSON.stringify(stored?.record))).toBeLessThan(4_096);
+    expect(Buffer.byteLength(JSON.stringify(stored?.doc))).toBeLessThan(4_096);
   });
 });

@@ -67,7 +67,7 @@ async function storedJob(ageSeconds: number, fields: Partial<JobRecord> = {}): P
   };
   const inserted = await insertJob(record);
   if (!inserted) throw new Error(`job ${record.id} exists already`);
-  return inserted.record;
+  return inserted.doc;
 }
 
 const sentFor = (jobId: string) => sent.filter((message) => message.messageId === jobId);
@@ -83,7 +83,7 @@ describe('submitJob', () => {
   it('writes the job queued, then sends a message whose id is the job id', async () => {
     const sut = await submitted();
     expect(sut.status).toBe('queued');
-    expect((await readJob(sut.id))?.record.status).toBe('queued');
+    expect((await readJob(sut.id))?.doc.status).toBe('queued');
   });
 
   it('marks the job failed and answers 503 when the message cannot be sent', async () => {
@@ -94,7 +94,7 @@ describe('submitJob', () => {
     } finally {
       sendFails = false;
     }
-    expect((await readJob(id))?.record).toMatchObject({ status: 'failed', error: { code: 'queue-unavailable' } });
+    expect((await readJob(id))?.doc).toMatchObject({ status: 'failed', error: { code: 'queue-unavailable' } });
   });
 });
 
@@ -102,7 +102,7 @@ describe('processJobMessage', () => {
   it('runs the handler and stores the result with the succeeded state', async () => {
     const job = await submitted();
     await deliver(job.id, async () => ({ kind: 'done', result: { answer: 42 } }));
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'succeeded', result: { answer: 42 }, attempts: 1 });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'succeeded', result: { answer: 42 }, attempts: 1 });
   });
 
   it('does not run a job again when its message is redelivered after it ended', async () => {
@@ -129,10 +129,10 @@ describe('processJobMessage', () => {
       return { kind: 'done', result: context.state };
     };
     await expect(deliver(job.id, handler, 1)).rejects.toThrow('connection reset');
-    expect((await readJob(job.id))?.record.status).toBe('running');
+    expect((await readJob(job.id))?.doc.status).toBe('running');
     await deliver(job.id, handler, 2);
     expect(seenStates).toEqual([undefined, { done: 5 }]);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'succeeded', result: { done: 5 }, attempts: 2 });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'succeeded', result: { done: 5 }, attempts: 2 });
   });
 
   it('fails a job at once on a permanent error, without throwing for redelivery', async () => {
@@ -140,7 +140,7 @@ describe('processJobMessage', () => {
     await deliver(job.id, async () => {
       throw new PermanentJobError('input.width must be positive');
     });
-    expect((await readJob(job.id))?.record).toMatchObject({
+    expect((await readJob(job.id))?.doc).toMatchObject({
       status: 'failed',
       error: { code: 'bad-input', message: 'input.width must be positive' },
     });
@@ -153,25 +153,25 @@ describe('processJobMessage', () => {
         throw new Error('model server down');
       }, 10, 10),
     ).rejects.toThrow();
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'failed', message: 'model server down' } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'failed', error: { code: 'failed', message: 'model server down' } });
   });
 
   it('fails a job whose kind has no handler instead of retrying it', async () => {
     const job = await submitted();
     await processJobMessage({ jobId: job.id, kind: 'labels.export' }, { messageId: job.id, deliveryCount: 1, maxDeliveryCount: 10 }, handlersOf({}), log);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'no-handler' } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'failed', error: { code: 'no-handler' } });
   });
 
   it('completes an unreadable message and fails its job instead of retrying it forever', async () => {
     const job = await submitted();
     await processJobMessage({ jobId: job.id }, { messageId: 'x', deliveryCount: 1, maxDeliveryCount: 10 }, handlers(async () => ({ kind: 'done' })), log);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'bad-message' } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'failed', error: { code: 'bad-message' } });
   });
 
   it('fails a job of an unknown kind at once, naming the kind', async () => {
     const job = await submitted();
     await processJobMessage({ jobId: job.id, kind: 'no-such-kind' }, { messageId: 'x', deliveryCount: 1, maxDeliveryCount: 10 }, handlers(async () => ({ kind: 'done' })), log);
-    expect((await readJob(job.id))?.record).toMatchObject({
+    expect((await readJob(job.id))?.doc).toMatchObject({
       status: 'failed',
       error: { code: 'unknown-kind', message: expect.stringContaining("Unknown job kind 'no-such-kind'; this deployment runs imageset.finalize,") },
     });
@@ -185,7 +185,7 @@ describe('processJobMessage', () => {
       return { kind: 'done' };
     });
     expect(ran).toBe(false);
-    expect((await readJob(job.id))?.record).toMatchObject({
+    expect((await readJob(job.id))?.doc).toMatchObject({
       status: 'failed',
       error: { code: 'bad-payload', message: expect.stringMatching(/^The payload of this labels.export job is not valid at input\/campaignId: /) },
     });
@@ -194,7 +194,7 @@ describe('processJobMessage', () => {
   it('hands the handler its payload parsed, with its kind’s defaults', async () => {
     const job = await storedJob(0, { input: { campaignId: 'a1b2c3d4e5f60718', formats: ['yolo'] } });
     await deliver(job.id, async (context) => ({ kind: 'done', result: context.input }));
-    expect((await readJob(job.id))?.record.result).toEqual({ campaignId: 'a1b2c3d4e5f60718', formats: ['yolo'], imageUrls: false });
+    expect((await readJob(job.id))?.doc.result).toEqual({ campaignId: 'a1b2c3d4e5f60718', formats: ['yolo'], imageUrls: false });
   });
 
   it('never runs a job canceled before it started', async () => {
@@ -206,7 +206,7 @@ describe('processJobMessage', () => {
       return { kind: 'done' };
     });
     expect(runs).toBe(0);
-    expect((await readJob(job.id))?.record.status).toBe('canceled');
+    expect((await readJob(job.id))?.doc.status).toBe('canceled');
   });
 
   it('stops a running job at its next progress report once its owner cancels it, and ends it canceled', async () => {
@@ -222,7 +222,7 @@ describe('processJobMessage', () => {
     });
     // Reports 1 and 2 went through; the report after the cancel threw, so the loop ran no further.
     expect(reported).toEqual([1, 2]);
-    const stored = (await readJob(job.id))?.record;
+    const stored = (await readJob(job.id))?.doc;
     expect(stored).toMatchObject({ status: 'canceled', progress: { done: 3, total: 5 }, error: { code: 'canceled' } });
     expect(stored?.result).toBeUndefined();
   });
@@ -238,7 +238,7 @@ describe('processJobMessage', () => {
       return { kind: 'done' };
     });
     expect(steps).toBe(1);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'canceled', state: { at: 1 } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'canceled', state: { at: 1 } });
   });
 
   it('cancels a job whose Cancel-After deadline passed before it started', async () => {
@@ -249,7 +249,7 @@ describe('processJobMessage', () => {
       return { kind: 'done' };
     });
     expect(runs).toBe(0);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'canceled', error: { code: 'deadline' } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'canceled', error: { code: 'deadline' } });
   });
 
   it('starts a job once when two deliveries race', async () => {
@@ -279,7 +279,7 @@ describe('processJobMessage', () => {
       return { kind: 'done', result: 'once' };
     });
     expect(runs).toBe(1);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'succeeded', result: 'once', attempts: 1 });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'succeeded', result: 'once', attempts: 1 });
   });
 
   it('still resumes a running job on a redelivery of its message', async () => {
@@ -295,14 +295,14 @@ describe('processJobMessage', () => {
       return { kind: 'done' };
     }, 2);
     expect(runs).toBe(1);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 
   it('keeps a result over 100 KB in blob storage, not in the job document', async () => {
     const job = await submitted();
     const big = { rows: Array.from({ length: 5_000 }, (_, i) => ({ i, text: 'x'.repeat(20) })) };
     await deliver(job.id, async () => ({ kind: 'done', result: big }));
-    const stored = (await readJob(job.id))?.record;
+    const stored = (await readJob(job.id))?.doc;
     expect(stored?.status).toBe('succeeded');
     expect(stored?.result).toBeUndefined();
     const [container, ...name] = String(stored?.resultBlob).split('/');
@@ -315,7 +315,7 @@ describe('the dead-letter trigger', () => {
   it('marks a job that is not yet terminal failed with the reason', async () => {
     const job = await submitted();
     await processDeadLetter({ jobId: job.id, kind: 'labels.export' }, 'MaxDeliveryCountExceeded');
-    expect((await readJob(job.id))?.record).toMatchObject({
+    expect((await readJob(job.id))?.doc).toMatchObject({
       status: 'failed',
       error: { code: 'dead-lettered', message: expect.stringContaining('MaxDeliveryCountExceeded') },
     });
@@ -333,7 +333,7 @@ describe('the reaper', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const reaped = await reapJobs(policy({ stuckAfterSeconds: 1 }));
     expect(reaped.failed).toBeGreaterThanOrEqual(1);
-    expect((await readJob(job.id))?.record).toMatchObject({ status: 'failed', error: { code: 'stuck' } });
+    expect((await readJob(job.id))?.doc).toMatchObject({ status: 'failed', error: { code: 'stuck' } });
   });
 
   it('sends the message again, once per pass, for a job still queued after the grace period; the worker then runs it once', async () => {
@@ -353,7 +353,7 @@ describe('the reaper', () => {
       await processJobMessage(message.body, { messageId: message.messageId, deliveryCount: 1, maxDeliveryCount: 10 }, handlers(handler), log);
     }
     expect(runs).toBe(1);
-    expect((await readJob(orphan.id))?.record).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect((await readJob(orphan.id))?.doc).toMatchObject({ status: 'succeeded', attempts: 1 });
     await reapJobs(policy());
     expect(sentFor(orphan.id)).toHaveLength(2);
   });
@@ -362,7 +362,7 @@ describe('the reaper', () => {
     const fresh = await storedJob(60);
     await reapJobs(policy());
     expect(sentFor(fresh.id)).toEqual([]);
-    expect((await readJob(fresh.id))?.record.status).toBe('queued');
+    expect((await readJob(fresh.id))?.doc.status).toBe('queued');
   });
 
   it('does not send a message for a running or an ended job, however old', async () => {
@@ -379,6 +379,6 @@ describe('the reaper', () => {
     const reaped = await reapJobs(policy());
     expect(reaped.canceled).toBeGreaterThanOrEqual(1);
     expect(sentFor(late.id)).toEqual([]);
-    expect((await readJob(late.id))?.record).toMatchObject({ status: 'canceled', error: { code: 'deadline' } });
+    expect((await readJob(late.id))?.doc).toMatchObject({ status: 'canceled', error: { code: 'deadline' } });
   });
 });

@@ -146,9 +146,9 @@ describe('assertPublishable', () => {
   };
 
   it('refuses to publish what DCAT-AP needs and only the caller knows, naming the field', () => {
-    expect(refusal('datasets', { name: 'Only a name' })).toEqual(['/body/description']);
-    expect(refusal('services', { name: 'Svc' })).toEqual(['/body/endpointUrl']);
-    expect(refusal('models', { name: 'M', creators: [{ type: 'persons', id: 'p1' }] })).toEqual(['/body/creators/0/name']);
+    expect(refusal('datasets', { name: 'Only a name' })).toEqual(['/description']);
+    expect(refusal('services', { name: 'Svc' })).toEqual(['/endpointUrl']);
+    expect(refusal('models', { name: 'M', creators: [{ type: 'persons', id: 'p1' }] })).toEqual(['/creators/0/name']);
   });
 
   it('lets drafts lack them, and publishes entries that have them', () => {

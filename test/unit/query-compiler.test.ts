@@ -166,7 +166,7 @@ describe('filterFromUrl', () => {
 
   it('refuses unknown columns and values of the wrong type, naming the parameter', () => {
     const problem = problemOf(() => filterFromUrl({ colour: 'red', sepal_length__lt: 'abc', petals__in: '1,x' }, columns));
-    expect(problem.errors?.map((e) => e.pointer)).toEqual(['/query/colour', '/query/sepal_length__lt', '/query/petals__in']);
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(['/colour', '/sepal_length__lt', '/petals__in']);
   });
 
   it('reports compile errors at the parameter they came from', () => {

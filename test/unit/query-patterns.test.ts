@@ -67,7 +67,7 @@ describe('filterFromUrl', () => {
 
   it('names an unknown operator', () => {
     expect(problemOf(() => filterFromUrl({ note__regex: 'a.*' }, columns)).errors).toEqual([
-      { pointer: '/query/note__regex', message: expect.stringContaining("unknown operator '__regex' on column 'note'") },
+      { pointer: '/note__regex', message: expect.stringContaining("unknown operator '__regex' on column 'note'") },
     ]);
   });
 });
