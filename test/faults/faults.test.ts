@@ -221,8 +221,11 @@ describe('non-idempotent writes are not duplicated', () => {
 describe('jobs survive a worker crash', () => {
   it('a job whose first delivery loses its Cosmos connection mid-job is redelivered and succeeds once', async () => {
     stack.cosmos.clearLog();
-    // The worker's first write after it started the job (PATCH) never reaches Cosmos: the delivery fails.
-    stack.cosmos.dropRequests(1, documentsOf('jobs', 'PATCH'));
+    // The worker claims the job with one PATCH and records its result with the next: that second
+    // write never reaches Cosmos, so the delivery fails mid-job, after the job was started.
+    let jobPatches = 0;
+    const jobPatch = documentsOf('jobs', 'PATCH');
+    stack.cosmos.dropRequests(1, (request) => jobPatch(request) && ++jobPatches === 2);
     const submitted = await call<{ id: string }>('POST', `/v1/models/${IRIS}/jobs`, {
       body: { input: { ...SETOSA, sepal_length: 5.0 + Math.random() / 10 } },
     });
