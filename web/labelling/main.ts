@@ -315,7 +315,11 @@ class LabellingPage {
       button.textContent = image?.blobName ?? id;
       button.className = image?.labelled ? 'labelled' : '';
       button.setAttribute('aria-current', String(position === this.position && this.current?.image.id === id));
-      button.addEventListener('click', () => void this.open(position));
+      // The image already open stays as it is: opening it again would replace what is being drawn
+      // with the stored labels once the reload lands (Reload is the way to fetch it again).
+      button.addEventListener('click', () => {
+        if (position !== this.position || this.current?.image.id !== id) void this.open(position);
+      });
       return button;
     });
     element('image-list').replaceChildren(...buttons);
