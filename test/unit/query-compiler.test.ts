@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors';
+import { problemOf } from '../support/errors';
 import { columnRef, compileFilter } from '../../shared/query/filter.compiler';
 import { evaluateFilter } from '../../shared/query/filter.evaluate';
 import { type ColumnDef, Filter } from '../../shared/query/filter.schema';
@@ -16,16 +16,6 @@ const columns: ColumnDef[] = [
 ];
 
 const sut = (filter: Filter | undefined) => compileFilter(filter, columns, { prefix: 'c.values' });
-
-function problemOf(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('compileFilter', () => {
   it('compiles an empty filter to true', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../shared/errors';
+import { problemOf } from '../support/errors';
 import { preferredWait } from '../../shared/jobs/job.wait';
 import { compileFilter } from '../../shared/query/filter.compiler';
 import { evaluateFilter } from '../../shared/query/filter.evaluate';
@@ -9,16 +9,6 @@ import { filterFromUrl } from '../../shared/query/filter.url';
 /** Datasette's LIKE/GLOB and text operators in the filter compiler, and the `Prefer: wait` header. */
 const columns: ColumnDef[] = [{ name: 'note', type: 'string', required: true }];
 const sut = (filter: Filter) => compileFilter(filter, columns, { prefix: 'c.values' });
-
-function problemOf(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected a 400');
-}
 
 describe('compileFilter with like and glob', () => {
   it('puts the caller’s text only in parameters, whatever it holds', () => {
