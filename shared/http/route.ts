@@ -1,14 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { authenticate, hasAnyRole } from '../auth/auth.service';
+import type { z } from 'zod';
 import type { Principal, Role } from '../auth/auth.schema';
-import { config } from '../config';
-import { type AppError, errors, type FieldError } from '../errors';
-import { jsonPointer } from '../json/pointer';
-import { corsHeaders } from './cors';
-import { matchesIfNoneMatch } from './etag';
-import { nestsDeeperThan } from '../json/json-depth';
-import { problemDocument, toAppError } from './problem';
 import type { Reply } from './reply';
 import { compileRoute, matchRoute } from './route-template';
 
@@ -76,10 +68,20 @@ export interface RouteDefinition<
   handle(input: RouteInput<P, Q, B, A>): Promise<Reply>;
 }
 
-/** Every route registered in this process, in registration order: the OpenAPI document is built from it. */
-export const registeredRoutes: RouteDefinition[] = [];
-let streamsEnabled = false;
+/**
+ * What the host needs to register a route, with who may call it: declared in the function file, with
+ * no schema, so registering costs nothing on a cold start.
+ */
+export type RouteRegistration = Pick<RouteDefinition, 'name' | 'method' | 'path' | 'access'>;
 
+/** A registered route; its definition (schemas, handler) is loaded on first use and kept. */
+export interface RegisteredRoute extends RouteRegistration {
+  definition(): RouteDefinition;
+}
+
+/** Every route registered in this process, in registration order: the OpenAPI document is built from it. */
+export const registeredRoutes: RegisteredRoute[] = [];
+let streamsEnabled = false;
 /**
  * HTTP streams: the host hands a request over with its body still arriving, so the caller is
  * authenticated, and a body over its limit refused, before it is read. Without them the host reads
@@ -92,190 +94,77 @@ function enableHttpStreams(): void {
   app.setup({ enableHttpStream: true });
 }
 
-const JSON_TYPES = ['application/json'];
+type Pipeline = typeof import('./route.pipeline');
+let pipeline: Pipeline | undefined;
 
-function pointer(location: string, path: readonly PropertyKey[]): string {
-  return `/${location}${jsonPointer(path)}`;
-}
-
-function parseOrThrow<S extends Schema>(schema: S | undefined, value: unknown, location: string): z.output<S> {
-  if (!schema) return undefined as z.output<S>;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({
-    pointer: pointer(location, issue.path),
-    message: issue.message,
-  }));
-  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
-}
-
-/**
- * The input a service is handed: the body when the route takes one, else the query. A field error a
- * service reports by its path in that input (`errors.invalidInput('/cursor', …)`) is placed there.
- */
-function serviceInput(definition: RouteDefinition): 'body' | 'query' {
-  return definition.body || definition.rawBody ? 'body' : 'query';
-}
-
-/** `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`). */
-function placedInRequest(error: AppError, definition: RouteDefinition): AppError {
-  if (!error.inputRelative || !error.errors) return error;
-  const location = serviceInput(definition);
-  const fieldErrors = error.errors.map(({ pointer: path, message }) => ({ pointer: `/${location}${path}`, message }));
-  return errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
-}
-
-/** URLSearchParams → object; a repeated key becomes an array. */
-function queryObject(params: URLSearchParams): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
-  for (const [key, value] of params) {
-    const existing = result[key];
-    result[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return result;
-}
-
-function mediaType(header: string | null): string | undefined {
-  return header?.split(';')[0]?.trim().toLowerCase() || undefined;
-}
-
-/** The body, read only up to the limit: past it the rest is left unread (the host drops it). */
-async function readBody(request: HttpRequest, limit: number): Promise<Buffer> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > limit) throw errors.payloadTooLarge(limit);
-  if (!request.body) return Buffer.alloc(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (let next = await reader.read(); !next.done; next = await reader.read()) {
-    size += next.value.length;
-    if (size > limit) {
-      await reader.cancel();
-      throw errors.payloadTooLarge(limit);
-    }
-    chunks.push(next.value);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function bodyOf(definition: RouteDefinition, request: HttpRequest): Promise<{ parsed: unknown; raw: Buffer }> {
-  if (!definition.body && !definition.rawBody) return { parsed: undefined, raw: Buffer.alloc(0) };
-  const limit = definition.bodyLimitBytes ?? config().http.maxBodyBytes;
-  const accepted = definition.consumes ?? JSON_TYPES;
-  const raw = await readBody(request, limit);
-  const type = mediaType(request.headers.get('content-type'));
-  if (raw.length === 0 && definition.body?.safeParse(undefined).success) return { parsed: undefined, raw };
-  if (!type || !accepted.includes(type)) throw errors.unsupportedMediaType(accepted);
-  if (definition.rawBody) return { parsed: undefined, raw };
-  const text = raw.toString('utf8');
-  const { maxJsonDepth } = config().http;
-  if (nestsDeeperThan(text, maxJsonDepth)) {
-    throw errors.invalidField('/body', `is nested more than ${maxJsonDepth} levels deep (objects and arrays inside one another)`);
-  }
-  try {
-    return { parsed: JSON.parse(text), raw };
-  } catch {
-    throw errors.invalidField('/body', 'is not valid JSON');
-  }
-}
-
-async function principalFor(definition: RouteDefinition, request: HttpRequest): Promise<Principal | undefined> {
-  if (definition.access === 'public') return undefined;
-  const principal = await authenticate(request.headers);
-  if (definition.access === 'optional') return principal;
-  if (!principal) throw errors.unauthenticated();
-  if (!hasAnyRole(principal, definition.access)) {
-    throw errors.forbidden(`This operation needs one of the roles: ${definition.access.join(', ')}.`);
-  }
-  // A key scoped to one campaign is refused on any other campaign's routes before anything else runs.
-  const campaignId = request.params.campaignId;
-  if (principal.scope && campaignId !== undefined && campaignId !== principal.scope.campaignId) {
-    throw errors.forbidden('This key is limited to another campaign.');
-  }
-  return principal;
-}
-
-function deprecationHeaders(definition: RouteDefinition): Record<string, string> {
-  if (!definition.deprecated) return {};
-  const { since, sunset, successor } = definition.deprecated;
-  return {
-    Deprecation: `@${Math.floor(since.getTime() / 1000)}`,
-    Sunset: sunset.toUTCString(),
-    ...(successor ? { Link: `<${successor}>; rel="successor-version"` } : {}),
+/** auth → validate → run → map errors (`route.pipeline.ts`), loaded by the first request. */
+export function wrap(definition: RouteDefinition): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  let handler: ReturnType<Pipeline['wrap']> | undefined;
+  return async (request, context) => {
+    // Imported inside the handler: the bundle carries the module but runs it on this first call.
+    pipeline ??= await import('./route.pipeline.js');
+    handler ??= pipeline.wrap(definition);
+    return handler(request, context);
   };
 }
 
-function toResponse(reply: Reply, extraHeaders: Record<string, string>): HttpResponseInit {
-  const headers: Record<string, string> = { ...extraHeaders, ...reply.headers };
-  if (reply.body === undefined) return { status: reply.status, headers };
-  if (typeof reply.body === 'string' || Buffer.isBuffer(reply.body)) {
-    return { status: reply.status, headers, body: reply.body };
-  }
-  headers['Content-Type'] ??= 'application/json; charset=utf-8';
-  return { status: reply.status, headers, body: JSON.stringify(reply.body) };
-}
+const registrationOf = ({ name, method, path, access }: RouteRegistration): string => JSON.stringify({ name, method, path, access });
 
-/** auth → validate → run → map errors: the one handler wrapper every HTTP route goes through. */
-export function wrap(definition: RouteDefinition) {
-  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
-    const common = { ...corsHeaders(request.headers.get('origin')), ...deprecationHeaders(definition) };
-    try {
-      const principal = await principalFor(definition, request);
-      const params = parseOrThrow(definition.params, request.params, 'path');
-      const query = parseOrThrow(definition.query, queryObject(request.query), 'query');
-      const { parsed, raw } = await bodyOf(definition, request);
-      const body = parseOrThrow(definition.body, parsed, 'body');
-      const input = { params, query, body, rawBody: raw, principal, request, context };
-      const reply = await definition.handle(input as RouteInput<Schema, Schema, Schema>);
-      const etag = reply.headers?.ETag;
-      if (etag && (request.method === 'GET' || request.method === 'HEAD') && reply.status === 200) {
-        if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) {
-          return { status: 304, headers: { ...common, ETag: etag, ...pick(reply.headers, 'Cache-Control', 'Vary') } };
-        }
-      }
-      const response = toResponse(reply, common);
-      // HEAD is the GET without its body: same status and headers.
-      return request.method === 'HEAD' ? { status: response.status, headers: response.headers } : response;
-    } catch (error) {
-      const appError = placedInRequest(toAppError(error), definition);
-      if (appError.status >= 500) {
-        context.error(`${definition.name} failed`, appError.cause ?? appError);
-      }
-      const headers = { ...common, ...appError.headers, 'Content-Type': 'application/problem+json; charset=utf-8' };
-      if (request.method === 'HEAD') return { status: appError.status, headers };
-      return { status: appError.status, headers, body: JSON.stringify(problemDocument(appError, new URL(request.url).pathname)) };
+/** `load`, called once; its definition must be the route registered (a mismatch is a programming error). */
+function once(registration: RouteRegistration, load: () => RouteDefinition): () => RouteDefinition {
+  let definition: RouteDefinition | undefined;
+  return () => {
+    if (definition) return definition;
+    const loaded = load();
+    if (registrationOf(registration) !== registrationOf(loaded)) {
+      throw new Error(`Route ${registration.name} is registered as ${registrationOf(registration)} but defined as ${registrationOf(loaded)}`);
     }
+    definition = loaded;
+    return definition;
   };
-}
-
-function pick(headers: Record<string, string> | undefined, ...names: string[]): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const name of names) {
-    const value = headers?.[name];
-    if (value !== undefined) result[name] = value;
-  }
-  return result;
 }
 
 /**
  * Declares an HTTP operation: records it for the OpenAPI document and registers it with the
  * Functions host (`app.http`), wrapped in auth → validate → run → map errors.
  *
+ * Given a registration and a loader, only the registration is read at import: the definition (its
+ * schemas, its service) loads with the first request or the OpenAPI document, so a cold start does
+ * not build every area's schemas.
+ *
  * @example route({ name: 'getThing', method: 'GET', path: 'v1/things/{id}', access: ['reader'], … })
+ * @example route({ name: 'health', method: 'GET', path: 'health', access: 'public' }, () => systemRoutes().health)
  */
 export function route<P extends Schema, Q extends Schema, B extends Schema, const A extends Access>(
   definition: RouteDefinition<P, Q, B, A>,
-): void {
-  const erased = definition as unknown as RouteDefinition;
-  registeredRoutes.push(erased);
+): void;
+export function route(registration: RouteRegistration, load: () => RouteDefinition): void;
+export function route(registration: RouteRegistration, load?: () => RouteDefinition): void {
+  const definition = once(registration, load ?? (() => registration as RouteDefinition));
+  const { name, method, path, access } = registration;
+  registeredRoutes.push({ name, method, path, access, definition });
   enableHttpStreams();
-  app.http(definition.name, {
+  let handler: ReturnType<typeof wrap> | undefined;
+  app.http(name, {
     // Every GET answers HEAD too (RFC 9110 §9.3.2): the host only routes the methods registered.
-    methods: definition.method === 'GET' ? ['GET', 'HEAD'] : [definition.method],
-    route: definition.path,
+    methods: method === 'GET' ? ['GET', 'HEAD'] : [method],
+    route: path,
     authLevel: 'anonymous',
-    handler: wrap(erased),
+    handler: (request, context) => {
+      handler ??= wrap(definition());
+      return handler(request, context);
+    },
   });
+}
+
+/**
+ * Typed definitions for `route(registration, load)`, kept in a module loaded on first use: `const A`
+ * keeps the access literal so a guarded handler's `principal` is a `Principal`.
+ */
+export function defineRoute<P extends Schema, Q extends Schema, B extends Schema, const A extends Access>(
+  definition: RouteDefinition<P, Q, B, A>,
+): RouteDefinition {
+  return definition as unknown as RouteDefinition;
 }
 
 /** The methods registered routes serve at this request path (`/api/...`); empty when none match it. */

@@ -170,13 +170,14 @@ let cached: { routeCount: number; document: OpenAPIObject } | undefined;
 /** The document of the registered routes, built once (routes do not change after start-up). */
 export function openApiDocument(): OpenAPIObject {
   if (cached?.routeCount !== registeredRoutes.length) {
-    cached = { routeCount: registeredRoutes.length, document: buildOpenApiDocument(registeredRoutes) };
+    // Loads every route's definition: the document needs each schema.
+    cached = { routeCount: registeredRoutes.length, document: buildOpenApiDocument(registeredRoutes.map((registered) => registered.definition())) };
   }
   return cached.document;
 }
 
 /** The OpenAPI 3.1 document of every registered route, keys sorted so the committed copy diffs cleanly. */
-export function buildOpenApiDocument(routes: readonly RouteDefinition[] = registeredRoutes): OpenAPIObject {
+export function buildOpenApiDocument(routes: readonly RouteDefinition[]): OpenAPIObject {
   const components: Components = { schemas: { Problem: problemSchema }, responses: {} };
   // Loaded on the first request for the document, not on every cold start (it pulls in a YAML parser).
   const { OpenApiBuilder } = lazyRequire<typeof import('openapi3-ts/oas31')>('openapi3-ts/oas31');
