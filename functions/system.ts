@@ -8,9 +8,9 @@ const definitions = (): SystemRoutes => require('../shared/system/system.routes'
 type Lifecycle = typeof import('../shared/system/system.lifecycle');
 const lifecycle = (): Lifecycle => require('../shared/system/system.lifecycle') as Lifecycle;
 
-route({ name: 'health', method: 'GET', path: 'health', access: 'public' }, () => definitions().health);
-route({ name: 'openapi', method: 'GET', path: 'openapi.json', access: 'public' }, () => definitions().openapi);
-route({ name: 'docs', method: 'GET', path: 'docs', access: 'public' }, () => definitions().docs);
+route({ name: 'health', method: 'GET', path: 'health', access: 'public' }, () => definitions().healthRoute);
+route({ name: 'openapi', method: 'GET', path: 'openapi.json', access: 'public' }, () => definitions().openapiRoute);
+route({ name: 'docs', method: 'GET', path: 'docs', access: 'public' }, () => definitions().docsRoute);
 route({ name: 'docsAsset', method: 'GET', path: 'docs/{file}', access: 'public' }, () => definitions().docsAssetRoute);
 
 // CORS preflight for every route. Azure's platform CORS answers these when it is configured; the
@@ -33,7 +33,7 @@ app.http('notFound', {
   methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
   route: '{*path}',
   authLevel: 'anonymous',
-  handler: (request, context) => (notFound ??= wrap(definitions().notFound))(request, context),
+  handler: (request, context) => (notFound ??= wrap(definitions().notFoundRoute))(request, context),
 });
 
 // Every job kind needs a handler, registered by the area that owns it; the host has loaded every

@@ -13,7 +13,7 @@ import { version } from '../../package.json';
  * and access alone and loaded here on their first request: a cold start builds none of these schemas.
  */
 
-export const health = defineRoute({
+export const healthRoute = defineRoute({
   name: 'health',
   method: 'GET',
   path: 'health',
@@ -33,7 +33,7 @@ export const health = defineRoute({
   },
 });
 
-export const openapi = defineRoute({
+export const openapiRoute = defineRoute({
   name: 'openapi',
   method: 'GET',
   path: 'openapi.json',
@@ -44,7 +44,7 @@ export const openapi = defineRoute({
   handle: async () => ({ status: 200, body: openApiDocument(), headers: { 'Cache-Control': 'no-cache' } }),
 });
 
-export const docs = defineRoute({
+export const docsRoute = defineRoute({
   name: 'docs',
   method: 'GET',
   path: 'docs',
@@ -71,7 +71,7 @@ export const docsAssetRoute = defineRoute({
 });
 
 /** Anything no route matches: 405 naming the allowed methods when the path exists, else 404. */
-export const notFound = defineRoute({
+export const notFoundRoute = defineRoute({
   name: 'notFound',
   method: 'GET',
   path: '{*path}',
