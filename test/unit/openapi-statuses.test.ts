@@ -15,13 +15,24 @@ const document = JSON.parse(readFileSync(path.join(root, 'openapi.json'), 'utf8'
 const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
 const byId = new Map(operations.map((operation) => [operation.operationId, operation]));
 
-/** Each `route({ … })` registration in `functions/`: its name and whether its handler reads `If-Match`. */
+/**
+ * Each route: its name and whether its handler reads `If-Match`. A route is declared by `route({ … })`
+ * in `functions/`, and, for areas that register from name and path alone, defined by
+ * `defineRoute({ … })` in `shared/<area>/*.routes.ts`.
+ */
 function registrations(): Array<{ name: string; readsIfMatch: boolean }> {
-  const folder = path.join(root, 'functions');
-  return readdirSync(folder)
-    .filter((file) => file.endsWith('.ts'))
-    .flatMap((file) => readFileSync(path.join(folder, file), 'utf8').split(/\nroute\(\{/).slice(1))
-    .map((block) => ({ name: /name: '([A-Za-z]+)'/.exec(block)?.[1] ?? '', readsIfMatch: /ifMatch\(request\.headers\)|'if-match'/.test(block) }));
+  const files = [
+    ...readdirSync(path.join(root, 'functions')).filter((file) => file.endsWith('.ts')).map((file) => path.join(root, 'functions', file)),
+    ...readdirSync(path.join(root, 'shared'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.routes.ts'))
+      .map((file) => path.join(root, 'shared', file)),
+  ];
+  const readsIfMatch = new Map<string, boolean>();
+  for (const block of files.flatMap((file) => readFileSync(file, 'utf8').split(/\nroute\(\{|= defineRoute\(\{/).slice(1))) {
+    const name = /name: '([A-Za-z]+)'/.exec(block)?.[1] ?? '';
+    readsIfMatch.set(name, (readsIfMatch.get(name) ?? false) || /ifMatch\(request\.headers\)|'if-match'/.test(block));
+  }
+  return [...readsIfMatch].map(([name, reads]) => ({ name, readsIfMatch: reads }));
 }
 
 describe('the statuses of the OpenAPI document', () => {
