@@ -35,8 +35,8 @@ import { requestImport } from '../shared/labels/import.service';
 
 const tags = ['campaigns'];
 
-registerJobHandler('labels.export', exportLabelsJob);
-registerJobHandler('labels.import', importLabelsJob);
+registerJobHandler('labels.export', () => exportLabelsJob);
+registerJobHandler('labels.import', () => importLabelsJob);
 
 route({
   name: 'createCampaign',

@@ -58,7 +58,7 @@ route({
   },
 });
 
-registerJobHandler('connector.run', runConnectorJob);
+registerJobHandler('connector.run', () => runConnectorJob);
 
 const timerName = (name: ConnectorName) => `connector${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 

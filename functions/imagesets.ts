@@ -30,7 +30,7 @@ import { putImagePredictions } from '../shared/labels/label.service';
 
 const tags = ['imagesets'];
 
-registerJobHandler('imageset.finalize', finalizeImagesetJob);
+registerJobHandler('imageset.finalize', () => finalizeImagesetJob);
 
 route({
   name: 'createImageset',

@@ -30,8 +30,8 @@ function cancelAfterHeader(value: string | null, body: SubmitJobBody): Deadline 
   return { at: deadlineOf(value, '/headers/cancel-after'), asWritten: value };
 }
 
-registerJobHandler('inference.run', runInferenceJob);
-registerJobHandler('webhook.deliver', deliverWebhookJob);
+registerJobHandler('inference.run', () => runInferenceJob);
+registerJobHandler('webhook.deliver', () => deliverWebhookJob);
 
 route({
   name: 'submitInferenceJob',
