@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 /**
  * Services speak the domain, not HTTP (docs/architecture.md): nothing under `shared/` outside the
  * HTTP edge (`shared/http`) and the document built from it (`shared/openapi`) imports from
- * `shared/http`, except the types of the problems errors become.
+ * `shared/http`, except the types of the problems errors become. An area's route definitions
+ * (`shared/<area>/*.routes.ts`, loaded by its function file on first use) are its HTTP edge: they
+ * may import `shared/http`, and no service imports them.
  */
 const root = path.resolve(__dirname, '../..');
 const shared = path.join(root, 'shared');
@@ -17,9 +19,11 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return EDGE.includes(full) ? [] : sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
+    return entry.name.endsWith('.ts') && !isRouteDefinitions(full) ? [full] : [];
   });
 }
+
+const isRouteDefinitions = (file: string): boolean => file.endsWith('.routes.ts');
 
 interface Import {
   specifier: string;
@@ -47,12 +51,17 @@ function importsOf(file: string): Import[] {
   return found;
 }
 
+/** `file`'s relative imports, resolved to paths without extension. */
+function relativeTargetsOf(file: string): (Import & { target: string })[] {
+  return importsOf(file)
+    .filter(({ specifier }) => specifier.startsWith('.'))
+    .map((imported) => ({ ...imported, target: path.resolve(path.dirname(file), imported.specifier) }));
+}
+
 let scanned: string[] | undefined;
 function httpImportsOutsideTheEdge(): string[] {
   scanned ??= sourceFiles(shared).flatMap((file) =>
-    importsOf(file)
-      .filter(({ specifier }) => specifier.startsWith('.'))
-      .map((imported) => ({ ...imported, target: path.resolve(path.dirname(file), imported.specifier) }))
+    relativeTargetsOf(file)
       .filter(({ target }) => target === httpDir || target.startsWith(`${httpDir}${path.sep}`))
       .filter(({ target, typeOnly }) => !(typeOnly && ALLOWED_TYPE_IMPORTS.has(target)))
       .map(({ specifier }) => `${path.relative(root, file)} imports ${specifier}`),
@@ -63,6 +72,15 @@ function httpImportsOutsideTheEdge(): string[] {
 describe('the HTTP edge', () => {
   it('is imported by no service (only the types of problems may be)', () => {
     expect(httpImportsOutsideTheEdge()).toEqual([]);
+  });
+
+  it('includes the route definitions, which no service imports', () => {
+    const importers = sourceFiles(shared).flatMap((file) =>
+      relativeTargetsOf(file)
+        .filter(({ target }) => isRouteDefinitions(`${target}.ts`))
+        .map(({ specifier }) => `${path.relative(root, file)} imports ${specifier}`),
+    );
+    expect(importers).toEqual([]);
   });
 
   it('would see a service that imports from shared/http', () => {
