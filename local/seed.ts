@@ -1,4 +1,4 @@
-import { createApiKey } from '../shared/auth/auth.service';
+import { issueApiKey } from '../shared/auth/auth.service';
 import { catalogueSeeder } from './seed/catalogue.seed';
 import { inferenceSeeder } from './seed/inference.seed';
 import { labelsSeeder } from './seed/labels.seed';
@@ -26,7 +26,7 @@ export async function seedAll(log: (line: string) => void): Promise<void> {
 
 /** A fresh admin key for this run; the secret is printed once, like any key's. */
 export async function createLocalAdminKey(): Promise<string> {
-  const key = await createApiKey(
+  const key = await issueApiKey(
     { name: `local admin (${new Date().toISOString()})`, roles: ['admin'], subject: 'local-admin' },
     'npm start',
   );

@@ -34,7 +34,7 @@ export const createApiKeyRoute = defineRoute({
   },
   handle: async ({ body, principal, request }) => {
     const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
-    const { key, replayed } = await createApiKeyIdempotently(body, principal.id, idempotencyKey);
+    const { key, replayed } = await createApiKeyIdempotently(principal, body, idempotencyKey);
     const reply = created(key, `/api/v1/api-keys/${key.id}`);
     return replayed ? { ...reply, headers: { ...reply.headers, 'Idempotent-Replayed': 'true' } } : reply;
   },

@@ -136,8 +136,16 @@ function withSecret(record: ApiKeyRecord, secret: string): CreatedApiKey {
   return { ...toView(record), key: `${record.id}.${secret}` };
 }
 
-/** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
-export async function createApiKey(body: CreateApiKeyBody, createdBy: string): Promise<CreatedApiKey> {
+/** Creates a key for `principal`; the returned `key` is the only time the secret exists outside the caller. */
+export async function createApiKey(principal: Principal, body: CreateApiKeyBody): Promise<CreatedApiKey> {
+  return issueApiKey(body, principal.id);
+}
+
+/**
+ * Creates a key on behalf of no caller (the local stack's admin key, made by `npm start`):
+ * `createdBy` names who made it.
+ */
+export async function issueApiKey(body: CreateApiKeyBody, createdBy: string): Promise<CreatedApiKey> {
   assertCreatable(body);
   const { record, secret } = draftApiKey(body, createdBy);
   await insertApiKey(record);
@@ -172,11 +180,12 @@ export interface CreatedApiKeyResult {
  * is never stored (shared/idempotency). Without a key, every request creates a key.
  */
 export async function createApiKeyIdempotently(
+  principal: Principal,
   body: CreateApiKeyBody,
-  createdBy: string,
   idempotencyKey: string | undefined,
 ): Promise<CreatedApiKeyResult> {
-  if (idempotencyKey === undefined) return { key: await createApiKey(body, createdBy), replayed: false };
+  const createdBy = principal.id;
+  if (idempotencyKey === undefined) return { key: await issueApiKey(body, createdBy), replayed: false };
   if (idempotencyKey.length < MIN_IDEMPOTENCY_KEY_LENGTH) {
     throw errors.invalidField('/headers/idempotency-key', `must be at least ${MIN_IDEMPOTENCY_KEY_LENGTH} characters when creating an API key (use a UUID)`);
   }

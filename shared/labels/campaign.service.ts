@@ -251,15 +251,12 @@ export async function addLabeller(
   assertCanManage(principal, record, 'campaign');
   if (record.status === 'finished') throw errors.conflict("The campaign is 'finished'; it takes no new labellers.", { status: record.status });
   if (record.labellers.length >= MAX_LABELLERS) throw errors.conflict(`A campaign has at most ${MAX_LABELLERS} labellers.`);
-  const key = await createApiKey(
-    {
-      name: `labeller ${body.name} (campaign ${campaignId})`,
-      roles: ['labeller'],
-      scope: { campaignId },
-      expiresAt: body.expiresAt,
-    },
-    principal.id,
-  );
+  const key = await createApiKey(principal, {
+    name: `labeller ${body.name} (campaign ${campaignId})`,
+    roles: ['labeller'],
+    scope: { campaignId },
+    expiresAt: body.expiresAt,
+  });
   const labeller: Labeller = { keyId: key.id, name: body.name, addedAt: key.createdAt, expiresAt: key.expiresAt, removedAt: null };
   try {
     const patched = await patchCampaign(campaignId, [
