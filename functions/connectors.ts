@@ -1,72 +1,31 @@
 import { app } from '@azure/functions';
-import {
-  ConnectorParams,
-  ConnectorView,
-  CONNECTOR_NAMES,
-  type ConnectorName,
-  RunAccepted,
-  RunRequest,
-} from '../shared/catalogue/connectors/connector.schema';
-import { runConnectorJob } from '../shared/catalogue/connectors/connector.job';
-import { CONNECTORS, connectorStatus, listConnectors, parseConnectorName, runConnector } from '../shared/catalogue/connectors/connector.service';
-import { z } from 'zod';
-import { accepted, ok } from '../shared/http/reply';
+import { CONNECTOR_NAMES, SCHEDULE_SETTINGS } from '../shared/catalogue/connectors/connector.names';
+import type { ConnectorName } from '../shared/catalogue/connectors/connector.schema';
 import { route } from '../shared/http/route';
 import { registerJobHandler } from '../shared/jobs/job.handlers';
-import { submitJob } from '../shared/jobs/job.service';
 
-const tags = ['connectors'];
+// Registered from name, method, path and access alone; each definition (schemas, service) loads
+// with its first request — a literal `require` in a function, which the bundle runs only when called.
+type ConnectorRoutes = typeof import('../shared/catalogue/connectors/connectors.routes');
+const definitions = (): ConnectorRoutes => require('../shared/catalogue/connectors/connectors.routes') as ConnectorRoutes;
+type ConnectorService = typeof import('../shared/catalogue/connectors/connector.service');
+const service = (): ConnectorService => require('../shared/catalogue/connectors/connector.service') as ConnectorService;
 
-route({
-  name: 'listConnectors',
-  method: 'GET',
-  path: 'v1/connectors',
-  summary: 'The platform connectors (OpenML, Hugging Face, Zenodo) and where each stands',
-  tags,
-  access: ['admin'],
-  responses: { 200: { description: 'Every connector.', schema: z.object({ items: z.array(ConnectorView) }).meta({ id: 'ConnectorList' }) } },
-  handle: async () => ok({ items: await listConnectors() }, { 'Cache-Control': 'no-store' }),
-});
+route({ name: 'listConnectors', method: 'GET', path: 'v1/connectors', access: ['admin'] }, () => definitions().listConnectorsRoute);
+route({ name: 'getConnector', method: 'GET', path: 'v1/connectors/{name}', access: ['admin'] }, () => definitions().getConnectorRoute);
+route({ name: 'runConnector', method: 'POST', path: 'v1/connectors/{name}/runs', access: ['admin'] }, () => definitions().runConnectorRoute);
 
-route({
-  name: 'getConnector',
-  method: 'GET',
-  path: 'v1/connectors/{name}',
-  summary: 'One connector: its pass, last run, counts and latest errors',
-  tags,
-  access: ['admin'],
-  params: ConnectorParams,
-  responses: { 200: { description: 'The connector.', schema: ConnectorView } },
-  handle: async ({ params }) => ok(await connectorStatus(params.name), { 'Cache-Control': 'no-store' }),
-});
-
-route({
-  name: 'runConnector',
-  method: 'POST',
-  path: 'v1/connectors/{name}/runs',
-  summary: 'Run a connector now, as a job (202; poll the job)',
-  description: 'The run continues the pass under way for a page budget; `restart` starts a new pass from the first page.',
-  tags,
-  access: ['admin'],
-  params: ConnectorParams,
-  body: RunRequest,
-  responses: { 202: { description: 'The run was queued as a job.', schema: RunAccepted } },
-  handle: async ({ params, body, principal }) => {
-    const connector = parseConnectorName(params.name);
-    const job = await submitJob({ kind: 'connector.run', owner: principal.id, input: { connector, ...body }, labels: { connector } });
-    return accepted({ jobId: job.id, connector }, `/api/v1/jobs/${job.id}`);
-  },
-});
-
-registerJobHandler('connector.run', () => runConnectorJob);
+type ConnectorJob = typeof import('../shared/catalogue/connectors/connector.job');
+registerJobHandler('connector.run', () => (require('../shared/catalogue/connectors/connector.job') as ConnectorJob).runConnectorJob);
 
 const timerName = (name: ConnectorName) => `connector${name.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase())}`;
 
+// A timer per connector, its schedule an app setting; the connector (sources, schemas) loads with its first run.
 for (const name of CONNECTOR_NAMES) {
   app.timer(timerName(name), {
-    schedule: `%${CONNECTORS[name].scheduleSetting}%`,
+    schedule: `%${SCHEDULE_SETTINGS[name]}%`,
     handler: async (_timer, context) => {
-      const report = await runConnector(name, { trigger: 'timer' });
+      const report = await service().runConnector(name, { trigger: 'timer' });
       context.info(`connector ${name}: ${report.outcome} ${JSON.stringify(report.stats)}`);
     },
   });

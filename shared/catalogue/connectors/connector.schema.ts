@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { CONNECTOR_NAMES } from './connector.names';
 
-export const CONNECTOR_NAMES = ['openml-datasets', 'openml-flows', 'huggingface-datasets', 'huggingface-models', 'zenodo-records'] as const;
 export const ConnectorName = z.enum(CONNECTOR_NAMES).meta({ id: 'ConnectorName' });
 export type ConnectorName = z.infer<typeof ConnectorName>;
 

@@ -1,9 +1,10 @@
-import { config, type Settings } from '../../config';
+import { config } from '../../config';
 import { errors } from '../../errors';
 import type { ConnectorEntryType, ConnectorSource } from './connector.source';
 import { readState } from './connector.repository';
 import { type ConnectorInstance, type RunOptions, syncConnector } from './connector.run';
-import { CONNECTOR_NAMES, ConnectorName, type ConnectorView, type RunReport } from './connector.schema';
+import { CONNECTOR_NAMES, SCHEDULE_SETTINGS } from './connector.names';
+import { ConnectorName, type ConnectorView, type RunReport } from './connector.schema';
 import { newState } from './connector.state';
 import { huggingfaceDatasets, huggingfaceModels } from './huggingface.connector';
 import { openmlDatasets, openmlFlows } from './openml.connector';
@@ -12,14 +13,12 @@ import { zenodoRecords } from './zenodo.connector';
 // The platforms' connectors and their settings; a run is connector.run.ts, its state connector.state.ts.
 
 type UrlSetting = 'CONNECTOR_OPENML_URL' | 'CONNECTOR_HUGGINGFACE_URL' | 'CONNECTOR_ZENODO_URL';
-type ScheduleSetting = Extract<keyof Settings, `CONNECTOR_${string}_SCHEDULE`>;
 
 interface ConnectorDefinition {
   name: ConnectorName;
   platform: string;
   type: ConnectorEntryType;
   urlSetting: UrlSetting;
-  scheduleSetting: ScheduleSetting;
   source: ConnectorSource;
 }
 
@@ -29,7 +28,6 @@ export const CONNECTORS: Record<ConnectorName, ConnectorDefinition> = {
     platform: 'openml',
     type: 'datasets',
     urlSetting: 'CONNECTOR_OPENML_URL',
-    scheduleSetting: 'CONNECTOR_OPENML_DATASETS_SCHEDULE',
     source: openmlDatasets,
   },
   'openml-flows': {
@@ -37,7 +35,6 @@ export const CONNECTORS: Record<ConnectorName, ConnectorDefinition> = {
     platform: 'openml',
     type: 'models',
     urlSetting: 'CONNECTOR_OPENML_URL',
-    scheduleSetting: 'CONNECTOR_OPENML_FLOWS_SCHEDULE',
     source: openmlFlows,
   },
   'huggingface-datasets': {
@@ -45,7 +42,6 @@ export const CONNECTORS: Record<ConnectorName, ConnectorDefinition> = {
     platform: 'huggingface',
     type: 'datasets',
     urlSetting: 'CONNECTOR_HUGGINGFACE_URL',
-    scheduleSetting: 'CONNECTOR_HUGGINGFACE_DATASETS_SCHEDULE',
     source: huggingfaceDatasets,
   },
   'huggingface-models': {
@@ -53,7 +49,6 @@ export const CONNECTORS: Record<ConnectorName, ConnectorDefinition> = {
     platform: 'huggingface',
     type: 'models',
     urlSetting: 'CONNECTOR_HUGGINGFACE_URL',
-    scheduleSetting: 'CONNECTOR_HUGGINGFACE_MODELS_SCHEDULE',
     source: huggingfaceModels,
   },
   'zenodo-records': {
@@ -61,7 +56,6 @@ export const CONNECTORS: Record<ConnectorName, ConnectorDefinition> = {
     platform: 'zenodo',
     type: 'datasets',
     urlSetting: 'CONNECTOR_ZENODO_URL',
-    scheduleSetting: 'CONNECTOR_ZENODO_RECORDS_SCHEDULE',
     source: zenodoRecords,
   },
 };
@@ -104,8 +98,8 @@ export async function connectorStatus(name: string): Promise<ConnectorView> {
     platform: definition.platform,
     type: definition.type,
     baseUrl: s[definition.urlSetting],
-    scheduleSetting: definition.scheduleSetting,
-    schedule: s[definition.scheduleSetting],
+    scheduleSetting: SCHEDULE_SETTINGS[definition.name],
+    schedule: s[SCHEDULE_SETTINGS[definition.name]],
     running: doc.lease !== null && Date.parse(doc.lease.until) > Date.now(),
     pass: doc.pass,
     phase: doc.phase,
