@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { blobServiceClient } from '../../shared/azure/blob';
-import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/azure/queue';
 import { resetSasSigner } from '../../shared/azure/sas';
 import type { Principal } from '../../shared/auth/auth.schema';
 import { type JobContext, PermanentJobError } from '../../shared/jobs/job.handler';
@@ -14,25 +13,18 @@ import { listImageRecords } from '../../shared/labels/image.repository';
 import type { ImageRecord } from '../../shared/labels/image.schema';
 import { createImageset, finalizeImageset, getImagesetRecord, newUploadToken } from '../../shared/labels/imageset.service';
 import { generateImages } from '../support/images';
-import { useStackSettings } from '../support/stack-env';
+import { captureJobMessages } from '../support/job-queue';
 
 /**
  * The finalize job, called the way the worker calls it, with a JobContext built here: a delivery
  * that crashes half way, then the redelivery, must leave every image registered exactly once.
  */
 const owner: Principal = { id: `finalize-test-${newId()}`, kind: 'apiKey', roles: ['contributor'] };
-const sent: OutgoingMessage[] = [];
+const sent = captureJobMessages();
 const images = generateImages(50, 'shot');
 
 beforeAll(() => {
-  useStackSettings();
   resetSasSigner();
-  provideDevelopmentHostQueue({
-    async send(_queue, message) {
-      sent.push(message);
-    },
-    async check() {},
-  });
 });
 
 function jobFor(imagesetId: string, pageSize?: number): JobRecord {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/azure/queue';
+import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../shared/errors';
 import type { Principal } from '../../shared/auth/auth.schema';
 import { grantId, upsertGrant } from '../../shared/inference/grant.repository';
@@ -13,20 +12,10 @@ import { runInferenceJob } from '../../shared/inference/inference.job';
 import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
 import { batchPart, inferencePayload } from '../support/job-payloads';
-import { useStackSettings } from '../support/stack-env';
+import { captureJobMessages } from '../support/job-queue';
 
 /** The atomic pieces inference relies on, against the Cosmos DB server: counters, key claims, fan-out completion. */
-const sent: OutgoingMessage[] = [];
-
-beforeAll(() => {
-  useStackSettings();
-  provideDevelopmentHostQueue({
-    async send(_queue, message) {
-      sent.push(message);
-    },
-    async check() {},
-  });
-});
+captureJobMessages();
 
 describe('quota counters', () => {
   const contributor = (): Principal => ({ id: `apikey:${randomUUID().replace(/-/g, '').slice(0, 24)}`, kind: 'apiKey', roles: ['contributor'] });

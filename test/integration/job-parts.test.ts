@@ -1,30 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { type OutgoingMessage, provideDevelopmentHostQueue } from '../../shared/azure/queue';
+import { describe, expect, it } from 'vitest';
 import type { JobHandler } from '../../shared/jobs/job.handler';
 import { readJob } from '../../shared/jobs/job.repository';
 import { findJob, submitJob } from '../../shared/jobs/job.service';
 import { handlersOf } from '../../shared/jobs/job.handlers';
 import { processJobMessage } from '../../shared/jobs/job.worker';
 import { batchPart, inferencePayload } from '../support/job-payloads';
-import { useStackSettings } from '../support/stack-env';
+import { captureJobMessages } from '../support/job-queue';
 
 /**
  * Issue 17, item 3: a fan-out job's parts (and the per-image skip reasons in them) must not grow
  * the job document. Cosmos DB refuses items over 2 MB (strict mode of the local server refuses them
  * too, with 413), and rewriting a growing job on every part costs quadratically.
  */
-const sent: OutgoingMessage[] = [];
-
-beforeAll(() => {
-  useStackSettings();
-  provideDevelopmentHostQueue({
-    async send(_queue, message) {
-      sent.push(message);
-    },
-    async check() {},
-  });
-});
+captureJobMessages();
 
 const PARTS = 40;
 /** About 64 KB of skip reasons per part: 40 parts hold 2.5 MB, more than one Cosmos item may. */

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { provideDevelopmentHostQueue, type OutgoingMessage } from '../../shared/azure/queue';
+import { describe, expect, it } from 'vitest';
 import { blobServiceClient } from '../../shared/azure/blob';
 import { type JobHandler, PermanentJobError } from '../../shared/jobs/job.handler';
 import { insertJob, readJob } from '../../shared/jobs/job.repository';
@@ -9,22 +8,11 @@ import { cancelJob, submitJob } from '../../shared/jobs/job.service';
 import { handlersOf } from '../../shared/jobs/job.handlers';
 import { type HandlerLookup, processDeadLetter, processJobMessage, reapJobs, type ReapPolicy } from '../../shared/jobs/job.worker';
 import { exportPayload } from '../support/job-payloads';
-import { useStackSettings } from '../support/stack-env';
+import { captureJobMessages } from '../support/job-queue';
 
-/** Messages the service sent, captured instead of delivered: each test plays the queue itself. */
-const sent: OutgoingMessage[] = [];
 let sendFails = false;
-
-beforeAll(() => {
-  useStackSettings();
-  provideDevelopmentHostQueue({
-    async send(_queue, message) {
-      if (sendFails) throw new Error('queue down');
-      sent.push(message);
-    },
-    async check() {},
-  });
-});
+/** Messages the service sent, captured instead of delivered: each test plays the queue itself. */
+const sent = captureJobMessages({ refuse: () => sendFails });
 
 const owner = () => `owner-${randomUUID()}`;
 const log = () => {};

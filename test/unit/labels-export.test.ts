@@ -5,27 +5,10 @@ import type { ExportDataset } from '../../shared/labels/export.dataset';
 import { readTar } from '../../shared/labels/tar';
 import { vocExport } from '../../shared/labels/voc.export';
 import { yoloExport } from '../../shared/labels/yolo.export';
+import { exportDataset } from '../support/export-dataset';
 
-/** Three images: x/one.png and x/one.jpg share a stem; b/empty.png was never labelled. */
-function dataset(overrides: Partial<ExportDataset> = {}): ExportDataset {
-  return {
-    campaignId: 'c'.repeat(16),
-    title: 'Beach',
-    categories: ['bottle', 'net', 'cap'],
-    createdAt: '2026-01-02T03:04:05.000Z',
-    images: [
-      { id: 'a~1', imagesetId: 'a', blobName: 'x/one.png', path: 'a/x/one.png', width: 200, height: 100, format: 'png', channels: 3 },
-      { id: 'a~2', imagesetId: 'a', blobName: 'x/one.jpg', path: 'a/x/one.jpg', width: 50, height: 40, format: 'jpeg', channels: 1 },
-      { id: 'b~3', imagesetId: 'b', blobName: 'empty.png', path: 'b/empty.png', width: 10, height: 10, format: 'png' },
-    ],
-    boxes: [
-      { imageId: 'a~1', category: 'net', xMin: 0, yMin: 20.4, xMax: 100.25, yMax: 70, confidence: 1, source: 'human' },
-      { imageId: 'a~1', category: 'bottle', xMin: 0, yMin: 0, xMax: 200, yMax: 100, confidence: 0.5, source: 'human' },
-      { imageId: 'a~2', category: 'cap', xMin: 5, yMin: 4, xMax: 25, yMax: 24, confidence: 1, source: 'human' },
-    ],
-    ...overrides,
-  };
-}
+/** The export fixture with the net box at fractional pixels: the rounding each reader sees is tested on it. */
+const dataset = (overrides: Partial<ExportDataset> = {}) => exportDataset(overrides, { xMin: 0, yMin: 20.4, xMax: 100.25, yMax: 70 });
 
 /** Ultralytics' img2label_paths: the last `/images/` becomes `/labels/`, the extension `.txt`. */
 function ultralyticsLabelPath(imagePath: string): string {

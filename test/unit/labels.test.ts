@@ -2,32 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { azureMlExport } from '../../shared/labels/azureml.export';
 import { CAMPAIGN_TRANSITIONS, CampaignStatus } from '../../shared/labels/campaign.schema';
 import { cocoExport } from '../../shared/labels/coco.export';
-import type { ExportDataset } from '../../shared/labels/export.dataset';
 import { imageIdFor, imagesetContainer, imagesetOfImage, newId } from '../../shared/labels/ids';
 import { BulkLabelsBody, LabelInput } from '../../shared/labels/label.schema';
 import { translateLabel } from '../../shared/labels/label.rules';
 import { readTar, tarArchive } from '../../shared/labels/tar';
 import { vocExport } from '../../shared/labels/voc.export';
 import { yoloExport } from '../../shared/labels/yolo.export';
-
-function dataset(): ExportDataset {
-  return {
-    campaignId: 'c'.repeat(16),
-    title: 'Beach <litter> & "nets"',
-    categories: ['bottle', 'net', 'cap'],
-    createdAt: '2026-01-02T03:04:05.000Z',
-    images: [
-      { id: 'a~1', imagesetId: 'a', blobName: 'x/one.png', path: 'a/x/one.png', width: 200, height: 100, format: 'png', channels: 3 },
-      { id: 'a~2', imagesetId: 'a', blobName: 'x/one.jpg', path: 'a/x/one.jpg', width: 50, height: 40, format: 'jpeg', channels: 1 },
-      { id: 'b~3', imagesetId: 'b', blobName: 'empty.png', path: 'b/empty.png', width: 10, height: 10, format: 'png' },
-    ],
-    boxes: [
-      { imageId: 'a~1', category: 'net', xMin: 10, yMin: 20, xMax: 110, yMax: 70, confidence: 1, source: 'human' },
-      { imageId: 'a~1', category: 'bottle', xMin: 0, yMin: 0, xMax: 200, yMax: 100, confidence: 0.5, source: 'human' },
-      { imageId: 'a~2', category: 'cap', xMin: 5, yMin: 4, xMax: 25, yMax: 24, confidence: 1, source: 'human' },
-    ],
-  };
-}
+import { exportDataset } from '../support/export-dataset';
 
 describe('ids', () => {
   it('makes image ids that carry their imageset and depend only on the blob name', () => {
@@ -106,7 +87,7 @@ describe('tarArchive', () => {
 
 describe('exports', () => {
   it('COCO: bbox is [x, y, w, h], ids link images and categories', () => {
-    const sut = JSON.parse(cocoExport(dataset())) as {
+    const sut = JSON.parse(cocoExport(exportDataset())) as {
       images: { id: number; file_name: string; width: number }[];
       annotations: { image_id: number; category_id: number; bbox: number[]; area: number }[];
       categories: { id: number; name: string }[];
@@ -118,7 +99,7 @@ describe('exports', () => {
   });
 
   it('YOLO: classes.txt plus one normalised label file per image, distinct stems for a.png and a.jpg', () => {
-    const files = readTar(yoloExport(dataset()));
+    const files = readTar(yoloExport(exportDataset()));
     expect(files.get('classes.txt')?.toString()).toBe('bottle\nnet\ncap\n');
     expect(files.get('labels/a/x/one.txt')?.toString()).toBe('1 0.3 0.45 0.5 0.5\n0 0.5 0.5 1 1\n');
     expect(files.get('labels/a/x/one_jpg.txt')?.toString()).toBe('2 0.3 0.35 0.4 0.5\n');
@@ -126,7 +107,7 @@ describe('exports', () => {
   });
 
   it('Pascal VOC: one escaped XML per image with 1-based pixel boxes', () => {
-    const files = readTar(vocExport(dataset()));
+    const files = readTar(vocExport(exportDataset()));
     const xml = files.get('Annotations/a/x/one.xml')?.toString() ?? '';
     expect(xml).toContain('<filename>x/one.png</filename>');
     expect(xml).toContain('<width>200</width>');
@@ -137,7 +118,7 @@ describe('exports', () => {
   });
 
   it('Azure ML: one JSON line per image, boxes as fractions of the image', () => {
-    const lines = azureMlExport(dataset()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = azureMlExport(exportDataset()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toEqual({
       image_url: 'azureml://datastores/imageset_a/paths/x/one.png',
