@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { errors } from '../errors';
+import { parseIdempotencyKey } from '../http/idempotency-key';
 import { pageOf, pageReply } from '../http/pagination';
+import { preferredWait } from '../http/prefer';
 import { noContent, ok } from '../http/reply';
 import { defineRoute } from '../http/route';
-import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../idempotency/idempotency.service';
+import { IDEMPOTENCY_HEADER } from '../idempotency/idempotency.service';
 import { JobStatus, JobView } from '../jobs/job.schema';
 import { listJobsFor } from '../jobs/job.service';
-import { preferredWait } from '../jobs/job.wait';
 import { pageQuery } from '../query/cursor';
 import { type Deadline, deadlineOf } from './deadline';
 import { Grant, GrantBody, GrantParams } from './grant.schema';
