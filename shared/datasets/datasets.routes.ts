@@ -48,7 +48,7 @@ export const putRecordSchemaRoute = defineRoute({
     507: { description: 'The storage of the dataset’s document is full (Cosmos DB’s logical partition limit); nothing was stored.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const result = await putSchema(params.id, body, principal, request.headers.get('if-match') ?? undefined);
+    const result = await putSchema(principal, params.id, body, request.headers.get('if-match') ?? undefined);
     const location = `/api/v1/datasets/${params.id}/schema`;
     return result.created ? created(result.schema, location, result.etag) : ok(result.schema, { ETag: result.etag });
   },
@@ -64,7 +64,7 @@ export const getRecordSchemaRoute = defineRoute({
   params: DatasetParams,
   responses: { 200: { description: 'The schema.', schema: DatasetSchema } },
   handle: async ({ params, principal }) => {
-    const { schema, etag } = await getSchema(params.id, principal);
+    const { schema, etag } = await getSchema(principal, params.id);
     return ok(schema, { ETag: etag, 'Cache-Control': 'no-cache' });
   },
 });
@@ -88,7 +88,7 @@ export const ingestRecordsRoute = defineRoute({
     507: { description: 'A bucket of the dataset reached Cosmos DB’s logical partition limit; nothing was stored.' },
   },
   handle: async ({ params, query, rawBody, principal, request }) => {
-    const result = await ingestRecords(params.id, rawBody, formatOf(request.headers.get('content-type')), query.onError, principal);
+    const result = await ingestRecords(principal, params.id, rawBody, formatOf(request.headers.get('content-type')), query.onError);
     return result.inserted > 0 ? created(result, `/api/v1/datasets/${params.id}/records`) : ok(result);
   },
 });
@@ -102,7 +102,7 @@ export const deleteRecordsRoute = defineRoute({
   access: ['contributor'],
   params: DatasetParams,
   responses: { 200: { description: 'How many records were deleted.', schema: DeleteResult }, 409: { description: 'The dataset is being changed by another request.' } },
-  handle: async ({ params, principal }) => ok(await deleteRecords(params.id, principal)),
+  handle: async ({ params, principal }) => ok(await deleteRecords(principal, params.id)),
 });
 
 export const queryRecordsRoute = defineRoute({
@@ -115,7 +115,7 @@ export const queryRecordsRoute = defineRoute({
   params: DatasetParams,
   body: QueryBody,
   responses: { 200: { description: 'A page of rows.', schema: RecordsPage } },
-  handle: async ({ params, body, principal }) => ok(await queryRecords(params.id, body, principal)),
+  handle: async ({ params, body, principal }) => ok(await queryRecords(principal, params.id, body)),
 });
 
 export const recordStatsRoute = defineRoute({
@@ -128,7 +128,7 @@ export const recordStatsRoute = defineRoute({
   params: DatasetParams,
   body: StatsBody,
   responses: { 200: { description: 'The statistics of each group with rows.', schema: StatsResult } },
-  handle: async ({ params, body, principal }) => ok(await recordStats(params.id, body, principal)),
+  handle: async ({ params, body, principal }) => ok(await recordStats(principal, params.id, body)),
 });
 
 /** The URL form at `records`, and at `records.json` / `records.csv` (Datasette's extensions), which fix the format. */
@@ -145,7 +145,7 @@ function browseRoute(name: string, extension: 'json' | 'csv' | undefined, summar
     responses: { 200: ok200 },
     handle: async ({ params, query, principal, request }): Promise<Reply> => {
       let chosen: Representation | undefined;
-      const page = await browseRecords(params.id, query, principal, ({ stream }) => {
+      const page = await browseRecords(principal, params.id, query, ({ stream }) => {
         chosen = representation({ accept: request.headers.get('accept'), format: query._format, shape: query._shape, nl: query._nl, extension, stream });
       });
       if (!chosen) throw new Error('browseRecords returned without asking for the representation');
