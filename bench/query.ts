@@ -244,7 +244,7 @@ async function main(): Promise<void> {
       const pushed: { ms: number; bytes: number }[] = [];
       const local: { ms: number; bytes: number }[] = [];
       for (let i = 0; i < REPEAT; i++) {
-        const a = await attempt(() => recordStats(DATASET, scenario.body, undefined));
+        const a = await attempt(() => recordStats(undefined, DATASET, scenario.body));
         if (!a.result) {
           console.log(`${scenario.name}: pushed down ${shown(a)}`);
           continue;

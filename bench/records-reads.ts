@@ -49,7 +49,7 @@ const cursorOf = (name: string) => {
   return cursor;
 };
 const browse = async (query: Record<string, string>, keep?: string) => {
-  const page = await browseRecords(DATASET, BrowseQuery.parse(query), undefined, () => undefined);
+  const page = await browseRecords(undefined, DATASET, BrowseQuery.parse(query), () => undefined);
   if (keep && page.nextCursor) cursors.set(keep, page.nextCursor);
   return page.items.length;
 };
@@ -61,8 +61,8 @@ const OPERATIONS: { name: string; run: () => Promise<number | undefined> }[] = [
   { name: 'list page, `species=setosa` (100)', run: () => browse({ species: 'setosa' }, 'setosa') },
   { name: 'its next page (`_next`)', run: () => browse({ species: 'setosa', _next: cursorOf('setosa') }) },
   { name: 'count (`SELECT VALUE COUNT(1)`)', run: async () => void (await hostedRecordCount(DATASET)) },
-  { name: 'stats grouped by species (4 columns × 6 metrics)', run: async () => void (await recordStats(DATASET, { groupBy: 'species' }, undefined)) },
-  { name: 'stats, filter `species eq setosa`', run: async () => void (await recordStats(DATASET, { filter: { column: 'species', eq: 'setosa' } }, undefined)) },
+  { name: 'stats grouped by species (4 columns × 6 metrics)', run: async () => void (await recordStats(undefined, DATASET, { groupBy: 'species' })) },
+  { name: 'stats, filter `species eq setosa`', run: async () => void (await recordStats(undefined, DATASET, { filter: { column: 'species', eq: 'setosa' } })) },
 ];
 
 async function allDocuments(): Promise<Record<string, unknown>[]> {

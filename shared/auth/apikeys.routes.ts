@@ -5,7 +5,8 @@ import { pageOf, pageReply } from '../http/pagination';
 import { pageQuery } from '../query/cursor';
 import { created, ok } from '../http/reply';
 import { defineRoute } from '../http/route';
-import { IDEMPOTENCY_HEADER, parseIdempotencyKey } from '../idempotency/idempotency.service';
+import { parseIdempotencyKey } from '../http/idempotency-key';
+import { IDEMPOTENCY_HEADER } from '../idempotency/idempotency.service';
 
 /**
  * The API key routes' definitions, registered by `functions/apikeys.ts` from name, method, path and

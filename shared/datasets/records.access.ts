@@ -10,13 +10,12 @@ import { readSchemaDoc, type SchemaDoc } from './records.repository';
 // Who may read and change a hosted dataset, and the small helpers every records operation starts with.
 
 /** Reading follows the catalogue: the dataset's entry must be visible to the caller (404 otherwise). */
-export async function readable(datasetId: string, principal: Principal | undefined): Promise<void> {
+export async function readable(principal: Principal | undefined, datasetId: string): Promise<void> {
   await getEntry(principal, 'datasets', datasetId);
 }
 
 /** Changing records or the schema: the entry's owner (a contributor) or an admin. */
-export async function writable(datasetId: string, principal: Principal | undefined): Promise<void> {
-  if (!principal) throw errors.unauthenticated();
+export async function writable(principal: Principal, datasetId: string): Promise<void> {
   const entry = await getEntry(principal, 'datasets', datasetId);
   if (!isAdmin(principal) && entry.owner !== principal.id) {
     throw errors.forbidden(`Only the owner of dataset '${datasetId}' or an admin may change its records and schema.`);
@@ -34,8 +33,8 @@ export async function schemaOf(datasetId: string): Promise<Versioned<SchemaDoc>>
  * and the document are read at once, one round trip in sequence instead of two. The entry decides
  * first, so a dataset the caller cannot see is a 404 whatever its document says.
  */
-export async function readableSchema(datasetId: string, principal: Principal | undefined): Promise<Versioned<SchemaDoc>> {
-  const [entry, schema] = await Promise.allSettled([readable(datasetId, principal), schemaOf(datasetId)]);
+export async function readableSchema(principal: Principal | undefined, datasetId: string): Promise<Versioned<SchemaDoc>> {
+  const [entry, schema] = await Promise.allSettled([readable(principal, datasetId), schemaOf(datasetId)]);
   if (entry.status === 'rejected') throw entry.reason;
   if (schema.status === 'rejected') throw schema.reason;
   return schema.value;

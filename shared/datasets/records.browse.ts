@@ -62,12 +62,12 @@ function withoutColumns(all: string[], chosen: string[] | undefined, dropped: st
  * representation cannot carry what was asked (a stream of JSON).
  */
 export async function browseRecords(
+  principal: Principal | undefined,
   datasetId: string,
   query: BrowseQuery,
-  principal: Principal | undefined,
   representable: (asked: { stream: boolean }) => void,
 ): Promise<BrowseResult> {
-  await readable(datasetId, principal);
+  await readable(principal, datasetId);
   const { doc: schema } = await schemaOf(datasetId);
   const columns = columnDefs(schema.columns);
   const present = Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined));

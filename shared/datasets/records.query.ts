@@ -78,8 +78,8 @@ export async function collectPage(
 }
 
 /** `POST …/records/query`: a page of rows matching a filter, in the native or the iris_api shape. */
-export async function queryRecords(datasetId: string, body: QueryBody, principal: Principal | undefined): Promise<RecordsPage> {
-  const { doc: schema } = await readableSchema(datasetId, principal);
+export async function queryRecords(principal: Principal | undefined, datasetId: string, body: QueryBody): Promise<RecordsPage> {
+  const { doc: schema } = await readableSchema(principal, datasetId);
   const columns = columnDefs(schema.columns);
   const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined || body.page !== undefined || body.per_page !== undefined;
   if (iris) {
@@ -137,8 +137,8 @@ function orderedGroups(known: readonly (CellValue | null)[], rows: readonly Reco
  * aggregate query inside Cosmos DB per bucket for all groups (GROUP BY), whatever their number,
  * after one read of the entry and the dataset document at once (its profile gives the groups).
  */
-export async function recordStats(datasetId: string, body: StatsBody, principal: Principal | undefined): Promise<StatsResult> {
-  const { doc: schema } = await readableSchema(datasetId, principal);
+export async function recordStats(principal: Principal | undefined, datasetId: string, body: StatsBody): Promise<StatsResult> {
+  const { doc: schema } = await readableSchema(principal, datasetId);
   const columns = columnDefs(schema.columns);
   const iris = body.species !== undefined || body.lower !== undefined || body.upper !== undefined;
   let compiled: CompiledFilter;

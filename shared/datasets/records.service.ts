@@ -38,8 +38,8 @@ function schemaView(doc: SchemaDoc, recordCount: number): DatasetSchema {
 /** The representation's ETag: the schema document's, and the record count it reports (which ingest changes). */
 const schemaEtag = (documentEtag: string, recordCount: number) => `"${documentEtag.replace(/"/g, '')}:${recordCount}"`;
 
-export async function getSchema(datasetId: string, principal: Principal | undefined): Promise<{ schema: DatasetSchema; etag: string }> {
-  const { doc, etag } = await readableSchema(datasetId, principal);
+export async function getSchema(principal: Principal | undefined, datasetId: string): Promise<{ schema: DatasetSchema; etag: string }> {
+  const { doc, etag } = await readableSchema(principal, datasetId);
   const count = await countRecords(doc, ALL);
   return { schema: schemaView(doc, count), etag: schemaEtag(etag, count) };
 }
@@ -85,13 +85,13 @@ async function declareSchema(
  * while records exist is a 409: the stored rows were validated against the old columns.
  */
 export async function putSchema(
+  principal: Principal,
   datasetId: string,
   body: DatasetSchemaBody,
-  principal: Principal | undefined,
   ifMatch: string | undefined,
 ): Promise<{ schema: DatasetSchema; etag: string; created: boolean }> {
-  await writable(datasetId, principal);
-  return declareSchema(datasetId, body, principal?.id ?? 'system', ifMatch);
+  await writable(principal, datasetId);
+  return declareSchema(datasetId, body, principal.id, ifMatch);
 }
 
 /** Declares a schema with no caller (the local seed, benchmarks): the same checks, no ownership. */
@@ -106,14 +106,14 @@ export async function putSchemaAsSystem(datasetId: string, body: DatasetSchemaIn
  * `skip`; see `ingestRows`.
  */
 export async function ingestRecords(
+  principal: Principal,
   datasetId: string,
   body: Buffer,
   format: BodyFormat,
   onError: 'fail' | 'skip',
-  principal: Principal | undefined,
   writer: RecordWriter = cosmosRecordWriter,
 ): Promise<IngestResult> {
-  await writable(datasetId, principal);
+  await writable(principal, datasetId);
   return ingestAsSystem(datasetId, body, format, onError, writer);
 }
 
@@ -158,8 +158,8 @@ export async function hostedRecordCount(datasetId: string): Promise<number> {
   return found ? countRecords(found.doc, ALL) : 0;
 }
 
-export async function deleteRecords(datasetId: string, principal: Principal | undefined): Promise<{ deleted: number }> {
-  await writable(datasetId, principal);
+export async function deleteRecords(principal: Principal, datasetId: string): Promise<{ deleted: number }> {
+  await writable(principal, datasetId);
   const { doc } = await schemaOf(datasetId);
   const keys = await recordKeys(datasetId, Array.from({ length: bucketCount(doc.layout) }, (_, bucket) => bucket));
   await deleteRecordIds(datasetId, keys);

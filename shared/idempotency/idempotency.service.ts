@@ -21,18 +21,6 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** A claim whose resource never appeared (the process died between claim and create) is taken over after this. */
 const ABANDONED_AFTER_MS = 60_000;
 
-/** The key from the header: a structured-field string (`"8e03…"`) or, leniently, a bare token. */
-export function parseIdempotencyKey(header: string | null): string | undefined {
-  if (header === null) return undefined;
-  const trimmed = header.trim();
-  const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(trimmed);
-  const key = quoted ? (quoted[1] ?? '').replace(/\\(.)/g, '$1') : trimmed;
-  if (key.length < 1 || key.length > 255 || !/^[\x20-\x7e]+$/.test(key)) {
-    throw errors.invalidField('/headers/idempotency-key', 'must be 1–255 printable ASCII characters (a quoted string, e.g. "3f6c…")');
-  }
-  return key;
-}
-
 export interface ClaimRequest<T> {
   principalId: string;
   key: string;

@@ -85,7 +85,7 @@ async function allPages(datasetId: string, body: Record<string, unknown>): Promi
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = await queryRecords(datasetId, QueryBody.parse({ ...body, ...(cursor ? { cursor } : {}) }), admin);
+    const page = await queryRecords(admin, datasetId, QueryBody.parse({ ...body, ...(cursor ? { cursor } : {}) }));
     rows.push(...page.items);
     pages += 1;
     cursor = page.nextCursor ?? undefined;
@@ -104,10 +104,10 @@ describe('hosted datasets in buckets', () => {
 
   it('combines statistics across buckets exactly: grouped as in one bucket, whole as published', async () => {
     const body = StatsBody.parse({ groupBy: 'species' });
-    sameStats(await recordStats(many, body, admin), await recordStats(one, body, admin));
+    sameStats(await recordStats(admin, many, body), await recordStats(admin, one, body));
     const filtered = StatsBody.parse({ filter: { column: 'sepal_width', gte: 3 }, groupBy: 'species' });
-    sameStats(await recordStats(many, filtered, admin), await recordStats(one, filtered, admin));
-    const whole = await recordStats(many, StatsBody.parse({}), admin);
+    sameStats(await recordStats(admin, many, filtered), await recordStats(admin, one, filtered));
+    const whole = await recordStats(admin, many, StatsBody.parse({}));
     for (const name of NUMERIC) {
       const stats = whole.groups[0]?.columns[name];
       expect(stats?.count).toBe(150);
@@ -127,19 +127,19 @@ describe('hosted datasets in buckets', () => {
     expect(new Set(unordered.rows.map((row) => row._id)).size).toBe(100);
     expect(unordered.rows).toHaveLength(100);
 
-    const counted = await queryRecords(many, QueryBody.parse({ filter: { column: 'species', eq: 'versicolor' }, count: true, limit: 1 }), admin);
+    const counted = await queryRecords(admin, many, QueryBody.parse({ filter: { column: 'species', eq: 'versicolor' }, count: true, limit: 1 }));
     expect(counted.count).toBe(50);
     // The iris_api profile pages with TOP across the buckets too.
-    const second = await queryRecords(many, QueryBody.parse({ species: 'virginica', page: 2, per_page: 20 }), admin);
+    const second = await queryRecords(admin, many, QueryBody.parse({ species: 'virginica', page: 2, per_page: 20 }));
     expect(second.items).toHaveLength(20);
     expect(second.nextPage).toBe(3);
   });
 
   it('refuses a cursor claiming more buckets than the dataset has', async () => {
-    const first = await queryRecords(many, QueryBody.parse({ limit: 5 }), admin);
+    const first = await queryRecords(admin, many, QueryBody.parse({ limit: 5 }));
     const decoded = JSON.parse(Buffer.from(first.nextCursor ?? '', 'base64url').toString('utf8')) as { c: string; f: string };
     const forged = Buffer.from(JSON.stringify({ ...decoded, c: JSON.stringify({ ...(JSON.parse(decoded.c) as object), n: 10_000 }) })).toString('base64url');
-    await expect(queryRecords(many, QueryBody.parse({ limit: 5, cursor: forged }), admin)).rejects.toMatchObject({ status: 400 });
+    await expect(queryRecords(admin, many, QueryBody.parse({ limit: 5, cursor: forged }))).rejects.toMatchObject({ status: 400 });
   });
 
   it('adds a second ingest after the first (further buckets) and starts again from one bucket after a delete', async () => {
@@ -149,9 +149,9 @@ describe('hosted datasets in buckets', () => {
     const after = await buckets(many);
     expect(after.length).toBeGreaterThan(before);
     expect(after.reduce((a, b) => a + b, 0)).toBe(300);
-    const stats = await recordStats(many, StatsBody.parse({ groupBy: 'species', metrics: ['count'] }), admin);
+    const stats = await recordStats(admin, many, StatsBody.parse({ groupBy: 'species', metrics: ['count'] }));
     expect(stats.groups.map((group) => group.count)).toEqual([100, 100, 100]);
-    await expect(deleteRecords(many, admin)).resolves.toEqual({ deleted: 300 });
+    await expect(deleteRecords(admin, many)).resolves.toEqual({ deleted: 300 });
     expect(await buckets(many)).toEqual([0]);
     useStackSettings();
   });

@@ -57,7 +57,7 @@ describe('migrateRecords (local data folders)', () => {
     // 12 rows of ~300 bytes in buckets of 2,000 bytes.
     expect(Math.ceil((dataset?.doc.layout.allocatedBytes ?? 0) / 2000)).toBeGreaterThan(1);
     expect(await hostedRecordCount(datasetId)).toBe(12);
-    const stats = await recordStats(datasetId, StatsBody.parse({ groupBy: 'site', metrics: ['count', 'sum'] }), undefined);
+    const stats = await recordStats(undefined, datasetId, StatsBody.parse({ groupBy: 'site', metrics: ['count', 'sum'] }));
     expect(stats.groups.map((group) => [group.value, group.count, group.columns.x?.sum])).toEqual([
       ['north', 4, 0 + 3 + 6 + 9],
       ['south', 8, 66 - 18],

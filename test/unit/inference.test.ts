@@ -4,7 +4,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cacheKeyOf } from '../../shared/inference/cache.service';
 import { canonicalJson } from '../../shared/json/canonical';
-import { parseIdempotencyKey } from '../../shared/idempotency/idempotency.service';
+import { parseIdempotencyKey } from '../../shared/http/idempotency-key';
 import { deadlineOf } from '../../shared/inference/deadline';
 import { periodsOf } from '../../shared/inference/grant.service';
 import { type ModelSnapshot, SubmitJobBody } from '../../shared/inference/model.schema';

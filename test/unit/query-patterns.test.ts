@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { problemOf } from '../support/errors';
-import { preferredWait } from '../../shared/jobs/job.wait';
+import { preferredWait } from '../../shared/http/prefer';
 import { compileFilter } from '../../shared/query/filter.compiler';
 import { evaluateFilter } from '../../shared/query/filter.evaluate';
 import type { ColumnDef, Filter } from '../../shared/query/filter.schema';

@@ -1,0 +1,19 @@
+import { errors } from '../errors';
+
+/**
+ * The key from an `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header): a
+ * structured-field string (`"8e03…"`) or, leniently, a bare token; undefined without the header.
+ * 400 naming the header for anything that is not 1–255 printable ASCII characters.
+ *
+ * @example parseIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"') // '8e03978e-40d5-43e8-bc93-6894a57f9324'
+ */
+export function parseIdempotencyKey(header: string | null): string | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(trimmed);
+  const key = quoted ? (quoted[1] ?? '').replace(/\\(.)/g, '$1') : trimmed;
+  if (key.length < 1 || key.length > 255 || !/^[\x20-\x7e]+$/.test(key)) {
+    throw errors.invalidField('/headers/idempotency-key', 'must be 1–255 printable ASCII characters (a quoted string, e.g. "3f6c…")');
+  }
+  return key;
+}
