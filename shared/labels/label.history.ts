@@ -51,7 +51,7 @@ function versionView(record: AnnotationRecord | AnnotationVersionRecord, current
 
 /** An image's label versions in a campaign, newest (the current one) first. */
 export async function labelHistory(principal: Principal, campaignId: string, imageId: string): Promise<LabelVersion[]> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const image = await imageInCampaign(campaign, imageId);
   const [current, replaced] = await Promise.all([readAnnotation(image.imagesetId, campaignId, imageId), versionsOf(image.imagesetId, campaignId, imageId)]);

@@ -99,7 +99,7 @@ export async function addImageLabel(
  * is all-or-nothing; an image whose write fails is reported in `failed` and keeps its old labels.
  */
 export async function bulkPutLabels(principal: Principal, campaignId: string, inputs: BulkLabelInput[]): Promise<BulkLabelsResult> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
   assertActive(campaign);
   const problems: FieldError[] = [];
