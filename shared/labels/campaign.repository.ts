@@ -6,34 +6,25 @@ import { CampaignRecord } from './campaign.schema';
 // Campaigns live in `campaigns` (partition `/id`): every label write reads its campaign by id
 // (1 RU); listing campaigns is rare and may cross partitions.
 
-export interface StoredCampaign {
-  record: CampaignRecord;
-  etag: string;
-}
-
 const campaigns = store<CampaignRecord>('campaigns', (raw) => CampaignRecord.parse(raw), (doc) => doc.id);
 
-function stored(written: Versioned<CampaignRecord> | undefined): StoredCampaign | undefined {
-  return written && { record: written.doc, etag: written.etag };
-}
-
-export async function readCampaign(id: string): Promise<StoredCampaign | undefined> {
-  return stored(await campaigns.read(id, id));
+export async function readCampaign(id: string): Promise<Versioned<CampaignRecord> | undefined> {
+  return campaigns.read(id, id);
 }
 
 /** Creates the campaign; undefined when its id exists. */
-export async function insertCampaign(record: CampaignRecord): Promise<StoredCampaign | undefined> {
-  return stored(await campaigns.create(record));
+export async function insertCampaign(record: CampaignRecord): Promise<Versioned<CampaignRecord> | undefined> {
+  return campaigns.create(record);
 }
 
 /** Replaces the campaign if its ETag still matches; undefined when it changed meanwhile. */
-export async function replaceCampaignIfUnchanged(record: CampaignRecord, etag: string): Promise<StoredCampaign | undefined> {
-  return stored(await campaigns.replaceIfUnchanged(record, etag));
+export async function replaceCampaignIfUnchanged(record: CampaignRecord, etag: string): Promise<Versioned<CampaignRecord> | undefined> {
+  return campaigns.replaceIfUnchanged(record, etag);
 }
 
 /** Patches the campaign; undefined when it does not exist. */
-export async function patchCampaign(id: string, operations: PatchOperation[]): Promise<StoredCampaign | undefined> {
-  return stored(await campaigns.patch(id, id, operations));
+export async function patchCampaign(id: string, operations: PatchOperation[]): Promise<Versioned<CampaignRecord> | undefined> {
+  return campaigns.patch(id, id, operations);
 }
 
 export async function listCampaignRecords(

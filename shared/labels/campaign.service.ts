@@ -1,18 +1,11 @@
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
-import { RETRY, retryOnConflict } from '../azure/store';
+import { RETRY, retryOnConflict, type Versioned } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
 import { decodeCursor, type Page } from '../query/cursor';
 import { escapePointerPart } from '../json/pointer';
 import { assertCanManage, assertCanReadAll, assertCanReadCampaign, assertCanUseImageset, assertIfMatch } from './access';
-import {
-  insertCampaign,
-  listCampaignRecords,
-  patchCampaign,
-  readCampaign,
-  replaceCampaignIfUnchanged,
-  type StoredCampaign,
-} from './campaign.repository';
+import { insertCampaign, listCampaignRecords, patchCampaign, readCampaign, replaceCampaignIfUnchanged } from './campaign.repository';
 import {
   type AddLabellerBody,
   CAMPAIGN_TRANSITIONS,
@@ -35,7 +28,7 @@ export function toCampaignView(record: CampaignRecord, progress?: Progress): Cam
   return Campaign.parse({ ...record, ...(progress ? { progress } : {}) });
 }
 
-export async function findCampaign(id: string): Promise<StoredCampaign> {
+export async function findCampaign(id: string): Promise<Versioned<CampaignRecord>> {
   const found = await readCampaign(id);
   if (!found) throw errors.notFound('campaign', id);
   return found;
@@ -107,7 +100,7 @@ export async function createCampaign(principal: Principal, body: CreateCampaignB
   });
   // A fresh random id: nobody else can have created it.
   if (!stored) throw new Error('a new campaign id exists already');
-  return { campaign: toCampaignView(stored.record, await campaignProgress(stored.record)), etag: stored.etag };
+  return { campaign: toCampaignView(stored.doc, await campaignProgress(stored.doc)), etag: stored.etag };
 }
 
 export async function listCampaigns(
@@ -121,7 +114,7 @@ export async function listCampaigns(
 }
 
 export async function getCampaign(principal: Principal, id: string): Promise<{ campaign: Campaign; etag: string }> {
-  const { record, etag } = await findCampaign(id);
+  const { doc: record, etag } = await findCampaign(id);
   assertCanReadCampaign(principal, record);
   return { campaign: toCampaignView(record, await campaignProgress(record)), etag };
 }
@@ -133,7 +126,7 @@ export async function patchCampaignFields(
   body: PatchCampaignBody,
   ifMatch: string | undefined,
 ): Promise<{ campaign: Campaign; etag: string }> {
-  const { record, etag } = await findCampaign(id);
+  const { doc: record, etag } = await findCampaign(id);
   assertCanManage(principal, record, 'campaign');
   assertIfMatch(ifMatch, etag);
   if (record.status === 'finished') throw errors.conflict("The campaign is 'finished'; it can no longer change.", { status: record.status });
@@ -157,7 +150,7 @@ export async function patchCampaignFields(
   };
   const replaced = await replaceCampaignIfUnchanged(next, etag);
   if (!replaced) throw errors.preconditionFailed('The campaign changed while it was being updated; read it again and retry.');
-  return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };
+  return { campaign: toCampaignView(replaced.doc, await campaignProgress(replaced.doc)), etag: replaced.etag };
 }
 
 function transitionError(from: CampaignStatus, to: CampaignStatus): AppError {
@@ -201,7 +194,7 @@ export async function transitionCampaign(
   ifMatch: string | undefined,
   onFinished: (principal: Principal, record: CampaignRecord) => Promise<string | undefined>,
 ): Promise<{ campaign: Campaign; etag: string }> {
-  const { record, etag } = await findCampaign(id);
+  const { doc: record, etag } = await findCampaign(id);
   assertCanManage(principal, record, 'campaign');
   assertIfMatch(ifMatch, etag);
   if (!CAMPAIGN_TRANSITIONS[record.status].includes(to)) throw transitionError(record.status, to);
@@ -209,10 +202,10 @@ export async function transitionCampaign(
   let replaced = await replaceCampaignIfUnchanged(withStatus(record, to), etag);
   if (!replaced) throw errors.preconditionFailed('The campaign changed while its status was being changed; read it again.');
   if (to === 'finished') {
-    const jobId = await onFinished(principal, replaced.record).catch(() => undefined);
+    const jobId = await onFinished(principal, replaced.doc).catch(() => undefined);
     if (jobId) replaced = (await patchCampaign(id, [{ op: 'set', path: '/exportJobId', value: jobId }])) ?? replaced;
   }
-  return { campaign: toCampaignView(replaced.record, await campaignProgress(replaced.record)), etag: replaced.etag };
+  return { campaign: toCampaignView(replaced.doc, await campaignProgress(replaced.doc)), etag: replaced.etag };
 }
 
 /**
@@ -222,15 +215,15 @@ export async function transitionCampaign(
  * the campaign; this costs one patch per newly labelled image.
  */
 export async function completeIfAllLabelled(campaignId: string, newlyLabelled: number): Promise<CampaignStatus> {
-  if (newlyLabelled <= 0) return (await findCampaign(campaignId)).record.status;
+  if (newlyLabelled <= 0) return (await findCampaign(campaignId)).doc.status;
   const counted = await patchCampaign(campaignId, [{ op: 'incr', path: '/labelledImages', value: newlyLabelled }]);
   if (!counted) throw errors.notFound('campaign', campaignId);
-  if (counted.record.status !== 'active') return counted.record.status;
-  const imagesets = await Promise.all(counted.record.imagesetIds.map((id) => getImagesetRecord(id)));
+  if (counted.doc.status !== 'active') return counted.doc.status;
+  const imagesets = await Promise.all(counted.doc.imagesetIds.map((id) => getImagesetRecord(id)));
   const total = imagesets.reduce((sum, imageset) => sum + (imageset.imageCount ?? 0), 0);
-  if (counted.record.labelledImages < total) return counted.record.status;
+  if (counted.doc.labelledImages < total) return counted.doc.status;
   return retryOnConflict<CampaignStatus>(async () => {
-    const { record, etag } = await findCampaign(campaignId);
+    const { doc: record, etag } = await findCampaign(campaignId);
     if (record.status !== 'active') return record.status;
     const progress = await campaignProgress(record);
     if (progress.total === 0 || progress.labelled < progress.total) return record.status;
@@ -247,7 +240,7 @@ export async function addLabeller(
   campaignId: string,
   body: AddLabellerBody,
 ): Promise<{ labeller: Labeller; key: string }> {
-  const { record } = await findCampaign(campaignId);
+  const { doc: record } = await findCampaign(campaignId);
   assertCanManage(principal, record, 'campaign');
   if (record.status === 'finished') throw errors.conflict("The campaign is 'finished'; it takes no new labellers.", { status: record.status });
   if (record.labellers.length >= MAX_LABELLERS) throw errors.conflict(`A campaign has at most ${MAX_LABELLERS} labellers.`);
@@ -274,16 +267,16 @@ export async function addLabeller(
 /** Removes a labeller: their key is revoked at once. */
 export async function removeLabeller(principal: Principal, campaignId: string, keyId: string): Promise<Campaign> {
   const first = await findCampaign(campaignId);
-  assertCanManage(principal, first.record, 'campaign');
-  if (!first.record.labellers.some((labeller) => labeller.keyId === keyId)) throw errors.notFound('labeller', keyId);
+  assertCanManage(principal, first.doc, 'campaign');
+  if (!first.doc.labellers.some((labeller) => labeller.keyId === keyId)) throw errors.notFound('labeller', keyId);
   await revokeApiKey(keyId);
   return retryOnConflict(async (attempt) => {
-    const { record, etag } = attempt === 0 ? first : await findCampaign(campaignId);
+    const { doc: record, etag } = attempt === 0 ? first : await findCampaign(campaignId);
     const now = new Date().toISOString();
     const labellers = record.labellers.map((labeller) =>
       labeller.keyId === keyId && !labeller.removedAt ? { ...labeller, removedAt: now } : labeller,
     );
     const replaced = await replaceCampaignIfUnchanged({ ...record, labellers, updatedAt: now }, etag);
-    return replaced ? toCampaignView(replaced.record) : RETRY;
+    return replaced ? toCampaignView(replaced.doc) : RETRY;
   }, 'The campaign (its labeller key is revoked already)');
 }

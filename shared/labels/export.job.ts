@@ -22,12 +22,12 @@ export const exportLabelsJob: JobHandler<'labels.export'> = async (context) => {
   const formats = [...new Set(input.formats)];
   const remaining = formats.filter((format) => !done.some((record) => record.format === format));
   if (remaining.length > 0) {
-    const dataset = await buildDataset(campaign.record, { imageUrls: input.imageUrls });
+    const dataset = await buildDataset(campaign.doc, { imageUrls: input.imageUrls });
     for (const format of remaining) {
-      done.push(await writeExport(campaign.record, format, dataset));
+      done.push(await writeExport(campaign.doc, format, dataset));
       await context.saveState({ done });
       await context.progress(done.length, formats.length);
     }
   }
-  return { kind: 'done', result: { campaignId: campaign.record.id, exports: done } };
+  return { kind: 'done', result: { campaignId: campaign.doc.id, exports: done } };
 };

@@ -122,7 +122,7 @@ export async function writeExport(campaign: CampaignRecord, format: ExportFormat
   const record: ExportRecord = { format, blobName, createdAt: data.createdAt, images: data.images.length, annotations: data.boxes.length };
   const patched = await patchCampaign(campaign.id, [{ op: 'add', path: '/exports/-', value: record }]);
   // The campaign lists its latest exports only (older blobs stay in the container).
-  const excess = (patched?.record.exports.length ?? 0) - MAX_LISTED_EXPORTS;
+  const excess = (patched?.doc.exports.length ?? 0) - MAX_LISTED_EXPORTS;
   if (excess > 0) await patchCampaign(campaign.id, Array.from({ length: Math.min(excess, 10) }, () => ({ op: 'remove' as const, path: '/exports/0' })));
   return record;
 }
@@ -156,7 +156,7 @@ export async function requestExport(
   campaignId: string,
   body: ExportBody,
 ): Promise<{ kind: 'inline'; export: Export } | { kind: 'job'; jobId: string }> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   if (isScoped(principal)) throw errors.forbidden('Labeller keys cannot export a campaign.');
   let mode = body.mode;
@@ -168,7 +168,7 @@ export async function requestExport(
 
 /** The campaign's exports, newest first, each with a fresh read link. */
 export async function listExports(principal: Principal, campaignId: string): Promise<Export[]> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   if (isScoped(principal)) throw errors.forbidden('Labeller keys cannot read a campaign’s exports.');
   const newest = [...campaign.exports].sort((a, b) => b.createdAt.localeCompare(a.createdAt));

@@ -265,9 +265,9 @@ async function markReady(imagesetId: string, state: FinalizeState): Promise<Fina
 async function finalize(imagesetId: string, pageSize: number, initial: FinalizeState | undefined, hooks: Hooks) {
   const stored = await readImageset(imagesetId);
   if (!stored) throw new PermanentJobError(`No imageset with id '${imagesetId}'.`, 'not-found');
-  if (stored.record.status === 'ready') {
+  if (stored.doc.status === 'ready') {
     // A redelivery after the work was done: report, change nothing.
-    return { imagesetId, ...(stored.record.finalizeReport ?? { registered: stored.record.imageCount ?? 0, skippedCount: 0, skipped: [] }) };
+    return { imagesetId, ...(stored.doc.finalizeReport ?? { registered: stored.doc.imageCount ?? 0, skippedCount: 0, skipped: [] }) };
   }
   const state = await registerAll(imagesetId, pageSize, initial, hooks);
   return { imagesetId, ...(await markReady(imagesetId, state)) };

@@ -10,11 +10,6 @@ import { ImagesetRecord } from './imageset.schema';
 // normalised title (`title~<hash>`) is created first (claimUniqueKey), so two racing creates cannot
 // both win, and a guard a crash left behind is taken over by the next imageset with the title.
 
-export interface StoredImageset {
-  record: ImagesetRecord;
-  etag: string;
-}
-
 function titleGuard(title: string): UniqueKeyGuard {
   const id = `title~${shortHash(title.trim().toLowerCase(), 32)}`;
   const fields = { docType: 'imagesetTitle', title, ...claimedNow() };
@@ -24,18 +19,14 @@ function titleGuard(title: string): UniqueKeyGuard {
 // Title guards share the container; their ids (`title~…`) are never an imageset id (16 hex).
 const imagesets = store<ImagesetRecord>('imagesets', (raw) => ImagesetRecord.parse(raw), (doc) => doc.id);
 
-function stored(written: Versioned<ImagesetRecord> | undefined): StoredImageset | undefined {
-  return written && { record: written.doc, etag: written.etag };
-}
-
-export async function readImageset(id: string): Promise<StoredImageset | undefined> {
-  return stored(await imagesets.read(id, id));
+export async function readImageset(id: string): Promise<Versioned<ImagesetRecord> | undefined> {
+  return imagesets.read(id, id);
 }
 
 /** Whether the imageset exists and has this title: a guard naming anything else is stale. */
 async function holdsTitle(imagesetId: string, title: string): Promise<boolean> {
   const found = await readImageset(imagesetId);
-  return found !== undefined && titleGuard(found.record.title).id === titleGuard(title).id;
+  return found !== undefined && titleGuard(found.doc.title).id === titleGuard(title).id;
 }
 
 /**
@@ -59,8 +50,8 @@ export async function imagesetIdByTitle(title: string): Promise<string | undefin
 }
 
 /** Creates the imageset; undefined when its id exists. */
-export async function insertImageset(record: ImagesetRecord): Promise<StoredImageset | undefined> {
-  return stored(await imagesets.create(record));
+export async function insertImageset(record: ImagesetRecord): Promise<Versioned<ImagesetRecord> | undefined> {
+  return imagesets.create(record);
 }
 
 export async function deleteImageset(id: string): Promise<void> {
@@ -68,13 +59,13 @@ export async function deleteImageset(id: string): Promise<void> {
 }
 
 /** Replaces the imageset if its ETag still matches; undefined when it changed (or vanished) meanwhile. */
-export async function replaceImagesetIfUnchanged(record: ImagesetRecord, etag: string): Promise<StoredImageset | undefined> {
-  return stored(await imagesets.replaceIfUnchanged(record, etag));
+export async function replaceImagesetIfUnchanged(record: ImagesetRecord, etag: string): Promise<Versioned<ImagesetRecord> | undefined> {
+  return imagesets.replaceIfUnchanged(record, etag);
 }
 
 /** Patches the imageset; undefined when it does not exist. */
-export async function patchImageset(id: string, operations: PatchOperation[]): Promise<StoredImageset | undefined> {
-  return stored(await imagesets.patch(id, id, operations));
+export async function patchImageset(id: string, operations: PatchOperation[]): Promise<Versioned<ImagesetRecord> | undefined> {
+  return imagesets.patch(id, id, operations);
 }
 
 export async function listImagesetRecords(

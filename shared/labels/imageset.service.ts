@@ -3,6 +3,7 @@ import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
 import { AppError, errors } from '../errors';
+import type { Versioned } from '../azure/store';
 import { decodeCursor, type Page } from '../query/cursor';
 import { findJob, getJobFor, isTerminal, submitJob } from '../jobs/job.service';
 import { assertCanManage, assertCanReadAll, assertIfMatch } from './access';
@@ -17,7 +18,6 @@ import {
   readImageset,
   releaseTitle,
   replaceImagesetIfUnchanged,
-  type StoredImageset,
 } from './imageset.repository';
 import {
   type CreateImagesetBody,
@@ -34,7 +34,7 @@ export function toImagesetView(record: ImagesetRecord): Imageset {
   return Imageset.parse({ ...record, container: imagesetContainer(record.id) });
 }
 
-export async function findImageset(id: string): Promise<StoredImageset> {
+export async function findImageset(id: string): Promise<Versioned<ImagesetRecord>> {
   const found = await readImageset(id);
   if (!found) throw errors.notFound('imageset', id);
   return found;
@@ -48,10 +48,10 @@ export async function findImageset(id: string): Promise<StoredImageset> {
  */
 export async function reopenAfterFailedFinalize(imagesetId: string, jobId: string, failure: { code: string; message: string }): Promise<boolean> {
   const stored = await readImageset(imagesetId);
-  if (!stored || stored.record.status !== 'finalizing' || stored.record.finalizeJobId !== jobId) return false;
+  if (!stored || stored.doc.status !== 'finalizing' || stored.doc.finalizeJobId !== jobId) return false;
   const now = new Date().toISOString();
   const finalizeFailure = { jobId, code: failure.code, message: failure.message.slice(0, 500), failedAt: now };
-  return (await replaceImagesetIfUnchanged({ ...stored.record, status: 'open', updatedAt: now, finalizeFailure }, stored.etag)) !== undefined;
+  return (await replaceImagesetIfUnchanged({ ...stored.doc, status: 'open', updatedAt: now, finalizeFailure }, stored.etag)) !== undefined;
 }
 
 /**
@@ -59,8 +59,8 @@ export async function reopenAfterFailedFinalize(imagesetId: string, jobId: strin
  * stuck, canceled before it started, or a job whose own reopen failed — is reopened here, on the next
  * read or request, with the job's reason: no imageset stays `finalizing` with no way out.
  */
-async function settleEndedFinalize(current: StoredImageset): Promise<StoredImageset> {
-  const { record } = current;
+async function settleEndedFinalize(current: Versioned<ImagesetRecord>): Promise<Versioned<ImagesetRecord>> {
+  const { doc: record } = current;
   if (record.status !== 'finalizing' || !record.finalizeJobId) return current;
   const job = await findJob(record.finalizeJobId);
   if (job && (!isTerminal(job.status) || job.status === 'succeeded')) return current;
@@ -71,13 +71,13 @@ async function settleEndedFinalize(current: StoredImageset): Promise<StoredImage
 
 /** The imageset record or 404 (other areas of the label store use this, never the repository). */
 export async function getImagesetRecord(id: string): Promise<ImagesetRecord> {
-  return (await findImageset(id)).record;
+  return (await findImageset(id)).doc;
 }
 
 /** The imageset holding this title (case-insensitive), if any. */
 export async function findImagesetByTitle(title: string): Promise<ImagesetRecord | undefined> {
   const id = await imagesetIdByTitle(title);
-  return id ? (await readImageset(id))?.record : undefined;
+  return id ? (await readImageset(id))?.doc : undefined;
 }
 
 async function issueUploadToken(imagesetId: string): Promise<UploadToken> {
@@ -128,7 +128,7 @@ export async function createImageset(
     // A fresh random id: nobody else can have created it.
     if (!stored) throw new Error('a new imageset id exists already');
     try {
-      return { imageset: toImagesetView(stored.record), uploadToken: await issueUploadToken(id), etag: stored.etag };
+      return { imageset: toImagesetView(stored.doc), uploadToken: await issueUploadToken(id), etag: stored.etag };
     } catch (error) {
       await deleteImageset(id);
       throw error;
@@ -152,7 +152,7 @@ export async function listImagesets(
 
 export async function getImageset(principal: Principal, id: string): Promise<{ imageset: Imageset; etag: string }> {
   assertCanReadAll(principal);
-  const { record, etag } = await settleEndedFinalize(await findImageset(id));
+  const { doc: record, etag } = await settleEndedFinalize(await findImageset(id));
   return { imageset: toImagesetView(record), etag };
 }
 
@@ -164,17 +164,17 @@ export async function patchImagesetFields(
   ifMatch: string | undefined,
 ): Promise<{ imageset: Imageset; etag: string }> {
   const current = await findImageset(id);
-  assertCanManage(principal, current.record, 'imageset');
+  assertCanManage(principal, current.doc, 'imageset');
   assertIfMatch(ifMatch, current.etag);
-  const titleChanges = body.title !== undefined && body.title.toLowerCase() !== current.record.title.toLowerCase();
+  const titleChanges = body.title !== undefined && body.title.toLowerCase() !== current.doc.title.toLowerCase();
   const claim = titleChanges && body.title ? await claimTitle(body.title, id) : undefined;
   if (claim?.status === 'held') {
     throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
   }
   const next: ImagesetRecord = {
-    ...current.record,
-    title: body.title ?? current.record.title,
-    metadata: body.metadata ?? current.record.metadata,
+    ...current.doc,
+    title: body.title ?? current.doc.title,
+    metadata: body.metadata ?? current.doc.metadata,
     updatedAt: new Date().toISOString(),
   };
   const replaced = await replaceImagesetIfUnchanged(next, current.etag);
@@ -182,15 +182,15 @@ export async function patchImagesetFields(
     if (claim?.status === 'taken' && body.title) await releaseTitle(body.title, id);
     throw errors.preconditionFailed('The imageset changed while it was being updated; read it again and retry.');
   }
-  if (titleChanges) await releaseTitle(current.record.title, id);
-  return { imageset: toImagesetView(replaced.record), etag: replaced.etag };
+  if (titleChanges) await releaseTitle(current.doc.title, id);
+  return { imageset: toImagesetView(replaced.doc), etag: replaced.etag };
 }
 
 /** A fresh upload token, only while the imageset is open: after finalising there are no more uploads. */
 export async function newUploadToken(principal: Principal, id: string): Promise<UploadToken> {
   const found = await findImageset(id);
-  assertCanManage(principal, found.record, 'imageset');
-  const { record } = await settleEndedFinalize(found);
+  assertCanManage(principal, found.doc, 'imageset');
+  const { doc: record } = await settleEndedFinalize(found);
   if (record.status !== 'open') {
     throw errors.conflict(`The imageset is '${record.status}'; upload tokens are only issued while it is 'open'.`, {
       status: record.status,
@@ -215,9 +215,9 @@ async function jobStatus(jobId: string, principal: Principal) {
  */
 export async function finalizeImageset(principal: Principal, id: string): Promise<{ jobId: string; imageset: Imageset }> {
   const found = await findImageset(id);
-  assertCanManage(principal, found.record, 'imageset');
+  assertCanManage(principal, found.doc, 'imageset');
   const current = await settleEndedFinalize(found);
-  const { record } = current;
+  const { doc: record } = current;
   if (record.status === 'ready') {
     throw errors.conflict("The imageset is already 'ready'.", { status: record.status });
   }
@@ -227,7 +227,7 @@ export async function finalizeImageset(principal: Principal, id: string): Promis
       return { jobId: record.finalizeJobId, imageset: toImagesetView(record) };
     }
   }
-  let moved: StoredImageset | undefined = current;
+  let moved: Versioned<ImagesetRecord> | undefined = current;
   if (record.status === 'open') {
     moved = await replaceImagesetIfUnchanged(
       { ...record, status: 'finalizing', updatedAt: new Date().toISOString() },
@@ -249,5 +249,5 @@ export async function finalizeImageset(principal: Principal, id: string): Promis
     throw error;
   }
   const updated = await patchImageset(id, [{ op: 'set', path: '/finalizeJobId', value: jobId }]);
-  return { jobId, imageset: toImagesetView((updated ?? moved).record) };
+  return { jobId, imageset: toImagesetView((updated ?? moved).doc) };
 }

@@ -18,7 +18,7 @@ function permanentIfClientError(error: unknown): unknown {
 export const importLabelsJob: JobHandler<'labels.import'> = async (context) => {
   const { campaignId, format, blobName, addCategories, author } = context.input;
   try {
-    const { record: campaign } = await findCampaign(campaignId);
+    const { doc: campaign } = await findCampaign(campaignId);
     const blob = blobServiceClient().getContainerClient(IMPORTS_CONTAINER).getBlockBlobClient(blobName);
     const report = await runImport(campaign, format, await blob.downloadToBuffer(), addCategories, author);
     await blob.deleteIfExists();

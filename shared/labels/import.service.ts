@@ -44,14 +44,14 @@ async function addToVocabulary(campaignId: string, categories: string[]): Promis
   return retryOnConflict(async () => {
     const current = await readCampaign(campaignId);
     if (!current) throw errors.notFound('campaign', campaignId);
-    const added = categories.filter((category) => !current.record.labels.includes(category));
-    if (added.length === 0) return current.record;
-    if (current.record.labels.length + added.length > MAX_VOCABULARY) {
+    const added = categories.filter((category) => !current.doc.labels.includes(category));
+    if (added.length === 0) return current.doc;
+    if (current.doc.labels.length + added.length > MAX_VOCABULARY) {
       throw errors.invalidField('/query/addCategories', `would grow the vocabulary past ${MAX_VOCABULARY} labels`);
     }
-    const record = { ...current.record, labels: [...current.record.labels, ...added], updatedAt: new Date().toISOString() };
+    const record = { ...current.doc, labels: [...current.doc.labels, ...added], updatedAt: new Date().toISOString() };
     const written = await replaceCampaignIfUnchanged(record, current.etag);
-    return written ? written.record : RETRY;
+    return written ? written.doc : RETRY;
   }, 'The campaign');
 }
 
@@ -145,7 +145,7 @@ export async function requestImport(
   query: ImportQuery,
   body: Buffer,
 ): Promise<{ kind: 'inline'; report: ImportReport } | { kind: 'job'; jobId: string }> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
   if (query.addCategories) assertCanManage(principal, campaign, 'campaign');
   assertActive(campaign);

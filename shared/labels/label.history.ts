@@ -51,11 +51,11 @@ function versionView(record: AnnotationRecord | AnnotationVersionRecord, current
 
 /** An image's label versions in a campaign, newest (the current one) first. */
 export async function labelHistory(principal: Principal, campaignId: string, imageId: string): Promise<LabelVersion[]> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const image = await imageInCampaign(campaign, imageId);
   const [current, replaced] = await Promise.all([readAnnotation(image.imagesetId, campaignId, imageId), versionsOf(image.imagesetId, campaignId, imageId)]);
-  return [...(current ? [versionView(current.record, true)] : []), ...replaced.map((record) => versionView(record, false))];
+  return [...(current ? [versionView(current.doc, true)] : []), ...replaced.map((record) => versionView(record, false))];
 }
 
 /**
@@ -74,12 +74,12 @@ export async function restoreLabelVersion(
   const current = await readAnnotation(image.imagesetId, campaignId, imageId);
   assertIfMatch(ifMatch, current?.etag);
   if (!current) throw errors.notFound('label version', String(version));
-  const wanted = version === current.record.version ? current.record : await readVersion(image.imagesetId, campaignId, imageId, version);
+  const wanted = version === current.doc.version ? current.doc : await readVersion(image.imagesetId, campaignId, imageId, version);
   if (!wanted) throw errors.notFound('label version', String(version));
   const now = new Date().toISOString();
-  await keepReplaced([current.record], principal.id, now);
-  const record = annotationRecord(image, campaignId, wanted.labels, principal.id, current.record.version + 1, now);
+  await keepReplaced([current.doc], principal.id, now);
+  const record = annotationRecord(image, campaignId, wanted.labels, principal.id, current.doc.version + 1, now);
   const written = await writeAnnotation(record, current.etag);
   if (!written) throw errors.preconditionFailed();
-  return { labels: annotationView(written.record), etag: written.etag };
+  return { labels: annotationView(written.doc), etag: written.etag };
 }

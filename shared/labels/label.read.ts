@@ -38,7 +38,7 @@ export async function getImageLabels(
   const imagesetId = imagesetOfImage(imageId);
   const campaigns = new Map<string, CampaignRecord>();
   for (const id of named) {
-    const { record } = await findCampaign(id);
+    const { doc: record } = await findCampaign(id);
     assertCanReadCampaign(principal, record);
     if (!canReadAll(principal) && (!imagesetId || !record.imagesetIds.includes(imagesetId))) {
       throw errors.forbidden('This image is not part of your campaign.');
@@ -57,9 +57,9 @@ export async function getImageLabels(
         if (error instanceof AppError && error.status === 404) return undefined;
         throw error;
       });
-      if (found?.record.status === 'finished' && found.record.finishedAt) {
-        campaigns.set(found.record.id, found.record);
-        finished.push({ annotation, finishedAt: found.record.finishedAt });
+      if (found?.doc.status === 'finished' && found.doc.finishedAt) {
+        campaigns.set(found.doc.id, found.doc);
+        finished.push({ annotation, finishedAt: found.doc.finishedAt });
       }
     }
     chosen = finished.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))[0]?.annotation;
@@ -88,7 +88,7 @@ export async function getCampaignPredictions(
   imageId: string,
   order: 'confidence' | '-confidence',
 ): Promise<Label[]> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const image = await imageInCampaign(campaign, imageId);
   return predictionViews(await predictionsOfImage(image.imagesetId, imageId), campaign, order === '-confidence');
@@ -96,7 +96,7 @@ export async function getCampaignPredictions(
 
 /** A campaign image's read URL (labellers see images only through their campaign). */
 export async function campaignImageContentUrl(principal: Principal, campaignId: string, imageId: string): Promise<string> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   return (await toImageView(await imageInCampaign(campaign, imageId))).url;
 }
@@ -108,7 +108,7 @@ export async function reviewQueue(
   limit: number,
   unlabelledOnly: boolean,
 ): Promise<ReviewQueueItem[]> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const perImageset = await Promise.all(
     campaign.imagesetIds.map(async (imagesetId) => {
@@ -142,7 +142,7 @@ export async function listCampaignImages(
   limit: number,
   cursor: string | undefined,
 ): Promise<Page<CampaignImage>> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanReadCampaign(principal, campaign);
   const filters = { campaignId };
   const position = decodePosition(decodeCursor(cursor, filters));

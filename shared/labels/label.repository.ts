@@ -10,11 +10,6 @@ import { AnnotationRecord, AnnotationVersionRecord, type ModelRef, PredictionRec
 // Prediction ids are `p~<hash of model id@version>~<image>`: a model's rerun replaces its output.
 // Replaced annotation versions are `v~<campaign>~<image>~<version, 7 digits>`, next to the annotation.
 
-export interface StoredAnnotation {
-  record: AnnotationRecord;
-  etag: string;
-}
-
 export function annotationId(campaignId: string, imageId: string): string {
   return `a~${campaignId}~${imageId}`;
 }
@@ -26,20 +21,16 @@ export function predictionId(model: ModelRef, imageId: string): string {
 const annotations = store<AnnotationRecord>('labels', (raw) => AnnotationRecord.parse(raw), (doc) => doc.imagesetId);
 const versions = store<AnnotationVersionRecord>('labels', (raw) => AnnotationVersionRecord.parse(raw), (doc) => doc.imagesetId);
 
-function stored(written: Versioned<AnnotationRecord> | undefined): StoredAnnotation | undefined {
-  return written && { record: written.doc, etag: written.etag };
-}
-
-export async function readAnnotation(imagesetId: string, campaignId: string, imageId: string): Promise<StoredAnnotation | undefined> {
-  return stored(await annotations.read(annotationId(campaignId, imageId), imagesetId));
+export async function readAnnotation(imagesetId: string, campaignId: string, imageId: string): Promise<Versioned<AnnotationRecord> | undefined> {
+  return annotations.read(annotationId(campaignId, imageId), imagesetId);
 }
 
 /**
  * Writes an image's annotation document: create when `etag` is null, replace when the ETag still
  * matches; undefined when someone else created or changed it first.
  */
-export async function writeAnnotation(record: AnnotationRecord, etag: string | null): Promise<StoredAnnotation | undefined> {
-  return stored(etag === null ? await annotations.create(record) : await annotations.replaceIfUnchanged(record, etag));
+export async function writeAnnotation(record: AnnotationRecord, etag: string | null): Promise<Versioned<AnnotationRecord> | undefined> {
+  return etag === null ? annotations.create(record) : annotations.replaceIfUnchanged(record, etag);
 }
 
 /** Which of these images already have an annotation document in this campaign (one partition). */

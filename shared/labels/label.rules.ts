@@ -152,7 +152,7 @@ export function predictionViews(records: PredictionRecord[], campaign: CampaignR
 }
 
 export async function labellingContext(principal: Principal, campaignId: string, imageId: string) {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
   assertActive(campaign);
   const image = await imageInCampaign(campaign, imageId);

@@ -55,12 +55,12 @@ export async function putImageLabels(
   return retryOnConflict(async () => {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
     assertIfMatch(ifMatch, existing?.etag);
-    if (existing) await keepReplaced([existing.record], principal.id);
-    const record = annotationRecord(image, campaignId, built.labels, principal.id, (existing?.record.version ?? 0) + 1);
+    if (existing) await keepReplaced([existing.doc], principal.id);
+    const record = annotationRecord(image, campaignId, built.labels, principal.id, (existing?.doc.version ?? 0) + 1);
     const written = await writeAnnotation(record, existing?.etag ?? null);
     if (written) {
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
-      return { labels: annotationView(written.record), etag: written.etag };
+      return { labels: annotationView(written.doc), etag: written.etag };
     }
     if (ifMatch) throw errors.preconditionFailed();
     return RETRY;
@@ -82,10 +82,10 @@ export async function addImageLabel(
   if (!label) throw errors.internal(new Error('no label built'));
   return retryOnConflict(async () => {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
-    const labels = [...(existing?.record.labels ?? []), label];
+    const labels = [...(existing?.doc.labels ?? []), label];
     if (labels.length > MAX_LABELS_PER_IMAGE) throw errors.conflict(`An image has at most ${MAX_LABELS_PER_IMAGE} labels in a campaign.`);
-    if (existing) await keepReplaced([existing.record], principal.id);
-    const record = annotationRecord(image, campaignId, labels, principal.id, (existing?.record.version ?? 0) + 1);
+    if (existing) await keepReplaced([existing.doc], principal.id);
+    const record = annotationRecord(image, campaignId, labels, principal.id, (existing?.doc.version ?? 0) + 1);
     const written = await writeAnnotation(record, existing?.etag ?? null);
     if (!written) return RETRY;
     await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
@@ -99,7 +99,7 @@ export async function addImageLabel(
  * is all-or-nothing; an image whose write fails is reported in `failed` and keeps its old labels.
  */
 export async function bulkPutLabels(principal: Principal, campaignId: string, inputs: BulkLabelInput[]): Promise<BulkLabelsResult> {
-  const { record: campaign } = await findCampaign(campaignId);
+  const { doc: campaign } = await findCampaign(campaignId);
   assertCanLabel(principal, campaign);
   assertActive(campaign);
   const problems: FieldError[] = [];
