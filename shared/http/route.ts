@@ -128,19 +128,13 @@ function once(registration: RouteRegistration, load: () => RouteDefinition): () 
  * Declares an HTTP operation: records it for the OpenAPI document and registers it with the
  * Functions host (`app.http`), wrapped in auth → validate → run → map errors.
  *
- * Given a registration and a loader, only the registration is read at import: the definition (its
- * schemas, its service) loads with the first request or the OpenAPI document, so a cold start does
- * not build every area's schemas.
+ * Only the registration is read at import: the definition (its schemas, its service) loads with the
+ * first request or the OpenAPI document, so a cold start builds no area's schemas.
  *
- * @example route({ name: 'getThing', method: 'GET', path: 'v1/things/{id}', access: ['reader'], … })
- * @example route({ name: 'health', method: 'GET', path: 'health', access: 'public' }, () => systemRoutes().health)
+ * @example route({ name: 'health', method: 'GET', path: 'health', access: 'public' }, () => definitions().healthRoute)
  */
-export function route<P extends Schema, Q extends Schema, B extends Schema, const A extends Access>(
-  definition: RouteDefinition<P, Q, B, A>,
-): void;
-export function route(registration: RouteRegistration, load: () => RouteDefinition): void;
-export function route(registration: RouteRegistration, load?: () => RouteDefinition): void {
-  const definition = once(registration, load ?? (() => registration as RouteDefinition));
+export function route(registration: RouteRegistration, load: () => RouteDefinition): void {
+  const definition = once(registration, load);
   const { name, method, path, access } = registration;
   registeredRoutes.push({ name, method, path, access, definition });
   enableHttpStreams();

@@ -1,14 +1,14 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Principal } from '../../shared/auth/auth.schema';
 import { ok } from '../../shared/http/reply';
-import type { route } from '../../shared/http/route';
+import type { defineRoute } from '../../shared/http/route';
 
 /**
  * The principal a handler gets, as the wrapper's types give it: checked by `tsc -p tsconfig.test.json`
  * (these registrations are never run). Routes that declare roles always have a caller, so no handler
  * needs `principal!`; public and optional ones may have none.
  */
-function registrations(register: typeof route): void {
+function registrations(register: typeof defineRoute): void {
   const writers = ['contributor'] as const;
   const common = { method: 'GET' as const, path: 'v1/things', summary: 'A thing', tags: ['things'], responses: { 200: { description: 'The thing.' } } };
   register({
@@ -49,8 +49,8 @@ function registrations(register: typeof route): void {
   });
 }
 
-describe('route()', () => {
+describe('defineRoute()', () => {
   it('types the principal of a guarded route as present, of a public or optional one as maybe absent', () => {
-    expectTypeOf(registrations).parameter(0).toEqualTypeOf<typeof route>();
+    expectTypeOf(registrations).parameter(0).toEqualTypeOf<typeof defineRoute>();
   });
 });
