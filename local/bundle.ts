@@ -1,5 +1,6 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { appEntry, proxiesToApp, registriesFromMain } from './bundle.split';
 
 /**
  * The last step of `npm run build`: bundles the compiled function files (`dist/functions/*.js`) and
@@ -53,28 +54,36 @@ function bundleLabellingPage(build: typeof import('esbuild').buildSync): boolean
   return result.errors.length === 0;
 }
 
-function main(): void {
-  const { buildSync } = require('esbuild') as typeof import('esbuild');
-  const started = performance.now();
-  const outfile = path.join(dist, 'main.js');
+/** Builds `dist/main.js` (registration) and then `dist/app.js` (what its proxies load): `local/bundle.split.ts`. */
+async function bundleApp(build: typeof import('esbuild').build): Promise<boolean> {
+  const common = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', external: externalDependencies(), sourcemap: true, logLevel: 'warning' } as const;
+  const inApp = new Set<string>();
   const files = functionFiles();
-  const result = buildSync({
+  const main = await build({
+    ...common,
     stdin: { contents: files.map((file) => `require(${JSON.stringify(file)});`).join('\n'), resolveDir: dist, sourcefile: 'entry.js' },
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    outfile,
-    external: externalDependencies(),
-    sourcemap: true,
-    logLevel: 'warning',
+    outfile: path.join(dist, 'main.js'),
+    plugins: [proxiesToApp(dist, inApp)],
   });
-  if (result.errors.length > 0 || !bundleLabellingPage(buildSync)) {
+  if (main.errors.length > 0) return false;
+  const app = await build({
+    ...common,
+    stdin: { contents: appEntry(inApp), resolveDir: dist, sourcefile: 'app-entry.js' },
+    outfile: path.join(dist, 'app.js'),
+    plugins: [registriesFromMain(dist)],
+  });
+  return app.errors.length === 0;
+}
+
+async function main(): Promise<void> {
+  const { build, buildSync } = require('esbuild') as typeof import('esbuild');
+  const started = performance.now();
+  if (!(await bundleApp(build)) || !bundleLabellingPage(buildSync)) {
     process.exitCode = 1;
     return;
   }
-  const kib = statSync(outfile).size / 1024;
-  console.log(`bundled ${files.length} function files → ${path.relative(root, outfile)} (${kib.toFixed(0)} KiB, ${(performance.now() - started).toFixed(0)} ms)`);
+  const kib = (file: string) => `${(statSync(path.join(dist, file)).size / 1024).toFixed(0)} KiB`;
+  console.log(`bundled ${functionFiles().length} function files → dist/main.js (${kib('main.js')}) + dist/app.js (${kib('app.js')}) in ${(performance.now() - started).toFixed(0)} ms`);
 }
 
-main();
+void main();

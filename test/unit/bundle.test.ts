@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionFiles, unbundledFunctionFiles } from '../../local/devhost.loader';
@@ -67,19 +67,22 @@ describe('registration on a cold start', () => {
 
 describe('the deployed bundle (package.json main)', () => {
   const [bundle, ...others] = functionFiles(root);
+  const appFile = path.join(root, 'dist/app.js');
+  const requiredBy = (file: string) => new Set([...readFileSync(file, 'utf8').matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1] ?? ''));
 
-  it('is one file, built by npm run build', () => {
+  it('is main.js, which registers the functions, and app.js, which it loads from, both built by npm run build', () => {
     expect(others).toEqual([]);
     expect(bundle).toBe(path.join(root, 'dist/main.js'));
     expect(existsSync(bundle ?? '')).toBe(true);
+    expect(requiredBy(bundle ?? '').has('./app.js')).toBe(true);
+    expect(existsSync(appFile)).toBe(true);
   });
 
-  it('requires nothing of ours: only Node built-ins and the dependencies it leaves in node_modules', () => {
-    const source = readFileSync(bundle ?? '', 'utf8');
-    const required = new Set([...source.matchAll(/\brequire\("([^"]+)"\)/g)].map((match) => match[1] ?? ''));
+  it('requires nothing of ours but app.js: only Node built-ins and the dependencies it leaves in node_modules', () => {
+    const required = new Set([...requiredBy(bundle ?? ''), ...requiredBy(appFile)]);
     // `ajv/dist/2020` is the ajv package: a subpath of a dependency is that dependency.
     const packageOf = (name: string) => name.split('/').slice(0, name.startsWith('@') ? 2 : 1).join('/');
-    const outside = [...required].filter((name) => !name.startsWith('node:') && !(packageOf(name) in pkg.dependencies) && name !== '@azure/functions-core');
+    const outside = [...required].filter((name) => !name.startsWith('node:') && !(packageOf(name) in pkg.dependencies) && name !== '@azure/functions-core' && name !== './app.js');
     expect(outside).toEqual([]);
     expect(required.has('zod')).toBe(false);
   });
@@ -91,9 +94,23 @@ describe('the deployed bundle (package.json main)', () => {
     }
   });
 
+  // What a cold start compiles is main.js alone: V8 compiling a 1.8 MB bundle took longer than a
+  // hello-world's whole start (bench/README.md, "Cold start"). Size is the steady proxy for it.
+  it('is small, and importing it as the host does runs neither app.js nor zod', () => {
+    expect(statSync(bundle ?? '').size).toBeLessThan(64 * 1024);
+    const script = `
+      const core = require(${JSON.stringify(path.join(root, 'dist/local/functions-core.js'))});
+      core.installFunctionsCore();
+      require(${JSON.stringify(bundle)});
+      process.stdout.write(JSON.stringify({ app: ${JSON.stringify(appFile)} in require.cache, zod: '__zod_globalConfig' in globalThis }));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ app: false, zod: false });
+  });
+
   it('carries the iris model trained by the build', () => {
     const model = JSON.parse(readFileSync(path.join(root, 'dist/shared/inference/models/iris.model.json'), 'utf8')) as { version: string };
-    expect(readFileSync(bundle ?? '', 'utf8')).toContain(model.version);
+    expect(readFileSync(appFile, 'utf8')).toContain(model.version);
   });
 
   it('registers exactly the functions the unbundled modules register', () => {
