@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Stages the function app package azd uploads (azure.yaml: `dist: .tools/deploy`, `remoteBuild: false`):
 // only what runs. host.json, package.json without scripts and dev/optional dependencies (so no
-// postinstall, no Core Tools download, no `node` binary package), the esbuild bundle dist/main.js
-// (it inlines the app, zod and the iris model) and the production dependencies it leaves external,
-// installed with scripts disabled. Run after `npm run build`; prints the file list and size.
+// postinstall, no Core Tools download, no `node` binary package), the esbuild bundle — dist/main.js,
+// which registers the functions, and dist/app.js, which it loads on first use (it inlines the app, zod
+// and the iris model) — the labelling page's built files (dist/web/) and the production dependencies
+// the bundle leaves external, installed with scripts disabled. Run after `npm run build`; prints the
+// file list and size.
 'use strict';
 const { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { execFileSync } = require('node:child_process');
@@ -17,7 +19,9 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(path.join(stage, 'dist'), { recursive: true });
 cpSync(path.join(root, 'host.json'), path.join(stage, 'host.json'));
-cpSync(path.join(root, 'dist', 'main.js'), path.join(stage, 'dist', 'main.js'));
+// What the host runs from dist/: local/bundle.ts writes the two bundle files; the labelling page
+// serves its built script, HTML and CSS from dist/web/labelling.
+for (const built of ['main.js', 'app.js', 'web']) cpSync(path.join(root, 'dist', built), path.join(stage, 'dist', built), { recursive: true });
 const runtimePkg = { name: pkg.name, version: pkg.version, private: true, main: pkg.main, engines: pkg.engines, dependencies: pkg.dependencies };
 writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(runtimePkg, null, 2)}\n`);
 cpSync(path.join(root, 'package-lock.json'), path.join(stage, 'package-lock.json'));

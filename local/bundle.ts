@@ -4,9 +4,10 @@ import { appEntry, proxiesToApp, registriesFromMain } from './bundle.split';
 
 /**
  * The last step of `npm run build`: bundles the compiled function files (`dist/functions/*.js`) and
- * everything they import from `shared/` — with zod — into one file, `dist/main.js`, which
- * `package.json` `main` names: the artefact the Functions host loads, here and in Azure.
- * `npm run bench:coldstart` measured it against the unbundled files (bench/README.md).
+ * everything they import from `shared/` — with zod — into `dist/main.js`, which `package.json` `main`
+ * names (the artefact the Functions host loads, here and in Azure), and `dist/app.js`, which it
+ * loads on first use (`bundle.split.ts` says how the two divide). `npm run bench:coldstart` measures
+ * it against the unbundled files (bench/README.md).
  *
  * The other dependencies stay in `node_modules`: the SDKs are required on first use
  * (`shared/azure/load.ts`), `@azure/functions` is shared with the host, and swagger-ui-dist is
