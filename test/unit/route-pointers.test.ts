@@ -1,7 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { errors } from '../../shared/errors';
+import { AppError, errors } from '../../shared/errors';
 import type { ProblemDocument } from '../../shared/http/problem';
 import { type RouteDefinition, wrap } from '../../shared/http/route';
 
@@ -46,6 +46,26 @@ describe('field errors a service reports by their path in its input', () => {
     const sut = await problemOf(failingRoute(() => { throw errors.invalidInput('/labels/3/box', 'is outside the image'); }, true));
     expect(sut.errors).toEqual([{ pointer: '/body/labels/3/box', message: 'is outside the image' }]);
     expect(sut.detail).toBe('/body/labels/3/box: is outside the image');
+  });
+
+  it('point into the query for a field the route reads from its query, beside a body', async () => {
+    const sut = await problemOf(failingRoute(() => { throw errors.invalidInputs([{ pointer: '/cursor', message: 'is stale' }, { pointer: '', message: 'is empty' }]); }, true));
+    expect(sut.errors).toEqual([{ pointer: '/query/cursor', message: 'is stale' }, { pointer: '/body', message: 'is empty' }]);
+    expect(sut.detail).toBe('/query/cursor: is stale; /body: is empty');
+  });
+
+  it('keep a detail of their own, written from the placed pointers', async () => {
+    const sut = await problemOf(failingRoute(() => { throw errors.invalidInputs([{ pointer: '/labels/0', message: 'is empty' }], (placed) => `1 problem: ${placed[0]?.pointer ?? ''}`); }, true));
+    expect(sut.detail).toBe('1 problem: /body/labels/0');
+  });
+
+  it('keep the extension members and headers a service set', async () => {
+    const sut = errors.invalidInput('/cursor', 'is stale');
+    const withMore = new AppError({ ...sut, detail: 'stale', headers: { 'X-Reason': 'stale' }, extensions: { hint: 'start again' }, inputRelative: true });
+    const request = new HttpRequest({ method: 'GET', url: 'http://localhost/api/v1/things' });
+    const response = await wrap(failingRoute(() => { throw withMore; }))(request, new InvocationContext());
+    expect(response.headers).toMatchObject({ 'X-Reason': 'stale' });
+    expect(JSON.parse(String(response.body))).toMatchObject({ detail: 'stale', hint: 'start again', errors: [{ pointer: '/query/cursor', message: 'is stale' }] });
   });
 
   it('leave pointers that already name their place in the request alone', async () => {
