@@ -142,14 +142,14 @@ export const errors = {
   },
   /**
    * Several fields of the input a service was handed, by their paths in that input (see
-   * `invalidInput`); `describe` writes the detail from them, wherever they end up.
+   * `invalidInput`), with a detail of its own or one written from them wherever they end up.
    *
    * @example throw errors.invalidInputs(problems, (placed) => `The filter is not valid: ${listFields(placed)}`)
    */
-  invalidInputs(fieldErrors: FieldError[], describe: DescribeFields = listFields): AppError {
+  invalidInputs(fieldErrors: FieldError[], detail: string | DescribeFields = listFields): AppError {
     return new AppError({
       ...catalogued(ErrorCode.ValidationFailed),
-      detail: describe,
+      detail,
       errors: fieldErrors,
       inputRelative: true,
     });

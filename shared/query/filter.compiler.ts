@@ -1,4 +1,4 @@
-import { errors, type FieldError } from '../errors';
+import { errors, type FieldError, listFields } from '../errors';
 import { parsePattern, type PatternKind, type Segment, segmentsOf, type Token, widthOf } from './filter.pattern';
 import { type ColumnDef, COLUMN_NAME_PATTERN, type ColumnType, type Filter, type Scalar } from './filter.schema';
 
@@ -24,7 +24,7 @@ export interface CompileOptions {
   prefix: string;
   /** Parameter names are `<paramPrefix><n>`; change it when combining several compiled filters. Default `@p`. */
   paramPrefix?: string;
-  /** The JSON pointer an error at `path` (inside the filter) is reported at. Default `/body/filter/<path>`. */
+  /** Where in the caller's input an error at `path` (inside the filter) is reported. Default `/filter/<path>`. */
   pointer?: (path: readonly (string | number)[]) => string;
   /**
    * Accept LIKE/GLOB patterns with two or more runs floating between wildcards, which string
@@ -397,13 +397,12 @@ export function compileFilter(filter: Filter | undefined, columns: readonly Colu
   const compilation = new Compilation(columns, {
     prefix: options.prefix,
     paramPrefix: options.paramPrefix ?? '@p',
-    pointer: options.pointer ?? ((path) => ['/body/filter', ...path].join('/')),
+    pointer: options.pointer ?? ((path) => ['/filter', ...path].join('/')),
     residual: options.residual ?? false,
   });
   const where = compilation.node(filter, [], 0);
   if (compilation.problems.length > 0) {
-    const detail = compilation.problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; ');
-    throw errors.validation(compilation.problems, `The filter is not valid: ${detail}`);
+    throw errors.invalidInputs(compilation.problems, (placed) => `The filter is not valid: ${listFields(placed)}`);
   }
   return { where: within(where, AND), parameters: compilation.parameters, ...(compilation.residual ? { residual: true as const } : {}) };
 }
