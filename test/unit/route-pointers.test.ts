@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { AppError, errors } from '../../shared/errors';
 import type { ProblemDocument } from '../../shared/http/problem';
+import { ImportQuery } from '../../shared/labels/import.schema';
 import { type RouteDefinition, wrap } from '../../shared/http/route';
 
 /** A registration whose handler fails the way a service does; `wrap` is the wrapper every route runs in. */
@@ -22,11 +23,11 @@ function failingRoute(fail: () => never, takesBody = false): RouteDefinition {
   };
 }
 
-async function problemOf(definition: RouteDefinition): Promise<ProblemDocument> {
+async function problemOf(definition: RouteDefinition, search = '?cursor=x'): Promise<ProblemDocument> {
   const post = definition.method === 'POST';
   const request = new HttpRequest({
     method: definition.method,
-    url: 'http://localhost/api/v1/things?cursor=x',
+    url: `http://localhost/api/v1/things${search}`,
     headers: post ? { 'content-type': 'application/json' } : {},
     ...(post ? { body: { string: '{"labels":[]}' } } : {}),
   });
@@ -52,6 +53,12 @@ describe('field errors a service reports by their path in its input', () => {
     const sut = await problemOf(failingRoute(() => { throw errors.invalidInputs([{ pointer: '/cursor', message: 'is stale' }, { pointer: '', message: 'is empty' }]); }, true));
     expect(sut.errors).toEqual([{ pointer: '/query/cursor', message: 'is stale' }, { pointer: '/body', message: 'is empty' }]);
     expect(sut.detail).toBe('/query/cursor: is stale; /body: is empty');
+  });
+
+  it('point into the query of an import, whose file is the body', async () => {
+    const importing = { ...failingRoute(() => { throw errors.invalidInput('/addCategories', 'would grow the vocabulary past 1000 labels'); }, true), query: ImportQuery };
+    const sut = await problemOf(importing, '?format=coco&addCategories=true');
+    expect(sut.errors).toEqual([{ pointer: '/query/addCategories', message: 'would grow the vocabulary past 1000 labels' }]);
   });
 
   it('keep a detail of their own, written from the placed pointers', async () => {
