@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 /**
  * Services speak the domain, not HTTP (docs/architecture.md): a field error names its path in the
  * input the service was handed (`errors.invalidInput('/cursor', …)`) and the route wrapper places it
- * in the request. So no string under `shared/` outside the HTTP edge starts a `/body` or `/query`
- * pointer (comments may still show one).
+ * in the request. So no string under `shared/` outside the HTTP edge (`shared/http`, route
+ * definitions) starts a `/body` or `/query` pointer (comments may still show one).
  */
 const root = path.resolve(__dirname, '../..');
 const shared = path.join(root, 'shared');
@@ -18,7 +18,8 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return full === EDGE ? [] : sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
+    // Route definitions (`<area>.routes.ts`) are the HTTP edge: they may name the request's parts.
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.routes.ts') ? [full] : [];
   });
 }
 
