@@ -52,7 +52,7 @@ const catalogued = (code: ErrorCode) => ({ code, status: problemCatalogue[code].
 /**
  * One field-level problem: `pointer` is a JSON pointer into the request (`/body/name`,
  * `/query/limit`) or, in an error a service raises (`inputRelative`), into the input it was handed
- * (`/name`, `/limit`, `` for the whole of it).
+ * (`/name`, `/limit`, `''` for the whole of it).
  */
 export interface FieldError {
   pointer: string;

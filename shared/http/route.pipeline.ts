@@ -56,7 +56,7 @@ function requestPart(definition: RouteDefinition, path: string): 'body' | 'query
 }
 
 /**
- * `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`, `` →
+ * `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`, `''` →
  * `/body`); its detail, headers and extensions stay, a detail written from the pointers follows them.
  */
 function placedInRequest(error: AppError, definition: RouteDefinition): AppError {
