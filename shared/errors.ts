@@ -49,17 +49,29 @@ export const problemCatalogue = {
 
 const catalogued = (code: ErrorCode) => ({ code, status: problemCatalogue[code].status, title: problemCatalogue[code].title });
 
-/** One field-level problem: `pointer` is a JSON pointer into the request (`/body/name`, `/query/limit`). */
+/**
+ * One field-level problem: `pointer` is a JSON pointer into the request (`/body/name`,
+ * `/query/limit`) or, in an error a service raises (`inputRelative`), into the input it was handed
+ * (`/name`, `/limit`, `''` for the whole of it).
+ */
 export interface FieldError {
   pointer: string;
   message: string;
 }
 
+/** Writes a detail from field errors: `/limit: is too big; /cursor: is not a cursor`. */
+export type DescribeFields = (fieldErrors: readonly FieldError[]) => string;
+
+/** `pointer: message` per field, `; `-separated; a problem with the whole input is its message alone. */
+export const listFields: DescribeFields = (fieldErrors) =>
+  fieldErrors.map(({ pointer, message }) => (pointer === '' ? message : `${pointer}: ${message}`)).join('; ');
+
 interface AppErrorInit {
   code: ErrorCode;
   status: number;
   title: string;
-  detail: string;
+  /** Text, or written from the field errors, so that it quotes them wherever they are placed (`withPointers`). */
+  detail: string | DescribeFields;
   errors?: FieldError[];
   headers?: Record<string, string>;
   /** Extra members of the problem document (RFC 9457 extension members), e.g. `existingId`. */
@@ -78,51 +90,66 @@ export class AppError extends Error {
   readonly headers: Record<string, string>;
   readonly extensions: Record<string, unknown>;
   readonly inputRelative: boolean;
+  readonly #init: AppErrorInit;
 
   constructor(init: AppErrorInit) {
-    super(init.detail, { cause: init.cause });
+    const detail = typeof init.detail === 'string' ? init.detail : init.detail(init.errors ?? []);
+    super(detail, { cause: init.cause });
     this.name = 'AppError';
+    this.#init = init;
     this.code = init.code;
     this.status = init.status;
     this.title = init.title;
-    this.detail = init.detail;
+    this.detail = detail;
     this.errors = init.errors;
     this.headers = init.headers ?? {};
     this.extensions = init.extensions ?? {};
     this.inputRelative = init.inputRelative ?? false;
   }
+
+  /**
+   * The same problem (detail, headers, extensions, cause) with each field pointer moved by `place`,
+   * no longer input-relative; a detail written from the field errors is written again from the moved ones.
+   *
+   * @example error.withPointers((path) => `/body${path}`)
+   */
+  withPointers(place: (pointer: string) => string): AppError {
+    const moved = this.errors?.map(({ pointer, message }) => ({ pointer: place(pointer), message }));
+    return new AppError({ ...this.#init, errors: moved, inputRelative: false });
+  }
 }
 
 export const errors = {
-  validation(fieldErrors: FieldError[], detail = 'The request is not valid.'): AppError {
+  validation(fieldErrors: FieldError[], detail: string | DescribeFields = 'The request is not valid.'): AppError {
     return new AppError({
       ...catalogued(ErrorCode.ValidationFailed),
       detail,
       errors: fieldErrors,
     });
   },
+  /** A field by its place in the request (`/headers/prefer`): for the HTTP edge; services use `invalidInput`. */
   invalidField(pointer: string, message: string): AppError {
-    return errors.validation([{ pointer, message }], `${pointer}: ${message}`);
+    return errors.validation([{ pointer, message }], listFields);
   },
   /**
-   * A field of the input a service was handed, by its path in that input; an HTTP caller sees it
-   * in the request (`/query/cursor`, `/body/labels/3/box`).
+   * A field of the input a service was handed, by its path in that input (`''` for the whole of it);
+   * an HTTP caller sees it in the request (`/query/cursor`, `/body/labels/3/box`, `/body`).
    *
    * @example throw errors.invalidInput('/cursor', 'is not a cursor this API issued')
    */
   invalidInput(path: string, message: string): AppError {
-    return new AppError({
-      ...catalogued(ErrorCode.ValidationFailed),
-      detail: `${path}: ${message}`,
-      errors: [{ pointer: path, message }],
-      inputRelative: true,
-    });
+    return errors.invalidInputs([{ pointer: path, message }]);
   },
-  /** Several fields of the input a service was handed, by their paths in that input (see `invalidInput`). */
-  invalidInputs(fieldErrors: FieldError[]): AppError {
+  /**
+   * Several fields of the input a service was handed, by their paths in that input (see
+   * `invalidInput`), with a detail of its own or one written from them wherever they end up.
+   *
+   * @example throw errors.invalidInputs(problems, (placed) => `The filter is not valid: ${listFields(placed)}`)
+   */
+  invalidInputs(fieldErrors: FieldError[], detail: string | DescribeFields = listFields): AppError {
     return new AppError({
       ...catalogued(ErrorCode.ValidationFailed),
-      detail: fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '),
+      detail,
       errors: fieldErrors,
       inputRelative: true,
     });

@@ -206,7 +206,7 @@ export async function queryPage<T>(
   } catch (error) {
     // A continuation we issued is only refused if it was tampered with or has expired.
     if (options.continuation && cosmosStatus(error) === 400) {
-      throw errors.invalidField('/query/cursor', 'is not valid any more; start again without a cursor');
+      throw errors.invalidInput('/cursor', 'is not valid any more; start again without a cursor');
     }
     throw error;
   }

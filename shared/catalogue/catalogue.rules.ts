@@ -20,9 +20,8 @@ export function parseInput(definition: Definition, value: unknown, location?: 'e
   const result = (definition.input as z.ZodType).safeParse(value);
   if (result.success) return result.data as Fields;
   const fieldErrors: FieldError[] = result.error.issues.map((issue) => ({ pointer: jsonPointer(issue.path), message: issue.message }));
-  if (!location) throw errors.invalidInputs(fieldErrors);
-  const placed = fieldErrors.map((e) => ({ ...e, pointer: `/${location}${e.pointer}` }));
-  throw errors.validation(placed, placed.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  const refused = errors.invalidInputs(fieldErrors);
+  throw location ? refused.withPointers((path) => `/${location}${path}`) : refused;
 }
 
 /** Compares contents, whatever the order of their keys. */

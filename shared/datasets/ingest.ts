@@ -63,14 +63,14 @@ function checkHeader(header: string[], columns: readonly Column[]): void {
   const problems: FieldError[] = [];
   const seen = new Set<string>();
   header.forEach((name, index) => {
-    if (!known.has(name)) problems.push({ pointer: `/body/header/${index}`, message: `'${name}' is not a column of this dataset; columns: ${[...known].join(', ')}` });
-    if (seen.has(name)) problems.push({ pointer: `/body/header/${index}`, message: `'${name}' appears twice` });
+    if (!known.has(name)) problems.push({ pointer: `/header/${index}`, message: `'${name}' is not a column of this dataset; columns: ${[...known].join(', ')}` });
+    if (seen.has(name)) problems.push({ pointer: `/header/${index}`, message: `'${name}' appears twice` });
     seen.add(name);
   });
   for (const column of columns) {
-    if (column.required && !seen.has(column.name)) problems.push({ pointer: '/body/header', message: `the required column '${column.name}' is missing` });
+    if (column.required && !seen.has(column.name)) problems.push({ pointer: '/header', message: `the required column '${column.name}' is missing` });
   }
-  if (problems.length > 0) throw errors.validation(problems, `The CSV header does not match the dataset's columns: ${problems.map((p) => p.message).join('; ')}`);
+  if (problems.length > 0) throw errors.invalidInputs(problems, `The CSV header does not match the dataset's columns: ${problems.map((p) => p.message).join('; ')}`);
 }
 
 async function* csvRows(body: Buffer, columns: readonly Column[]): AsyncGenerator<RawRow> {
@@ -312,10 +312,10 @@ export async function ingestRows(
   const rejected = validation.bad.size;
   if (rejected > 0 && onError === 'fail') {
     const fieldErrors = validation.reported.map((error) => ({
-      pointer: `/body/row/${error.row}${error.column ? `/${error.column}` : ''}`,
+      pointer: `/row/${error.row}${error.column ? `/${error.column}` : ''}`,
       message: error.message,
     }));
-    throw errors.validation(
+    throw errors.invalidInputs(
       fieldErrors,
       `${rejected} of ${validation.rows} rows are not valid (rows ${[...validation.bad].slice(0, 20).join(', ')}${rejected > 20 ? ', …' : ''}); ` +
         'nothing was stored. Fix them, or send ?onError=skip to store the good rows.',

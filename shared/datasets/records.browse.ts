@@ -74,8 +74,8 @@ export async function browseRecords(
   const url = filterFromUrl(present, columns);
   const unknown = [...url.controls.keys()].filter((name) => !CONTROLS.has(name) && !REPRESENTATION.has(name));
   if (unknown.length > 0) {
-    throw errors.validation(
-      unknown.map((name) => ({ pointer: `/query/${name}`, message: `unknown parameter; controls are ${[...CONTROLS, ...REPRESENTATION].join(', ')}` })),
+    throw errors.invalidInputs(
+      unknown.map((name) => ({ pointer: `/${name}`, message: `unknown parameter; controls are ${[...CONTROLS, ...REPRESENTATION].join(', ')}` })),
       `Unknown parameters: ${unknown.join(', ')}.`,
     );
   }

@@ -48,10 +48,10 @@ function irisFilter(body: Pick<QueryBody, 'species' | 'lower' | 'upper'>, schema
     filter: parts.length > 0 ? { and: parts } : undefined,
     pointer: (path) => {
       const source = typeof path[1] === 'number' ? sources[path[1]] : undefined;
-      if (!source) return '/body';
-      if (source.species) return typeof path[3] === 'number' ? `/body/species/${path[3]}` : '/body/species';
+      if (!source) return '';
+      if (source.species) return typeof path[3] === 'number' ? `/species/${path[3]}` : '/species';
       const side = path[2] === 'lte' || !source.lower ? 'upper' : 'lower';
-      return `/body/${side}/${source.column ?? ''}`;
+      return `/${side}/${source.column ?? ''}`;
     },
   };
 }

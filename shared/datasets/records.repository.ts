@@ -282,7 +282,7 @@ function continuationOf(scope: RecordScope, continuation: string | undefined): {
   const { n, c } = (parsed ?? {}) as { n?: unknown; c?: unknown };
   // A cursor is the caller's to send back: never more buckets than the dataset has.
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > bucketCount(scope.layout) || typeof c !== 'string') {
-    throw errors.invalidField('/query/cursor', 'is not valid any more; start again without a cursor');
+    throw errors.invalidInput('/cursor', 'is not valid any more; start again without a cursor');
   }
   return { buckets: n, token: c };
 }

@@ -1,10 +1,10 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { authenticate, hasAnyRole } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
-import { type AppError, errors, type FieldError } from '../errors';
-import { jsonPointer } from '../json/pointer';
+import { type AppError, errors, type FieldError, listFields } from '../errors';
+import { jsonPointer, unescapePointerPart } from '../json/pointer';
 import { corsHeaders } from './cors';
 import { matchesIfNoneMatch } from './etag';
 import { nestsDeeperThan } from '../json/json-depth';
@@ -34,23 +34,34 @@ function parseOrThrow<S extends Schema>(schema: S | undefined, value: unknown, l
     pointer: pointer(location, issue.path),
     message: issue.message,
   }));
-  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  throw errors.validation(fieldErrors, listFields);
+}
+
+/** The top-level fields an object schema declares (`z.strictObject`, through a `.transform()`); none for other schemas. */
+function fieldsOf(schema: Schema | undefined): ReadonlySet<string> {
+  const inner = schema instanceof z.ZodPipe ? schema.in : schema;
+  return new Set(inner instanceof z.ZodObject ? Object.keys(inner.shape) : []);
 }
 
 /**
- * The input a service is handed: the body when the route takes one, else the query. A field error a
- * service reports by its path in that input (`errors.invalidInput('/cursor', …)`) is placed there.
+ * Where a path in a service's input is in the request: its first field where the route's schemas
+ * declare it (an import's `addCategories` is in the query, the file it reads in the body), else the
+ * body when the route takes one, else the query.
  */
-function serviceInput(definition: RouteDefinition): 'body' | 'query' {
-  return definition.body || definition.rawBody ? 'body' : 'query';
+function requestPart(definition: RouteDefinition, path: string): 'body' | 'query' {
+  const takesBody = Boolean(definition.body || definition.rawBody);
+  if (!takesBody) return 'query';
+  const field = unescapePointerPart(path.split('/')[1] ?? '');
+  return fieldsOf(definition.query).has(field) && !fieldsOf(definition.body).has(field) ? 'query' : 'body';
 }
 
-/** `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`). */
+/**
+ * `error` with input-relative pointers placed in the request (`/cursor` → `/query/cursor`, `''` →
+ * `/body`); its detail, headers and extensions stay, a detail written from the pointers follows them.
+ */
 function placedInRequest(error: AppError, definition: RouteDefinition): AppError {
-  if (!error.inputRelative || !error.errors) return error;
-  const location = serviceInput(definition);
-  const fieldErrors = error.errors.map(({ pointer: path, message }) => ({ pointer: `/${location}${path}`, message }));
-  return errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  if (!error.inputRelative) return error;
+  return error.withPointers((path) => `/${requestPart(definition, path)}${path}`);
 }
 
 /** URLSearchParams → object; a repeated key becomes an array. */

@@ -1,4 +1,4 @@
-import { errors } from '../errors';
+import { type AppError, errors } from '../errors';
 
 /** A deadline may lie at most this far ahead. */
 const MAX_DEADLINE_MS = 7 * 86_400_000;
@@ -25,9 +25,10 @@ function shortDurationMs(text: string): number | undefined {
 /**
  * A job's deadline as a caller writes it (the `cancelAfter` field or the `Cancel-After` header): `90s`, `5m`, `1h30m`, `2h`, `500ms`, a bare number
  * of seconds, an ISO 8601 duration (`PT1H`) or an ISO 8601 instant. 400 naming `pointer` for
- * anything else or a deadline that is not in the next 7 days.
+ * anything else or a deadline that is not in the next 7 days: a path in a service's input, or with
+ * `refuse = errors.invalidField` a place in the request (`/headers/cancel-after`).
  */
-export function deadlineOf(text: string, pointer: string, now = Date.now()): Date {
+export function deadlineOf(text: string, pointer: string, now = Date.now(), refuse: (pointer: string, message: string) => AppError = errors.invalidInput): Date {
   const trimmed = text.trim();
   let at: number;
   if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
@@ -37,13 +38,13 @@ export function deadlineOf(text: string, pointer: string, now = Date.now()): Dat
   } else {
     const ms = trimmed.startsWith('P') ? isoDurationMs(trimmed) : shortDurationMs(trimmed);
     if (ms === undefined) {
-      throw errors.invalidField(pointer, 'must be a duration (90s, 5m, 1h30m, or ISO 8601 such as PT1H) or an ISO 8601 instant');
+      throw refuse(pointer, 'must be a duration (90s, 5m, 1h30m, or ISO 8601 such as PT1H) or an ISO 8601 instant');
     }
     at = now + ms;
   }
-  if (!Number.isFinite(at)) throw errors.invalidField(pointer, 'is not a valid instant');
-  if (at <= now) throw errors.invalidField(pointer, 'must be in the future');
-  if (at > now + MAX_DEADLINE_MS) throw errors.invalidField(pointer, 'must be at most 7 days ahead');
+  if (!Number.isFinite(at)) throw refuse(pointer, 'is not a valid instant');
+  if (at <= now) throw refuse(pointer, 'must be in the future');
+  if (at > now + MAX_DEADLINE_MS) throw refuse(pointer, 'must be at most 7 days ahead');
   return new Date(at);
 }
 

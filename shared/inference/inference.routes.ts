@@ -31,7 +31,7 @@ function cancelAfterHeader(value: string | null, body: SubmitJobBody): Deadline 
   if (body.cancelAfter !== undefined) {
     throw errors.invalidField('/body/cancelAfter', 'give the deadline in the body or in the Cancel-After header, not both');
   }
-  return { at: deadlineOf(value, '/headers/cancel-after'), asWritten: value };
+  return { at: deadlineOf(value, '/headers/cancel-after', Date.now(), errors.invalidField), asWritten: value };
 }
 
 export const submitInferenceJobRoute = defineRoute({

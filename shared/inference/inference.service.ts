@@ -52,7 +52,7 @@ function viewOf(job: JobRecord): AcceptedJob {
 }
 
 function deadline(body: SubmitJobBody, beside: Deadline | undefined): Date | undefined {
-  return body.cancelAfter !== undefined ? deadlineOf(body.cancelAfter, '/body/cancelAfter') : beside?.at;
+  return body.cancelAfter !== undefined ? deadlineOf(body.cancelAfter, '/cancelAfter') : beside?.at;
 }
 
 /** The accepted job, and with a wait, the job as it ended if it ended within the wait. */

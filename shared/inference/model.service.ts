@@ -71,8 +71,8 @@ export async function resolveModel(principal: Principal, modelId: string): Promi
   };
 }
 
-/** 400 naming each bad field (`/body/input/sepal_length`) when `input` does not fit the model's inputSchema. */
-export function validateModelInput(model: RunnableModel, input: unknown, pointer = '/body/input'): void {
+/** 400 naming each bad field (`/input/sepal_length`, by its path in the caller's input) when `input` does not fit the model's inputSchema. */
+export function validateModelInput(model: RunnableModel, input: unknown, pointer = '/input'): void {
   if (!model.entry.inputSchema) return;
   let check: SchemaCheck;
   try {
@@ -85,7 +85,7 @@ export function validateModelInput(model: RunnableModel, input: unknown, pointer
   if (issues.length === 0) return;
   // Ajv's instancePath is already a JSON pointer into the input.
   const fieldErrors: FieldError[] = issues.map((issue) => ({ pointer: `${pointer}${issue.pointer}`, message: issue.message }));
-  throw errors.validation(fieldErrors, fieldErrors.map((e) => `${e.pointer}: ${e.message}`).join('; '));
+  throw errors.invalidInputs(fieldErrors);
 }
 
 /** 422 unless the model runs on images (a builtin image model, or an http model whose inputSchema takes an ImageInput). */

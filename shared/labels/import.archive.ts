@@ -51,7 +51,7 @@ export function readArchive(bytes: Buffer): Map<string, Buffer> {
       throw new Error('not a zip, tar or tar.gz archive');
     }
   } catch (error) {
-    throw errors.invalidField('/body', `cannot be read as an archive: ${error instanceof Error ? error.message : String(error)}`);
+    throw errors.invalidInput('', `cannot be read as an archive: ${error instanceof Error ? error.message : String(error)}`);
   }
   const files = new Map<string, Buffer>();
   for (const [name, content] of raw) {

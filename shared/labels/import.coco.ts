@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../errors';
+import { jsonPointer } from '../json/pointer';
 import type { ImportedImage } from './import.schema';
 
 const Id = z.union([z.number(), z.string()]);
@@ -28,12 +29,12 @@ export function parseCoco(bytes: Buffer): ImportedImage[] {
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw errors.invalidField('/body', 'is not valid JSON');
+    throw errors.invalidInput('', 'is not valid JSON');
   }
   const parsed = CocoFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw errors.invalidField(`/body/${issue?.path.join('/') ?? ''}`, `is not COCO object detection JSON: ${issue?.message ?? ''}`);
+    throw errors.invalidInput(jsonPointer(issue?.path ?? []), `is not COCO object detection JSON: ${issue?.message ?? ''}`);
   }
   const categories = new Map(parsed.data.categories.map((category) => [String(category.id), category.name]));
   const images = new Map<string, ImportedImage>(

@@ -4,7 +4,11 @@ import { type JobHandler, PermanentJobError } from '../jobs/job.handler';
 import { findCampaign } from './campaign.service';
 import { IMPORTS_CONTAINER, runImport } from './import.service';
 
-/** A caller's mistake (a 4xx) will not change on redelivery: the job fails at once, with the reason. */
+/**
+ * A caller's mistake (a 4xx) will not change on redelivery: the job fails at once, with the reason.
+ * Its pointers stay where the service put them, in the file (`/images/3/file_name`, the whole file
+ * for a reason alone) or the job's input (`/addCategories`): a job has no request to place them in.
+ */
 function permanentIfClientError(error: unknown): unknown {
   if (error instanceof AppError && error.status < 500) return new PermanentJobError(error.detail, error.code);
   return error;

@@ -47,7 +47,7 @@ async function addToVocabulary(campaignId: string, categories: string[]): Promis
     const added = categories.filter((category) => !current.doc.labels.includes(category));
     if (added.length === 0) return current.doc;
     if (current.doc.labels.length + added.length > MAX_VOCABULARY) {
-      throw errors.invalidField('/query/addCategories', `would grow the vocabulary past ${MAX_VOCABULARY} labels`);
+      throw errors.invalidInput('/addCategories', `would grow the vocabulary past ${MAX_VOCABULARY} labels`);
     }
     const record = { ...current.doc, labels: [...current.doc.labels, ...added], updatedAt: new Date().toISOString() };
     const written = await replaceCampaignIfUnchanged(record, current.etag);
@@ -91,7 +91,7 @@ export async function runImport(campaign: CampaignRecord, format: ImportFormat, 
   );
   if (unknown.length > 0 && !addCategories) {
     const named = unknown.slice(0, 20).map((category) => `'${category}'`).join(', ');
-    throw errors.invalidField('/body', `uses categories the campaign does not know: ${named}. Add them (or translations) to the campaign, or import with addCategories=true`);
+    throw errors.invalidInput('', `uses categories the campaign does not know: ${named}. Add them (or translations) to the campaign, or import with addCategories=true`);
   }
   const target = unknown.length > 0 ? await addToVocabulary(campaign.id, unknown) : campaign;
   const match = await campaignImageIndex(target);
@@ -149,7 +149,7 @@ export async function requestImport(
   assertCanLabel(principal, campaign);
   if (query.addCategories) assertCanManage(principal, campaign, 'campaign');
   assertActive(campaign);
-  if (body.length === 0) throw errors.invalidField('/body', 'is empty');
+  if (body.length === 0) throw errors.invalidInput('', 'is empty');
   const mode = query.mode === 'auto' ? (body.length > INLINE_IMPORT_MAX_BYTES ? 'job' : 'inline') : query.mode;
   if (mode === 'inline') return { kind: 'inline', report: await runImport(campaign, query.format, body, query.addCategories, principal.id) };
   const blobName = `campaigns/${campaign.id}/${Date.now()}-${randomBytes(4).toString('hex')}.${query.format}`;

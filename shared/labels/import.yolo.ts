@@ -13,14 +13,14 @@ function classNames(files: Map<string, Buffer>): Map<number, string> {
     try {
       names = (lazyRequire<typeof import('yaml')>('yaml').parse(files.get(yamlFile)?.toString('utf8') ?? '') as { names?: unknown } | null)?.names;
     } catch (error) {
-      throw errors.invalidField('/body', `${yamlFile} is not YAML: ${error instanceof Error ? error.message : String(error)}`);
+      throw errors.invalidInput('', `${yamlFile} is not YAML: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (Array.isArray(names)) return new Map(names.map((name, i) => [i, String(name)]));
     if (names && typeof names === 'object') return new Map(Object.entries(names).map(([i, name]) => [Number(i), String(name)]));
-    throw errors.invalidField('/body', `${yamlFile} has no \`names\``);
+    throw errors.invalidInput('', `${yamlFile} has no \`names\``);
   }
   const listFile = [...files.keys()].find((name) => ['classes.txt', 'obj.names'].includes(baseName(name)));
-  if (!listFile) throw errors.invalidField('/body', 'has no data.yaml, classes.txt or obj.names naming the classes');
+  if (!listFile) throw errors.invalidInput('', 'has no data.yaml, classes.txt or obj.names naming the classes');
   const lines = (files.get(listFile)?.toString('utf8') ?? '').split(/\r?\n/).map((line) => line.trim());
   while (lines.length > 0 && lines.at(-1) === '') lines.pop();
   return new Map(lines.map((name, i) => [i, name]));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
-import { errors, type FieldError } from '../errors';
+import { errors, type FieldError, listFields } from '../errors';
 import { assertCanLabel } from './access';
 import type { CampaignRecord, CampaignStatus } from './campaign.schema';
 import { completeIfAllLabelled, findCampaign } from './campaign.service';
@@ -48,7 +48,7 @@ export function boxProblems(box: Box & { label: string }, image: ImageRecord, ca
 export function throwIfAny(problems: FieldError[]): void {
   if (problems.length === 0) return;
   const shown = problems.slice(0, 100);
-  throw errors.validation(shown, `${problems.length} problem(s): ${shown.slice(0, 5).map((p) => `${p.pointer}: ${p.message}`).join('; ')}`);
+  throw errors.invalidInputs(shown, (placed) => `${problems.length} problem(s): ${listFields(placed.slice(0, 5))}`);
 }
 
 function sameBox(a: Box & { label: string }, b: Box & { label: string }): boolean {

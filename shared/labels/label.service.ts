@@ -48,9 +48,9 @@ export async function putImageLabels(
   ifMatch: string | undefined,
 ): Promise<{ labels: ImageLabels; etag: string }> {
   const { campaign, image } = await labellingContext(principal, campaignId, imageId);
-  const problems = inputs.flatMap((input, i) => boxProblems(input, image, campaign, `/body/labels/${i}`));
+  const problems = inputs.flatMap((input, i) => boxProblems(input, image, campaign, `/labels/${i}`));
   const predictions = inputs.some((input) => input.predictionId) ? await predictionIndex(image.imagesetId, imageId) : new Map<string, StoredLabel>();
-  const built = storedLabels(inputs, campaign, principal.id, predictions, (i) => `/body/labels/${i}`);
+  const built = storedLabels(inputs, campaign, principal.id, predictions, (i) => `/labels/${i}`);
   throwIfAny([...problems, ...built.problems]);
   return retryOnConflict(async () => {
     const existing = await readAnnotation(image.imagesetId, campaignId, imageId);
@@ -76,8 +76,8 @@ export async function addImageLabel(
 ): Promise<{ label: Label; etag: string }> {
   const { campaign, image } = await labellingContext(principal, campaignId, imageId);
   const predictions = input.predictionId ? await predictionIndex(image.imagesetId, imageId) : new Map<string, StoredLabel>();
-  const built = storedLabels([input], campaign, principal.id, predictions, () => '/body');
-  throwIfAny([...boxProblems(input, image, campaign, '/body'), ...built.problems]);
+  const built = storedLabels([input], campaign, principal.id, predictions, () => '');
+  throwIfAny([...boxProblems(input, image, campaign, ''), ...built.problems]);
   const label = built.labels[0];
   if (!label) throw errors.internal(new Error('no label built'));
   return retryOnConflict(async () => {
@@ -107,7 +107,7 @@ export async function bulkPutLabels(principal: Principal, campaignId: string, in
   inputs.forEach((input, index) => {
     const imagesetId = imagesetOfImage(input.imageId);
     if (!imagesetId || !campaign.imagesetIds.includes(imagesetId)) {
-      problems.push({ pointer: `/body/labels/${index}/imageId`, message: 'is not an image of this campaign' });
+      problems.push({ pointer: `/labels/${index}/imageId`, message: 'is not an image of this campaign' });
       return;
     }
     const group = byImage.get(input.imageId) ?? [];
@@ -131,21 +131,21 @@ export async function bulkPutLabels(principal: Principal, campaignId: string, in
   for (const [imageId, group] of byImage) {
     const image = images.get(imageId);
     if (!image) {
-      for (const { index } of group) problems.push({ pointer: `/body/labels/${index}/imageId`, message: 'no such image' });
+      for (const { index } of group) problems.push({ pointer: `/labels/${index}/imageId`, message: 'no such image' });
       continue;
     }
     if (group.length > MAX_LABELS_PER_IMAGE) {
-      problems.push({ pointer: `/body/labels/${group[0]?.index ?? 0}/imageId`, message: `more than ${MAX_LABELS_PER_IMAGE} labels for one image` });
+      problems.push({ pointer: `/labels/${group[0]?.index ?? 0}/imageId`, message: `more than ${MAX_LABELS_PER_IMAGE} labels for one image` });
       continue;
     }
-    for (const { input, index } of group) problems.push(...boxProblems(input, image, campaign, `/body/labels/${index}`));
+    for (const { input, index } of group) problems.push(...boxProblems(input, image, campaign, `/labels/${index}`));
     const predictions = group.some(({ input }) => input.predictionId) ? await predictionIndex(image.imagesetId, imageId) : new Map<string, StoredLabel>();
     const built = storedLabels(
       group.map(({ input }) => input),
       campaign,
       principal.id,
       predictions,
-      (i) => `/body/labels/${group[i]?.index ?? 0}`,
+      (i) => `/labels/${group[i]?.index ?? 0}`,
     );
     problems.push(...built.problems);
     records.push(annotationRecord(image, campaignId, built.labels, principal.id, (current.get(imageId)?.version ?? 0) + 1, now));

@@ -1,6 +1,7 @@
-import { errors, type FieldError } from '../errors';
+import { errors, type FieldError, listFields } from '../errors';
 import { parsePattern, type PatternKind, type Segment, segmentsOf, type Token, widthOf } from './filter.pattern';
-import { type ColumnDef, COLUMN_NAME_PATTERN, type ColumnType, type Filter, type Scalar } from './filter.schema';
+import { type ColumnDef, COLUMN_NAME_PATTERN, type Filter, type Scalar } from './filter.schema';
+import { all, AND, any, ATOM, COMPARISON, FALSE, negation, type Sql, sql, typeGuard, within } from './filter.sql';
 
 /** A query parameter: filters only ever produce scalars (lists become `IN (@p0, @p1, …)`). */
 export interface SqlParameter {
@@ -24,7 +25,7 @@ export interface CompileOptions {
   prefix: string;
   /** Parameter names are `<paramPrefix><n>`; change it when combining several compiled filters. Default `@p`. */
   paramPrefix?: string;
-  /** The JSON pointer an error at `path` (inside the filter) is reported at. Default `/body/filter/<path>`. */
+  /** Where in the caller's input an error at `path` (inside the filter) is reported. Default `/filter/<path>`. */
   pointer?: (path: readonly (string | number)[]) => string;
   /**
    * Accept LIKE/GLOB patterns with two or more runs floating between wildcards, which string
@@ -61,43 +62,6 @@ export function columnRef(prefix: string, column: Pick<ColumnDef, 'name' | 'path
     if (!COLUMN_NAME_PATTERN.test(segment)) throw new Error(`column path segment '${segment}' is not a safe name`);
   }
   return `${prefix}${segments.map((segment) => `["${segment}"]`).join('')}`;
-}
-
-/**
- * A SQL fragment and how tightly it binds, so that parentheses are written only where precedence
- * needs them. That matters beyond looks: the embedded emulator's parser backtracks exponentially in
- * the nesting depth of parentheses (5 levels ≈ 3 s, 7 ≈ minutes, measured), and real Cosmos DB
- * reads the flat form the same way.
- */
-const ATOM = 0; // function call, parenthesised expression, literal
-const COMPARISON = 1;
-const NOT = 2;
-const AND = 3;
-const OR = 4;
-interface Sql {
-  text: string;
-  binds: number;
-}
-
-const FALSE: Sql = { text: 'false', binds: ATOM };
-const sql = (text: string, binds: number): Sql => ({ text, binds });
-const within = (part: Sql, loosest: number) => (part.binds <= loosest ? part.text : `(${part.text})`);
-const all = (parts: Sql[]): Sql => (parts.length === 1 ? (parts[0] ?? FALSE) : sql(parts.map((part) => within(part, AND)).join(' AND '), AND));
-const any = (parts: Sql[]): Sql => (parts.length === 1 ? (parts[0] ?? FALSE) : sql(parts.map((part) => within(part, OR)).join(' OR '), OR));
-// Unary NOT binds tighter than a comparison in the emulator's grammar (`NOT a = b` is `(NOT a) = b`): only atoms go bare.
-const negation = (part: Sql): Sql => sql(`NOT ${within(part, ATOM)}`, NOT);
-
-function typeGuard(type: ColumnType, ref: string): string {
-  switch (type) {
-    case 'number':
-    case 'integer':
-      return `IS_NUMBER(${ref})`;
-    case 'boolean':
-      return `IS_BOOL(${ref})`;
-    case 'string':
-    case 'datetime':
-      return `IS_STRING(${ref})`;
-  }
 }
 
 type Path = readonly (string | number)[];
@@ -397,13 +361,12 @@ export function compileFilter(filter: Filter | undefined, columns: readonly Colu
   const compilation = new Compilation(columns, {
     prefix: options.prefix,
     paramPrefix: options.paramPrefix ?? '@p',
-    pointer: options.pointer ?? ((path) => ['/body/filter', ...path].join('/')),
+    pointer: options.pointer ?? ((path) => ['/filter', ...path].join('/')),
     residual: options.residual ?? false,
   });
   const where = compilation.node(filter, [], 0);
   if (compilation.problems.length > 0) {
-    const detail = compilation.problems.map((problem) => `${problem.pointer}: ${problem.message}`).join('; ');
-    throw errors.validation(compilation.problems, `The filter is not valid: ${detail}`);
+    throw errors.invalidInputs(compilation.problems, (placed) => `The filter is not valid: ${listFields(placed)}`);
   }
   return { where: within(where, AND), parameters: compilation.parameters, ...(compilation.residual ? { residual: true as const } : {}) };
 }

@@ -210,7 +210,7 @@ export function filterFromUrl(query: Record<string, string | string[]>, columns:
   }
   return {
     filter: parts.length > 0 ? { and: parts } : undefined,
-    pointer: (path) => (path[0] === 'and' && typeof path[1] === 'number' ? `/query/${sources[path[1]] ?? ''}` : '/query'),
+    pointer: (path) => (path[0] === 'and' && typeof path[1] === 'number' ? `/${sources[path[1]] ?? ''}` : ''),
     controls,
   };
 }

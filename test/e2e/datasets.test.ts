@@ -249,6 +249,16 @@ describe('POST /api/v1/datasets/{id}/records/query on the hosted iris data', () 
     const problem = expectProblem(await call('POST', `${IRIS}/records/query`, { body: { limit: 5, cursor } }), 400);
     expect(problem.errors).toEqual([{ pointer: '/body/cursor', message: expect.stringContaining('different filters') }]);
   });
+
+  it('names the body for a cursor whose continuation is not one this API issued', async () => {
+    const first = await call<Page>('POST', `${IRIS}/records/query`, { body: { filter, limit: 5 } });
+    const issued = JSON.parse(Buffer.from(first.body.nextCursor ?? '', 'base64url').toString('utf8')) as { c: string; f: string };
+    // Bound to the same filter, so only the continuation inside it is refused.
+    const cursor = Buffer.from(JSON.stringify({ ...issued, c: 'not a continuation' })).toString('base64url');
+    const problem = expectProblem(await call('POST', `${IRIS}/records/query`, { body: { filter, limit: 5, cursor } }), 400);
+    expect(problem.errors).toEqual([{ pointer: '/body/cursor', message: expect.stringContaining('not valid any more') }]);
+    expect(problem.detail).toContain('/body/cursor');
+  });
 });
 
 describe('GET /api/v1/datasets/{id}/records (the query as a URL)', () => {

@@ -229,13 +229,14 @@ describe('model predictions', () => {
     });
     expect(stored.status, stored.text).toBe(200);
     expectProblem(await call('PUT', `/v1/imagesets/${imagesetId}/images/${image.id}/predictions`, { key: bob, body: { model: { id: 'm', version: '1' }, predictions: [] } }), 403);
-    expectProblem(
+    const outside = expectProblem(
       await call('PUT', `/v1/imagesets/${imagesetId}/images/${image.id}/predictions`, {
         key: alice,
         body: { model: { id: 'm', version: '1' }, predictions: [{ label: 'x', confidence: 0.5, xMin: 0, yMin: 0, xMax: image.width + 1, yMax: 5 }] },
       }),
       400,
     );
+    expect(outside.errors).toEqual([{ pointer: '/body/predictions/0/xMax', message: expect.stringContaining('image width') }]);
 
     const predictions = await call<{ items: Label[] }>('GET', `/v1/campaigns/${campaignA.id}/images/${image.id}/predictions`, { key: labellerA });
     expect(predictions.body.items.map((p) => [p.confidence, p.labelTranslated, p.source])).toEqual([

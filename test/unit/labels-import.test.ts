@@ -37,7 +37,7 @@ describe('parseCoco', () => {
 
   it('names the field that is not COCO', () => {
     expect(() => parseCoco(Buffer.from('{"images": [], "annotations": [{}], "categories": []}'))).toThrowError(
-      expect.objectContaining({ status: 400, detail: expect.stringContaining('/body/annotations/0') }),
+      expect.objectContaining({ status: 400, detail: expect.stringContaining('/annotations/0') }),
     );
   });
 });

@@ -29,8 +29,8 @@ describe('compileFilter with like and glob', () => {
   });
 
   it('refuses two runs of text floating between wildcards and an unclosed class, naming the field', () => {
-    expect(problemOf(() => sut({ column: 'note', like: '%a%b%' })).errors).toEqual([{ pointer: '/body/filter/like', message: expect.stringContaining('at most one run') }]);
-    expect(problemOf(() => sut({ column: 'note', glob: '[ab' })).errors).toEqual([{ pointer: '/body/filter/glob', message: expect.stringContaining('no closing ]') }]);
+    expect(problemOf(() => sut({ column: 'note', like: '%a%b%' })).errors).toEqual([{ pointer: '/filter/like', message: expect.stringContaining('at most one run') }]);
+    expect(problemOf(() => sut({ column: 'note', glob: '[ab' })).errors).toEqual([{ pointer: '/filter/glob', message: expect.stringContaining('no closing ]') }]);
   });
 
   it('evaluates in memory as SQLite does: LIKE without case, GLOB with case and classes', () => {
