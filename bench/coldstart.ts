@@ -6,13 +6,17 @@ import path from 'node:path';
 /**
  * Cold start: how long a fresh Node process takes to import the compiled app (with
  * `@azure/functions-core` provided as the worker provides it) — unbundled, and as deployed (the
- * one-file esbuild bundle `package.json` `main` names, built by `npm run build`) — next to a bare
- * `@azure/functions` hello-world, measured in the same run.
+ * esbuild bundle's `dist/main.js`, which `package.json` `main` names, built by `npm run build`) —
+ * next to a bare `@azure/functions` hello-world, measured in the same run. Also: the bundle plus
+ * compiling `dist/app.js`, which the first call of any function adds, and with `--compare <dir>` the
+ * bundle another checkout built (`<dir>/dist/main.js`), for a same-run before/after.
  *
- *   npm run bench:coldstart [-- --runs 20]
+ *   npm run bench:coldstart [-- --runs 20] [--compare ../before]
  */
 const root = path.resolve(__dirname, '..', '..');
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 20);
+const option = (name: string): string | undefined => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const runs = Number(option('--runs') || 20);
+const compare = option('--compare');
 
 function script(body: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'coldstart-')), 'run.js');
@@ -45,6 +49,18 @@ ${report}`),
   'this app as deployed: the esbuild bundle (dist/main.js)': script(`${preamble}
 ${requireAll(functionFiles(root))}
 ${report}`),
+  // What the first call adds before its own modules run: V8 compiling app.js (its entry runs no module).
+  'the bundle, then app.js compiled (paid by the first call)': script(`${preamble}
+${requireAll(functionFiles(root))}
+require(${JSON.stringify(path.join(root, 'dist/app.js'))});
+${report}`),
+  ...(compare
+    ? {
+        [`the bundle built in ${compare}`]: script(`${preamble}
+require(${JSON.stringify(path.resolve(compare, 'dist/main.js'))});
+${report}`),
+      }
+    : {}),
 };
 
 function median(values: number[]): number {
