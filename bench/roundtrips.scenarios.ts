@@ -1,7 +1,7 @@
 import { CosmosClient } from '@azure/cosmos';
 import { startStack, type RunningStack } from '../local/stack';
 import { IRIS_DATASET_ID } from '../local/seed/query.seed';
-import { type FaultProxy, proxyEmulators } from '../test/support/fault-proxy';
+import { type FaultProxy, proxyEmulators, type SeenRequest } from '../test/support/fault-proxy';
 
 /**
  * Cosmos DB round trips per user operation: a private stack whose app reaches the embedded Cosmos DB
@@ -139,6 +139,20 @@ export function pinnedScenarios(principals: Principals): Array<Scenario & { aim:
     { name: 'iris job by a contributor, submitted and run to success', aim: 8, run: (call, env) => predictionRun(call, env, principals.contributor) },
     { name: 'iris job by an admin, submitted and run to success', aim: 8, run: (call, env) => predictionRun(call, env, env.adminKey) },
   ];
+}
+
+/**
+ * How many of `requests` are in sequence: the longest chain of requests each sent after the one
+ * before it was answered. Requests sent side by side (`Promise.all`, the SDK's query plan beside its
+ * query) are one step of it: the wait a caller sees grows with the steps, not the requests.
+ */
+export function requestsInSequence(requests: readonly SeenRequest[]): number {
+  const steps: number[] = [];
+  requests.forEach((request, index) => {
+    const before = requests.slice(0, index).filter((earlier) => earlier.answeredAt !== undefined && earlier.answeredAt <= request.arrivedAt);
+    steps[index] = 1 + Math.max(0, ...before.map((earlier) => steps[requests.indexOf(earlier)] ?? 0));
+  });
+  return Math.max(0, ...steps);
 }
 
 /** Counts the Cosmos requests of the second (warm) run of `scenario`. */

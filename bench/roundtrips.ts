@@ -6,6 +6,7 @@ import {
   pinnedScenarios,
   preparePrincipals,
   type RoundTripStack,
+  requestsInSequence,
   type Scenario,
   startCountedStack,
 } from './roundtrips.scenarios';
@@ -15,7 +16,8 @@ import { IRIS_DATASET_ID } from '../local/seed/query.seed';
  * Cosmos DB round trips per user operation (issue 22): the operations the issue pins, then every GET
  * of the OpenAPI document whose path parameters can be filled with something that exists, each run
  * as the admin. Prints a Markdown table: requests the app sent to Cosmos DB on the warm run, of which
- * queries (a query plan request is one of them), and the aim where the issue sets one.
+ * queries (a query plan request is one of them), how many of them are in sequence (the steps a
+ * caller waits for: requests sent side by side are one), and the aim where the issue sets one.
  *
  *   npm run bench:roundtrips
  */
@@ -23,6 +25,7 @@ interface Row {
   operation: string;
   requests: number;
   queries: number;
+  inSequence: number;
   aim?: number;
 }
 
@@ -81,7 +84,7 @@ function getScenarios(document: { paths: Record<string, Operations> }, known: Re
 async function measure(env: RoundTripStack, scenario: Scenario, aim?: number): Promise<Row> {
   const requests = await countRoundTrips(env, scenario);
   const queries = env.cosmos.log.filter((request) => request.isQuery).length;
-  return { operation: scenario.name, requests, queries, ...(aim === undefined ? {} : { aim }) };
+  return { operation: scenario.name, requests, queries, inSequence: requestsInSequence(env.cosmos.log), ...(aim === undefined ? {} : { aim }) };
 }
 
 async function main(): Promise<void> {
@@ -92,9 +95,9 @@ async function main(): Promise<void> {
     for (const scenario of pinnedScenarios(principals)) rows.push(await measure(env, scenario, scenario.aim));
     const document = JSON.parse(readFileSync(path.resolve(__dirname, '../../openapi.json'), 'utf8')) as { paths: Record<string, Operations> };
     for (const scenario of getScenarios(document, await knownParameters(env))) rows.push(await measure(env, scenario));
-    console.log('| operation | Cosmos requests | of which queries | aim |');
-    console.log('|---|---:|---:|---:|');
-    for (const row of rows) console.log(`| ${row.operation} | ${row.requests} | ${row.queries} | ${row.aim ?? ''} |`);
+    console.log('| operation | Cosmos requests | of which queries | in sequence | aim |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const row of rows) console.log(`| ${row.operation} | ${row.requests} | ${row.queries} | ${row.inSequence} | ${row.aim ?? ''} |`);
   } finally {
     await env.stop();
   }

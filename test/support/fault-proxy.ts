@@ -28,6 +28,9 @@ export interface SeenRequest {
   isQuery: boolean;
   /** What the client was given: a status, or `dropped` / `dropped-after-forward`. */
   outcome: number | 'dropped' | 'dropped-after-forward';
+  /** `performance.now()` when the request arrived, and when its answer was sent (unset while open or dropped). */
+  arrivedAt: number;
+  answeredAt?: number;
 }
 
 interface Fault {
@@ -123,8 +126,11 @@ export async function startFaultProxy(mode: ProxyMode, target: URL): Promise<Fau
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const method = request.method ?? 'GET';
     const requestPath = request.url ?? '/';
-    const seen: SeenRequest = { method, path: requestPath, isQuery: isCosmosQuery(request.headers), outcome: 'dropped' };
+    const seen: SeenRequest = { method, path: requestPath, isQuery: isCosmosQuery(request.headers), outcome: 'dropped', arrivedAt: performance.now() };
     log.push(seen);
+    response.once('finish', () => {
+      seen.answeredAt = performance.now();
+    });
     const fault = takeFault(method, requestPath, request.headers);
     if (fault?.apply === 'drop') {
       request.socket.destroy();
