@@ -16,7 +16,7 @@ export const CONCURRENCY = 16;
  */
 export const FUZZ_TIMEOUT_MS = 600_000;
 
-export type Sample = FuzzRequest;
+type Sample = FuzzRequest;
 
 export interface Answer {
   status: number;
