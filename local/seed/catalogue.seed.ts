@@ -8,6 +8,20 @@ import type { Seeder } from '../seed';
  */
 type SeedEntry = { type: string } & Record<string, unknown>;
 
+/** What every seeded dataset, model, publication, service and experiment has; `description` is plain text. */
+interface Summary {
+  id: string;
+  name: string;
+  description?: string;
+  keywords: string[];
+  creators: { type: string; id: string }[];
+}
+
+/** A published entry of `type`: the summary every entry has, then the fields its type adds. */
+function published(type: string, { description, ...summary }: Summary, fields: Record<string, unknown>): SeedEntry {
+  return { type, ...summary, ...(description === undefined ? {} : { description: { plain: description } }), ...fields, status: 'published' };
+}
+
 const person = (id: string, name: string, email: string) => ({ type: 'persons', id, name, email });
 const org = (id: string, name: string) => ({ type: 'organisations', id, name });
 
@@ -27,16 +41,10 @@ export const CATALOGUE_SEED: SeedEntry[] = [
   { type: 'persons', id: MARA.id, name: MARA.name, givenName: 'Mara', surname: 'Jansen', email: MARA.email, expertise: ['object detection', 'marine litter'], languages: ['nl', 'en'], memberOf: [{ type: 'organisations', id: NSML.id }] },
   { type: 'persons', id: TEO.id, name: TEO.name, givenName: 'Teo', surname: 'Álvarez', email: TEO.email, expertise: ['remote sensing', 'time series'], languages: ['es', 'en'], memberOf: [{ type: 'organisations', id: TIERRA.id }] },
 
-  {
-    type: 'datasets',
-    id: 'seed-dataset-floating-litter-2023',
-    name: 'Floating litter transects, North Atlantic 2023',
-    description: { plain: 'Counts and sizes of floating plastic items observed along 212 ship transects in the North Atlantic, June–September 2023.' },
-    keywords: ['marine litter', 'plastic', 'ocean', 'survey'],
+  published('datasets', { id: 'seed-dataset-floating-litter-2023', name: 'Floating litter transects, North Atlantic 2023', description: 'Counts and sizes of floating plastic items observed along 212 ship transects in the North Atlantic, June–September 2023.', keywords: ['marine litter', 'plastic', 'ocean', 'survey'], creators: [MARA, NSML] }, {
     license: 'CC-BY-4.0',
     version: '1.1.0',
     datePublished: '2024-02-12',
-    creators: [MARA, NSML],
     contacts: [MARA],
     platform: 'zenodo',
     platformResourceIdentifier: '10.5281/zenodo.8812403',
@@ -51,18 +59,12 @@ export const CATALOGUE_SEED: SeedEntry[] = [
     spatialCoverage: { name: 'North Atlantic', box: { south: 30, west: -45, north: 55, east: -10 } },
     applicationArea: ['environmental monitoring'],
     researchArea: ['oceanography'],
-    status: 'published',
-  },
-  {
-    type: 'datasets',
-    id: 'seed-dataset-beach-litter-images',
-    name: 'Beach litter images with bounding boxes',
+  }),
+  published('datasets', { id: 'seed-dataset-beach-litter-images', name: 'Beach litter images with bounding boxes', keywords: ['marine litter', 'object detection', 'images'], creators: [MARA] }, {
     description: { plain: '3,900 photographs of beaches with 21,400 bounding boxes in 12 litter categories.', html: '<p>3,900 photographs of beaches with <b>21,400</b> bounding boxes in 12 litter categories.</p>' },
-    keywords: ['marine litter', 'object detection', 'images'],
     license: 'CC-BY-SA-4.0',
     version: '2.0.0',
     datePublished: '2024-06-03',
-    creators: [MARA],
     contacts: [NSML],
     platform: 'huggingface',
     platformResourceIdentifier: 'northsea-ml/beach-litter-v2',
@@ -74,17 +76,10 @@ export const CATALOGUE_SEED: SeedEntry[] = [
     size: { value: 3900, unit: 'images' },
     measurementTechnique: ['smartphone photography'],
     applicationArea: ['environmental monitoring'],
-    status: 'published',
-  },
-  {
-    type: 'datasets',
-    id: 'seed-dataset-soil-moisture-iberia',
-    name: 'Daily soil moisture, Iberian Peninsula 2015–2022',
-    description: { plain: 'Gridded daily surface soil moisture at 1 km, derived from satellite radiometry and station data.' },
-    keywords: ['soil moisture', 'remote sensing', 'time series'],
+  }),
+  published('datasets', { id: 'seed-dataset-soil-moisture-iberia', name: 'Daily soil moisture, Iberian Peninsula 2015–2022', description: 'Gridded daily surface soil moisture at 1 km, derived from satellite radiometry and station data.', keywords: ['soil moisture', 'remote sensing', 'time series'], creators: [TEO, TIERRA] }, {
     license: 'CC0-1.0',
     datePublished: '2023-04-20',
-    creators: [TEO, TIERRA],
     contacts: [TEO],
     platform: 'openml',
     platformResourceIdentifier: '46021',
@@ -94,19 +89,12 @@ export const CATALOGUE_SEED: SeedEntry[] = [
     temporalCoverage: { startDate: '2015-01-01', endDate: '2022-12-31' },
     spatialCoverage: { name: 'Iberian Peninsula', box: { south: 36, west: -9.5, north: 43.8, east: 3.3 } },
     researchArea: ['hydrology', 'earth observation'],
-    status: 'published',
-  },
+  }),
 
-  {
-    type: 'models',
-    id: 'seed-model-litter-detector',
-    name: 'Floating litter detector (YOLO, nano)',
-    description: { plain: 'Detects floating plastic items in ship-mounted camera frames; 12 categories; mAP50 0.71 on the held-out set.' },
-    keywords: ['object detection', 'marine litter'],
+  published('models', { id: 'seed-model-litter-detector', name: 'Floating litter detector (YOLO, nano)', description: 'Detects floating plastic items in ship-mounted camera frames; 12 categories; mAP50 0.71 on the held-out set.', keywords: ['object detection', 'marine litter'], creators: [MARA] }, {
     license: 'AGPL-3.0-only',
     version: '1.3.0',
     datePublished: '2024-07-01',
-    creators: [MARA],
     contacts: [MARA],
     platform: 'huggingface',
     platformResourceIdentifier: 'northsea-ml/litter-yolo-n',
@@ -115,89 +103,49 @@ export const CATALOGUE_SEED: SeedEntry[] = [
     framework: ['pytorch', 'ultralytics'],
     trainedOn: [{ type: 'datasets', id: 'seed-dataset-beach-litter-images' }],
     distributions: [{ name: 'litter-yolo-n.onnx', contentUrl: 'https://huggingface.co/northsea-ml/litter-yolo-n/resolve/main/litter-yolo-n.onnx', contentSizeBytes: 12582912, encodingFormat: 'application/octet-stream', checksum: '2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae', checksumAlgorithm: 'sha256' }],
-    status: 'published',
-  },
-  {
-    type: 'models',
-    id: 'seed-model-soil-moisture-gbm',
-    name: 'Soil moisture nowcast (gradient boosting)',
-    description: { plain: 'Predicts next-day surface soil moisture from the last seven days of observations and precipitation.' },
-    keywords: ['regression', 'soil moisture'],
+  }),
+  published('models', { id: 'seed-model-soil-moisture-gbm', name: 'Soil moisture nowcast (gradient boosting)', description: 'Predicts next-day surface soil moisture from the last seven days of observations and precipitation.', keywords: ['regression', 'soil moisture'], creators: [TEO] }, {
     license: 'MIT',
     version: '0.4.2',
-    creators: [TEO],
     modelType: 'regression',
     framework: ['lightgbm'],
     trainedOn: [{ type: 'datasets', id: 'seed-dataset-soil-moisture-iberia' }],
     inputSchema: { type: 'object', required: ['moisture7d', 'precipitation7d'], properties: { moisture7d: { type: 'array', items: { type: 'number' }, minItems: 7, maxItems: 7 }, precipitation7d: { type: 'array', items: { type: 'number' }, minItems: 7, maxItems: 7 } } },
     outputSchema: { type: 'object', required: ['moisture'], properties: { moisture: { type: 'number', minimum: 0, maximum: 1 } } },
     distributions: [{ name: 'model.txt', contentUrl: 'https://tierra-lab.example/models/soil-gbm/0.4.2/model.txt', contentSizeBytes: 402113, encodingFormat: 'text/plain' }],
-    status: 'published',
-  },
+  }),
 
-  {
-    type: 'publications',
-    id: 'seed-publication-litter-survey',
-    name: 'Ship-based monitoring of floating litter with low-cost cameras',
-    description: { plain: 'We describe the survey protocol and the detector used to build the 2023 North Atlantic transect dataset.' },
-    keywords: ['marine litter', 'monitoring'],
+  published('publications', { id: 'seed-publication-litter-survey', name: 'Ship-based monitoring of floating litter with low-cost cameras', description: 'We describe the survey protocol and the detector used to build the 2023 North Atlantic transect dataset.', keywords: ['marine litter', 'monitoring'], creators: [MARA, NSML] }, {
     license: 'CC-BY-4.0',
     datePublished: '2024-03-18',
-    creators: [MARA, NSML],
     publicationType: 'journal-article',
     journal: 'Marine Pollution Methods',
     issn: '2049-1239',
     permanentIdentifier: 'https://doi.org/10.9999/mpm.2024.0031',
     hasPart: [{ type: 'datasets', id: 'seed-dataset-floating-litter-2023' }],
     distributions: [{ name: 'paper.pdf', contentUrl: 'https://northsea-ml.example/papers/mpm-2024-0031.pdf', encodingFormat: 'application/pdf' }],
-    status: 'published',
-  },
-  {
-    type: 'publications',
-    id: 'seed-publication-soil-nowcast',
-    name: 'Nowcasting soil moisture from sparse stations and satellite radiometry',
-    keywords: ['soil moisture', 'gradient boosting'],
+  }),
+  published('publications', { id: 'seed-publication-soil-nowcast', name: 'Nowcasting soil moisture from sparse stations and satellite radiometry', keywords: ['soil moisture', 'gradient boosting'], creators: [TEO] }, {
     datePublished: '2023-11-07',
-    creators: [TEO],
     publicationType: 'conference-paper',
     permanentIdentifier: 'https://doi.org/10.9999/eo-ml.2023.117',
     distributions: [{ name: 'preprint.pdf', contentUrl: 'https://tierra-lab.example/papers/eo-ml-2023-117.pdf', encodingFormat: 'application/pdf' }],
-    status: 'published',
-  },
+  }),
 
-  {
-    type: 'services',
-    id: 'seed-service-label-store',
-    name: 'Litter label store',
-    description: { plain: 'Upload image sets, draw bounding boxes, and export COCO; model-assisted labelling included.' },
-    keywords: ['labelling', 'COCO'],
+  published('services', { id: 'seed-service-label-store', name: 'Litter label store', description: 'Upload image sets, draw bounding boxes, and export COCO; model-assisted labelling included.', keywords: ['labelling', 'COCO'], creators: [NSML] }, {
     slogan: 'Label once, train everywhere.',
     endpointUrl: 'https://labels.northsea-ml.example/api',
     termsOfService: 'https://labels.northsea-ml.example/terms',
-    creators: [NSML],
     contacts: [MARA],
     distributions: [{ name: 'openapi.json', contentUrl: 'https://labels.northsea-ml.example/api/openapi.json', encodingFormat: 'application/json' }],
-    status: 'published',
-  },
-  {
-    type: 'services',
-    id: 'seed-service-eo-notebooks',
-    name: 'Earth observation notebooks',
-    description: { plain: 'Hosted Jupyter notebooks with GPU and preloaded satellite archives.' },
-    keywords: ['notebooks', 'earth observation'],
+  }),
+  published('services', { id: 'seed-service-eo-notebooks', name: 'Earth observation notebooks', description: 'Hosted Jupyter notebooks with GPU and preloaded satellite archives.', keywords: ['notebooks', 'earth observation'], creators: [TIERRA] }, {
     endpointUrl: 'https://notebooks.tierra-lab.example',
     dockerImage: 'registry.tierra-lab.example/eo-notebook:2024.05',
-    creators: [TIERRA],
     distributions: [{ name: 'eo-notebook image manifest', contentUrl: 'https://registry.tierra-lab.example/v2/eo-notebook/manifests/2024.05', encodingFormat: 'application/json' }],
-    status: 'published',
-  },
+  }),
 
-  {
-    type: 'experiments',
-    id: 'seed-experiment-detector-ablation',
-    name: 'Detector input-resolution ablation',
-    description: { plain: 'mAP of the litter detector at 320, 480 and 640 px inputs, three seeds each.' },
-    keywords: ['ablation', 'object detection'],
+  published('experiments', { id: 'seed-experiment-detector-ablation', name: 'Detector input-resolution ablation', description: 'mAP of the litter detector at 320, 480 and 640 px inputs, three seeds each.', keywords: ['ablation', 'object detection'], creators: [MARA] }, {
     experimentalWorkflow: 'Train on beach-litter-v2 train split; evaluate on the held-out split; three seeds per resolution.',
     executionSettings: '1× A100 40 GB, batch 64, 150 epochs, SGD, cosine schedule.',
     reproducibilityExplanation: 'Seeds, configs and container digest are in the attached archive.',
@@ -206,10 +154,8 @@ export const CATALOGUE_SEED: SeedEntry[] = [
       { type: 'datasets', id: 'seed-dataset-beach-litter-images' },
       { type: 'models', id: 'seed-model-litter-detector' },
     ],
-    creators: [MARA],
     distributions: [{ name: 'runs.tar.gz', contentUrl: 'https://northsea-ml.example/experiments/ablation-2024/runs.tar.gz', contentSizeBytes: 51234567, encodingFormat: 'application/gzip', checksum: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', checksumAlgorithm: 'sha256' }],
-    status: 'published',
-  },
+  }),
 ];
 
 export const catalogueSeeder: Seeder = {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, call, keyWithRoles, signToken } from '../support/api';
 import { launchBrowser } from '../support/browser';
 import { pngImage } from '../support/images';
-import { activeCampaign, addLabeller, readyImageset } from '../support/fixtures';
+import { activeCampaign, addLabeller, readyImageset, storePredictions } from '../support/fixtures';
 import type { Image } from '../../shared/labels/image.schema';
 import type { Label } from '../../shared/labels/label.schema';
 
@@ -112,17 +112,13 @@ beforeAll(async () => {
   labellerA = await addLabeller(alice, campaignA, 'Ann');
   labellerA2 = await addLabeller(alice, campaignA, 'Ben');
   labellerB = await addLabeller(alice, campaignB, 'Cy');
-  const predictions = await call('PUT', `/v1/imagesets/${imagesetId}/images/${image('small.png').id}/predictions`, {
-    key: alice,
-    body: {
-      model: { id: 'detector', version: '1' },
-      predictions: [
-        { label: 'cap', confidence: 0.9, xMin: 20, yMin: 2, xMax: 35, yMax: 12 },
-        { label: 'bottle', confidence: 0.25, xMin: 2, yMin: 14, xMax: 15, yMax: 27 },
-      ],
-    },
+  await storePredictions(alice, imagesetId, image('small.png').id, {
+    model: { id: 'detector', version: '1' },
+    predictions: [
+      { label: 'cap', confidence: 0.9, xMin: 20, yMin: 2, xMax: 35, yMax: 12 },
+      { label: 'bottle', confidence: 0.25, xMin: 2, yMin: 14, xMax: 15, yMax: 27 },
+    ],
   });
-  expect(predictions.status, predictions.text).toBe(200);
   browser = await launchBrowser();
   // A device pixel ratio that is not 1, as on a zoomed or high-density screen.
   context = await browser.newContext({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1.5 });

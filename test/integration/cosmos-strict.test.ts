@@ -1,22 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import https from 'node:https';
-import path from 'node:path';
 import { type Container, CosmosClient, type Database, type ErrorResponse, type OperationInput } from '@azure/cosmos';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { announcement } from '../../local/emulators';
 import type { StrictLimits } from '../../local/cosmos-strict';
 import { readNonEmptyPage } from '../../shared/azure/cosmos';
+import { KEY, type PrivateCosmos, startPrivateCosmos } from '../support/private-cosmos';
 
 /**
  * Strict mode of the embedded Cosmos DB server (`local/cosmos-strict.ts`): the limits Azure Cosmos DB
  * enforces, answered as Cosmos answers them, each through the real SDK. One private server; each
  * test sets the limits it needs (`POST /_strict`) and the defaults come back after it.
  */
-const SERVER = path.resolve(__dirname, '../../dist/local/cosmos-server.js');
-const KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DF2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
 const MB = 1024 * 1024;
 
-let server: ChildProcess;
+let cosmos: PrivateCosmos | undefined;
 let endpoint = '';
 let client: CosmosClient;
 let database: Database;
@@ -38,10 +34,8 @@ async function setLimits(changes: Partial<StrictLimits>): Promise<StrictLimits> 
 let defaults: StrictLimits;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [SERVER, '0'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, COSMOS_STRICT: '1', COSMOS_STRICT_EMPTY_PAGE_EVERY: '0' } });
-  const port = Number((await announcement(server, /READY (\d+)/, 'the Cosmos DB server'))[1]);
-  endpoint = `https://127.0.0.1:${port}/`;
-  client = new CosmosClient({ endpoint, key: KEY, agent });
+  cosmos = await startPrivateCosmos({ COSMOS_STRICT: '1', COSMOS_STRICT_EMPTY_PAGE_EVERY: '0' }, agent);
+  ({ endpoint, client } = cosmos);
   ({ database } = await client.databases.create({ id: 'strict' }));
   defaults = await setLimits({});
 });
@@ -51,12 +45,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  client?.dispose();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await cosmos?.stop();
 });
 
 let containers = 0;

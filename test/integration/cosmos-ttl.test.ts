@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import https from 'node:https';
-import path from 'node:path';
-import { type Container, CosmosClient, type Database } from '@azure/cosmos';
+import type { Container, Database } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { announcement } from '../../local/emulators';
+import { type PrivateCosmos, startPrivateCosmos } from '../support/private-cosmos';
 
 /**
  * Time to live in the embedded Cosmos DB server (`local/cosmos-ttl.ts`), as Cosmos DB has it: the
@@ -11,28 +8,16 @@ import { announcement } from '../../local/emulators';
  * until the clock has passed `_ts + ttl` of what was written, and every other document is one that
  * must stay.
  */
-const SERVER = path.resolve(__dirname, '../../dist/local/cosmos-server.js');
-/** The Cosmos DB emulator's published key; the embedded server checks none. */
-const KEY = 'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DF2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
-
-let server: ChildProcess;
-let client: CosmosClient;
+let cosmos: PrivateCosmos | undefined;
 let database: Database;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [SERVER, '0'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = Number((await announcement(server, /READY (\d+)/, 'the Cosmos DB server'))[1]);
-  client = new CosmosClient({ endpoint: `https://127.0.0.1:${port}/`, key: KEY, agent: new https.Agent({ rejectUnauthorized: false }) });
-  ({ database } = await client.databases.create({ id: 'ttl' }));
+  cosmos = await startPrivateCosmos();
+  ({ database } = await cosmos.client.databases.create({ id: 'ttl' }));
 });
 
 afterAll(async () => {
-  client?.dispose();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await cosmos?.stop();
 });
 
 async function containerWith(id: string, defaultTtl: number | undefined): Promise<Container> {

@@ -1,17 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
-import {
-  type Connection,
-  type Container,
-  create_container,
-  type Delivery,
-  type EventContext,
-  type Message,
-  message as amqpMessage,
-  type Receiver,
-  type Sender,
-  uuid_to_string,
-} from 'rhea';
+import { type Connection, type Container, create_container, type Delivery, type EventContext, type Message, type Receiver, type Sender } from 'rhea';
+import { BATCH_FORMAT, bytesOf, deadLetteredMessage, deadLetterFields, deliveredMessage, echoedOutcome, encodePeeked, lockLost, lockTokenOf, lockTokensOf, type QueuedMessage, scheduledTime, statusProperties, toNumber, unbatch, validSasToken } from './amqp-frames';
 
 /**
  * A minimal AMQP 1.0 peer that speaks enough of Azure Service Bus for the real `@azure/service-bus`
@@ -33,6 +23,8 @@ import {
  * - the `<queue>/$management` node for what the SDK sends there: `renew-lock` (auto lock renewal),
  *   `update-disposition` (settling when the link is gone), `peek-message` (peekMessages);
  * - lock expiry: an unsettled message returns to the queue after `lockDurationMs`, counted.
+ *
+ * How those are encoded (batches, lock tokens, outcomes, SAS tokens): ./amqp-frames.ts.
  */
 export interface AmqpPeerOptions {
   maxDeliveryCount?: number;
@@ -41,15 +33,6 @@ export interface AmqpPeerOptions {
   sharedAccessKeyName?: string;
   sharedAccessKey?: string;
   duplicateDetection?: boolean;
-}
-
-export interface QueuedMessage {
-  message: Message;
-  sequenceNumber: number;
-  enqueuedAt: Date;
-  /** Failed deliveries so far (the AMQP header's `delivery-count`). */
-  deliveryCount: number;
-  availableAt: number;
 }
 
 interface Lock {
@@ -63,48 +46,9 @@ interface Lock {
 
 const DEAD_LETTER = '/$deadletterqueue';
 const MANAGEMENT = '/$management';
-const BATCH_FORMAT = 0x80013700;
 
 function entityKey(address: string): string {
   return address.toLowerCase();
-}
-
-function statusProperties(code: number, description: string): Record<string, unknown> {
-  // The SDK reads `status-code` on $cbs replies and `statusCode` on $management replies.
-  return { statusCode: code, statusDescription: description, 'status-code': code, 'status-description': description };
-}
-
-/** rhea builds outcome states (`rejected` with an error) but its typings leave them out. */
-const outcomes = amqpMessage as unknown as {
-  accepted(): { described(): unknown };
-  released(): { described(): unknown };
-  rejected(fields: { error?: { condition: string; description?: string } }): { described(): unknown };
-};
-
-function lockLost(): unknown {
-  return outcomes.rejected({ error: { condition: 'com.microsoft:message-lock-lost', description: 'The lock expired before the message was settled.' } }).described();
-}
-
-/**
- * The lock token the SDK derives from a delivery tag: Service Bus sends the tag in .NET GUID byte
- * order, so the SDK swaps the first three groups (`reorderLockToken`) before formatting it, and sends
- * that token back (as a uuid) in $management requests.
- */
-function lockTokenOf(tag: Buffer): string {
-  const b = tag;
-  return uuid_to_string(Buffer.from([b[3]!, b[2]!, b[1]!, b[0]!, b[5]!, b[4]!, b[7]!, b[6]!, ...b.subarray(8, 16)]));
-}
-
-function toNumber(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (Buffer.isBuffer(value) && value.length === 8) return Number(value.readBigInt64BE(0));
-  return Number(value ?? 0);
-}
-
-function bytesOf(value: unknown): Buffer | undefined {
-  if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value);
-  return undefined;
 }
 
 export class AmqpPeer {
@@ -262,18 +206,8 @@ export class AmqpPeer {
     if (key === '$cbs') return this.onPutToken(context);
     if (key.endsWith(MANAGEMENT)) return this.onManagement(context, key.slice(0, -MANAGEMENT.length));
     const raw: unknown = context.message;
-    const messages = delivery.format === BATCH_FORMAT && Buffer.isBuffer(raw) ? this.unbatch(raw) : [context.message as Message];
+    const messages = delivery.format === BATCH_FORMAT && Buffer.isBuffer(raw) ? unbatch(raw) : [context.message as Message];
     for (const message of messages) this.enqueue(key, message);
-  }
-
-  private unbatch(raw: Buffer): Message[] {
-    const outer = amqpMessage.decode(raw);
-    const body = outer.body as { content?: unknown; multiple?: boolean } | undefined;
-    const parts = body?.multiple ? (body.content as unknown[]) : [body?.content];
-    return parts.flatMap((part) => {
-      const bytes = bytesOf(part);
-      return bytes ? [amqpMessage.decode(bytes) as unknown as Message] : [];
-    });
   }
 
   private enqueue(key: string, message: Message, deliveryCount = 0): void {
@@ -284,9 +218,7 @@ export class AmqpPeer {
       if (seen.has(id)) return;
       seen.add(id);
     }
-    const annotations = (message.message_annotations ?? {}) as Record<string, unknown>;
-    const scheduled = annotations['x-opt-scheduled-enqueue-time'];
-    const availableAt = scheduled instanceof Date ? scheduled.getTime() : typeof scheduled === 'number' ? scheduled : Date.now();
+    const availableAt = scheduledTime(message) ?? Date.now();
     const queued: QueuedMessage = { message, sequenceNumber: ++this.sequence, enqueuedAt: new Date(), deliveryCount, availableAt };
     this.insert(key, queued);
     if (availableAt > Date.now()) {
@@ -328,13 +260,7 @@ export class AmqpPeer {
   private deliver(key: string, sender: Sender, queued: QueuedMessage): void {
     const tag = randomBytes(16);
     const lockedUntil = new Date(Date.now() + this.options.lockDurationMs);
-    const annotations = { ...((queued.message.message_annotations ?? {}) as Record<string, unknown>) };
-    annotations['x-opt-sequence-number'] = queued.sequenceNumber;
-    annotations['x-opt-enqueued-time'] = queued.enqueuedAt;
-    annotations['x-opt-locked-until'] = lockedUntil;
-    delete annotations['x-opt-scheduled-enqueue-time'];
-    const outgoing = { ...queued.message, delivery_count: queued.deliveryCount, message_annotations: annotations } as Message;
-    const delivery = sender.send(outgoing, tag);
+    const delivery = sender.send(deliveredMessage(queued, lockedUntil), tag);
     if (sender.snd_settle_mode === 1) return; // receive-and-delete: settled on sending
     const token = lockTokenOf(tag);
     const lock: Lock = { token, entity: key, queued, delivery, lockedUntil, timer: this.lockTimer(token) };
@@ -354,18 +280,9 @@ export class AmqpPeer {
     const token = tag && tag.length === 16 ? lockTokenOf(tag) : '';
     const state = delivery.remote_state as { error?: { condition?: string; info?: Record<string, unknown> } } | undefined;
     const info = state?.error?.info ?? {};
-    const found = this.settle(token, outcome, {
-      reason: typeof info.DeadLetterReason === 'string' ? info.DeadLetterReason : undefined,
-      description: typeof info.DeadLetterErrorDescription === 'string' ? info.DeadLetterErrorDescription : undefined,
-    });
+    const found = this.settle(token, outcome, deadLetterFields(info.DeadLetterReason, info.DeadLetterErrorDescription));
     // Settle our side echoing the outcome; a lock that expired meanwhile is reported as lost, as Service Bus does.
-    const echoed =
-      outcome === 'complete'
-        ? outcomes.accepted().described()
-        : outcome === 'abandon'
-          ? outcomes.released().described()
-          : outcomes.rejected({}).described(); // no error: the SDK would take one as a failed settlement
-    delivery.update(true, found ? echoed : lockLost());
+    delivery.update(true, found ? echoedOutcome(outcome) : lockLost());
   }
 
   /** Applies a settlement to a locked message; false when the lock is unknown (expired, settled). */
@@ -391,11 +308,7 @@ export class AmqpPeer {
 
   private deadLetter(entity: string, queued: QueuedMessage, reason: string | undefined, description: string | undefined): void {
     const target = entity.endsWith(DEAD_LETTER) ? entity : `${entity}${DEAD_LETTER}`;
-    const properties = { ...((queued.message.application_properties ?? {}) as Record<string, unknown>) };
-    if (reason !== undefined) properties.DeadLetterReason = reason;
-    if (description !== undefined) properties.DeadLetterErrorDescription = description;
-    const annotations = { ...((queued.message.message_annotations ?? {}) as Record<string, unknown>), 'x-opt-deadletter-source': entity };
-    const message = { ...queued.message, application_properties: properties, message_annotations: annotations } as Message;
+    const message = deadLetteredMessage(queued.message, entity, reason, description);
     this.insert(target, { ...queued, message, sequenceNumber: ++this.sequence, availableAt: Date.now() });
     this.pump(target);
   }
@@ -405,36 +318,15 @@ export class AmqpPeer {
     link?.send({ correlation_id: request.message_id, application_properties: statusProperties(status, description), body } as Message);
   }
 
-  private validToken(token: string, audience: string): boolean {
-    const key = this.options.sharedAccessKey;
-    if (!key) return true;
-    const fields = new URLSearchParams(token.replace(/^SharedAccessSignature\s+/, ''));
-    const sr = fields.get('sr') ?? '';
-    const se = Number(fields.get('se') ?? '0');
-    if (sr.toLowerCase() !== audience.toLowerCase() || se * 1000 < Date.now()) return false;
-    if (this.options.sharedAccessKeyName && fields.get('skn') !== this.options.sharedAccessKeyName) return false;
-    const expected = createHmac('sha256', key).update(`${encodeURIComponent(sr)}\n${se}`).digest();
-    const given = Buffer.from(fields.get('sig') ?? '', 'base64');
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
   private onPutToken(context: EventContext): void {
     const request = context.message as Message;
     const properties = (request.application_properties ?? {}) as Record<string, unknown>;
     if (properties.operation !== 'put-token') return this.reply(request, 400, 'Only put-token is supported.');
     const audience = String(properties.name ?? '');
-    if (!this.validToken(String(request.body ?? ''), audience)) return this.reply(request, 401, 'InvalidSignature: the token is not valid.');
+    if (!validSasToken(String(request.body ?? ''), audience, { name: this.options.sharedAccessKeyName, value: this.options.sharedAccessKey })) return this.reply(request, 401, 'InvalidSignature: the token is not valid.');
     this.audiences.push(audience);
     this.authorised.get(context.connection)?.add(audience);
     this.reply(request, 202, 'Accepted');
-  }
-
-  private lockTokens(body: Record<string, unknown>): string[] {
-    const tokens = body['lock-tokens'];
-    return (Array.isArray(tokens) ? tokens : []).flatMap((token: unknown) => {
-      const bytes = bytesOf(token);
-      return bytes ? [uuid_to_string(bytes)] : [];
-    });
   }
 
   private onManagement(context: EventContext, entity: string): void {
@@ -447,7 +339,7 @@ export class AmqpPeer {
     switch (operation) {
       case 'com.microsoft:renew-lock': {
         const expirations: Date[] = [];
-        for (const token of this.lockTokens(body)) {
+        for (const token of lockTokensOf(body)) {
           const lock = this.locks.get(token);
           if (!lock) return this.reply(request, 410, 'com.microsoft:message-lock-lost');
           clearTimeout(lock.timer);
@@ -460,16 +352,11 @@ export class AmqpPeer {
       case 'com.microsoft:update-disposition': {
         const status = String(body['disposition-status'] ?? '');
         const outcome = status === 'completed' ? 'complete' : status === 'suspended' ? 'deadletter' : 'abandon';
-        for (const token of this.lockTokens(body)) {
+        for (const token of lockTokensOf(body)) {
           const lock = this.locks.get(token);
           if (!lock) return this.reply(request, 410, 'com.microsoft:message-lock-lost');
-          const reason = body['deadletter-reason'];
-          const description = body['deadletter-description'];
-          this.settle(token, outcome, {
-            reason: typeof reason === 'string' ? reason : undefined,
-            description: typeof description === 'string' ? description : undefined,
-          });
-          lock.delivery?.update(true, outcomes.accepted().described());
+          this.settle(token, outcome, deadLetterFields(body['deadletter-reason'], body['deadletter-description']));
+          lock.delivery?.update(true, echoedOutcome('complete'));
         }
         return this.reply(request, 200, 'OK');
       }
@@ -481,17 +368,7 @@ export class AmqpPeer {
           .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
           .slice(0, count);
         if (all.length === 0) return this.reply(request, 204, 'No messages');
-        const messages = all.map((queued) => ({
-          message: amqpMessage.encode({
-            ...queued.message,
-            delivery_count: queued.deliveryCount,
-            message_annotations: {
-              ...((queued.message.message_annotations ?? {}) as Record<string, unknown>),
-              'x-opt-sequence-number': queued.sequenceNumber,
-              'x-opt-enqueued-time': queued.enqueuedAt,
-            },
-          }),
-        }));
+        const messages = all.map(encodePeeked);
         return this.reply(request, 200, 'OK', { messages });
       }
       default:

@@ -85,3 +85,9 @@ export function irisRows(): IrisRow[] {
       return { sepal_length: Number(sl), sepal_width: Number(sw), petal_length: Number(pl), petal_width: Number(pw), species: species ?? '' };
     });
 }
+
+/** Stores a model's predictions for an image of an imageset owned by `key`. */
+export async function storePredictions(key: string, imagesetId: string, imageId: string, body: { model: { id: string; version: string }; predictions: Record<string, unknown>[] }): Promise<void> {
+  const stored = await call('PUT', `/v1/imagesets/${imagesetId}/images/${imageId}/predictions`, { key, body });
+  expect(stored.status, stored.text).toBe(200);
+}
