@@ -1,3 +1,4 @@
+import { ownValue } from '../json/own';
 import { csvLine } from '../datasets/csv';
 import type { BrowseShape, RecordRow } from '../datasets/dataset.schema';
 import type { BrowseResult } from '../datasets/records.browse';
@@ -68,7 +69,7 @@ export function representation(asked: RepresentationAsked): Representation {
  * @example renderRows('csv', ['species'], [{ _id: 'r1', species: 'setosa' }]) // 'species\r\nsetosa\r\n'
  */
 export function renderRows(format: Exclude<BrowseFormat, 'json'>, select: readonly string[], items: readonly RecordRow[]): string {
-  if (format === 'csv') return csvLine(select) + items.map((item) => csvLine(select.map((name) => item[name]))).join('');
+  if (format === 'csv') return csvLine(select) + items.map((item) => csvLine(select.map((name) => ownValue(item, name)))).join('');
   return items
     .map((item) => {
       const { _id, ...values } = item;
@@ -114,7 +115,7 @@ function shaped(page: BrowseResult, shape: BrowseShape, next: string | null, req
   };
   if (shape === 'objects') return { items: page.items, ...extras };
   const columns = ['_id', ...page.select];
-  return { columns, rows: page.items.map((row) => columns.map((name) => row[name] ?? null)), ...extras };
+  return { columns, rows: page.items.map((row) => columns.map((name) => ownValue(row, name) ?? null)), ...extras };
 }
 
 /** The page as the representation asks, with `Link: <next>; rel="next"` when there is a next page. */

@@ -1,3 +1,4 @@
+import { ownValue } from '../json/own';
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { errors, type FieldError, listFields } from '../errors';
@@ -20,7 +21,7 @@ import type { AnnotationRecord, ImageLabels, Label, LabelInput, PredictionRecord
  */
 export function translateLabel(campaign: Pick<CampaignRecord, 'labels' | 'labelTranslations'>, label: string): string | undefined {
   if (campaign.labels.includes(label)) return label;
-  const exact = campaign.labelTranslations[label];
+  const exact = ownValue(campaign.labelTranslations, label);
   if (exact !== undefined) return exact;
   const lower = label.toLowerCase();
   for (const [source, target] of Object.entries(campaign.labelTranslations)) if (source.toLowerCase() === lower) return target;

@@ -1,3 +1,4 @@
+import { ownValue } from '../json/own';
 import type { Column, OrderBy, RecordRow } from '../datasets/dataset.schema';
 import type { CellValue, RecordPageQuery } from '../datasets/records.repository';
 import { errors } from '../errors';
@@ -59,7 +60,7 @@ export function plan(
 export function toRow(doc: { id: string; v: Record<string, CellValue> }, select: readonly string[]): RecordRow {
   const row: RecordRow = { _id: doc.id };
   for (const name of select) {
-    const value = doc.v?.[name];
+    const value = ownValue(doc.v, name);
     if (value !== undefined && value !== null) row[name] = value;
   }
   return row;

@@ -68,7 +68,7 @@ describe('ingestRows', () => {
     const datasetId = `ingest-${randomUUID()}`;
     const body = Buffer.from('x,label\n1,a\n2,c\n3,b\n');
     const attempt = ingestRows(datasetId, columns, body, 'csv', 'fail', cosmosRecordWriter, inOneBucket);
-    await expect(attempt).rejects.toMatchObject({ status: 400, errors: [{ pointer: '/body/row/2/label', message: expect.stringContaining('line 3') }] });
+    await expect(attempt).rejects.toMatchObject({ status: 400, errors: [{ pointer: '/row/2/label', message: expect.stringContaining('line 3') }] });
     expect(await countRecords(oneBucket(datasetId), all)).toBe(0);
   });
 });

@@ -45,6 +45,10 @@ describe('translateLabel', () => {
     ['visnet', 'net'],
     ['Bottle', 'bottle'],
     ['tyre', undefined],
+    // Names an object inherits are not translations: a model may predict any string.
+    ['constructor', undefined],
+    ['toString', undefined],
+    ['__proto__', undefined],
   ])('maps %s to %s', (given, expected) => {
     expect(translateLabel(campaign, given)).toBe(expected);
   });
