@@ -108,19 +108,13 @@ export async function putSchemaAsSystem(datasetId: string, body: DatasetSchemaIn
 // ---- ingest and delete ---------------------------------------------------------------------------
 
 /**
- * Ingests rows (CSV with a header, a JSON array or NDJSON). All or nothing unless `onError` is
- * `skip`; see `ingestRows`.
+ * Ingests rows (CSV with a header, a JSON array or NDJSON) for the dataset's owner or an admin: the
+ * ingest of `ingestAsSystem`, after the write check. All or nothing unless `onError` is `skip`; see `ingestRows`.
  */
-export async function ingestRecords(
-  principal: Principal,
-  datasetId: string,
-  body: Buffer,
-  format: BodyFormat,
-  onError: 'fail' | 'skip',
-  writer: RecordWriter = cosmosRecordWriter,
-): Promise<IngestResult> {
+export async function ingestRecords(principal: Principal, ...ingest: Parameters<typeof ingestAsSystem>): Promise<IngestResult> {
+  const [datasetId] = ingest;
   await writable(principal, datasetId);
-  return ingestAsSystem(datasetId, body, format, onError, writer);
+  return ingestAsSystem(...ingest);
 }
 
 /** Ingest with no caller (the local seed and benchmarks): the same validation and writes. */
