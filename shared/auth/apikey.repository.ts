@@ -1,4 +1,4 @@
-import { container, queryPage } from '../azure/cosmos';
+import { newestFirst, whereEqual } from '../azure/cosmos';
 import { store, type Versioned } from '../azure/store';
 import { ApiKeyRecord } from './auth.schema';
 
@@ -26,15 +26,7 @@ export async function listApiKeyRecords(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: ApiKeyRecord[]; continuation: string | undefined }> {
-  const page = await queryPage<ApiKeyRecord>(
-    container('principals'),
-    {
-      query: 'SELECT * FROM c WHERE c.docType = @docType ORDER BY c.createdAt DESC',
-      parameters: [{ name: '@docType', value: 'apiKey' }],
-    },
-    { limit, continuation, crossPartition: true },
-  );
-  return { items: page.items.map((r) => ApiKeyRecord.parse(r)), continuation: page.continuation };
+  return newestFirst('principals', whereEqual({ docType: 'apiKey' }), { limit, continuation }, (raw) => ApiKeyRecord.parse(raw));
 }
 
 export async function markRevoked(keyId: string, revokedAt: string): Promise<ApiKeyRecord | undefined> {

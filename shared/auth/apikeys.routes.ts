@@ -5,7 +5,7 @@ import { pageOf, pageReply } from '../http/pagination';
 import { pageQuery } from '../query/cursor';
 import { created, ok } from '../http/reply';
 import { defineRoute } from '../http/route';
-import { parseIdempotencyKey } from '../http/idempotency-key';
+import { withIdempotencyKey } from '../http/idempotency-key';
 import { IDEMPOTENCY_HEADER } from '../idempotency/idempotency.service';
 
 /**
@@ -34,8 +34,7 @@ export const createApiKeyRoute = defineRoute({
     422: { description: 'This `Idempotency-Key` was already used for a different request.' },
   },
   handle: async ({ body, principal, request }) => {
-    const idempotencyKey = parseIdempotencyKey(request.headers.get('idempotency-key'));
-    const { key, replayed } = await createApiKeyIdempotently(principal, body, idempotencyKey);
+    const { key, replayed } = await withIdempotencyKey(request.headers, (idempotencyKey) => createApiKeyIdempotently(principal, body, idempotencyKey));
     const reply = created(key, `/api/v1/api-keys/${key.id}`);
     return replayed ? { ...reply, headers: { ...reply.headers, 'Idempotent-Replayed': 'true' } } : reply;
   },

@@ -3,7 +3,7 @@ import { config } from '../config';
 import { errors } from '../errors';
 import { sha256 } from '../hash';
 import { decodeCursor, type Page } from '../query/cursor';
-import { claimIdempotency } from '../idempotency/idempotency.service';
+import { claimIdempotency, IDEMPOTENCY_KEY_PATH } from '../idempotency/idempotency.service';
 import { writeMayHaveHappened } from '../azure/cosmos';
 import { findApiKey, insertApiKey, listApiKeyRecords, markRevoked } from './apikey.repository';
 import {
@@ -187,7 +187,7 @@ export async function createApiKeyIdempotently(
   const createdBy = principal.id;
   if (idempotencyKey === undefined) return { key: await issueApiKey(body, createdBy), replayed: false };
   if (idempotencyKey.length < MIN_IDEMPOTENCY_KEY_LENGTH) {
-    throw errors.invalidField('/headers/idempotency-key', `must be at least ${MIN_IDEMPOTENCY_KEY_LENGTH} characters when creating an API key (use a UUID)`);
+    throw errors.invalidInput(IDEMPOTENCY_KEY_PATH, `must be at least ${MIN_IDEMPOTENCY_KEY_LENGTH} characters when creating an API key (use a UUID)`);
   }
   assertCreatable(body);
   const { record, secret } = draftApiKey(body, createdBy);

@@ -212,6 +212,48 @@ export async function queryPage<T>(
   }
 }
 
+/** The WHERE of a listing: conditions joined by AND, and their parameters. */
+export interface Where {
+  conditions: string[];
+  parameters: { name: string; value: string }[];
+}
+
+/**
+ * `c.<field> = @<field>` for each field given a value (undefined: no condition), as a listing's
+ * WHERE to extend. Field names come from code, never from a caller; values are parameters.
+ *
+ * @example whereEqual({ docType: 'campaign', status: filters.status })
+ */
+export function whereEqual(fields: Record<string, string | undefined>): Where {
+  const where: Where = { conditions: [], parameters: [] };
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    where.conditions.push(`c.${field} = @${field}`);
+    where.parameters.push({ name: `@${field}`, value });
+  }
+  return where;
+}
+
+/**
+ * One page of the documents `where` selects in `name`, newest first (`createdAt`), across
+ * partitions, each parsed.
+ *
+ * @example await newestFirst('campaigns', whereEqual({ docType: 'campaign' }), { limit: 20 }, (raw) => CampaignRecord.parse(raw))
+ */
+export async function newestFirst<T>(
+  name: ContainerName,
+  where: Where,
+  page: { limit: number; continuation?: string },
+  parse: (raw: unknown) => T,
+): Promise<{ items: T[]; continuation: string | undefined }> {
+  const { items, continuation } = await queryPage<unknown>(
+    container(name),
+    { query: `SELECT * FROM c WHERE ${where.conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters: where.parameters },
+    { ...page, crossPartition: true },
+  );
+  return { items: items.map(parse), continuation };
+}
+
 /** Creates the database and containers: for the local stack only (in Azure, Bicep owns them). */
 export async function ensureDatabase(): Promise<void> {
   const { database: db } = await cosmosClient().databases.createIfNotExists({ id: config().cosmos.database });

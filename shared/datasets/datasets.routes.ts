@@ -1,4 +1,5 @@
 import { type Representation, renderBrowse, representation } from '../http/records.render';
+import { ifMatchVersions, quoteEtag } from '../http/etag';
 import { created, ok, type Reply } from '../http/reply';
 import { defineRoute, type ResponseSpec } from '../http/route';
 import {
@@ -48,9 +49,10 @@ export const putRecordSchemaRoute = defineRoute({
     507: { description: 'The storage of the dataset’s document is full (Cosmos DB’s logical partition limit); nothing was stored.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const result = await putSchema(principal, params.id, body, request.headers.get('if-match') ?? undefined);
+    const result = await putSchema(principal, params.id, body, ifMatchVersions(request.headers));
     const location = `/api/v1/datasets/${params.id}/schema`;
-    return result.created ? created(result.schema, location, result.etag) : ok(result.schema, { ETag: result.etag });
+    const etag = quoteEtag(result.version);
+    return result.created ? created(result.schema, location, etag) : ok(result.schema, { ETag: etag });
   },
 });
 
@@ -64,8 +66,8 @@ export const getRecordSchemaRoute = defineRoute({
   params: DatasetParams,
   responses: { 200: { description: 'The schema.', schema: DatasetSchema } },
   handle: async ({ params, principal }) => {
-    const { schema, etag } = await getSchema(principal, params.id);
-    return ok(schema, { ETag: etag, 'Cache-Control': 'no-cache' });
+    const { schema, version } = await getSchema(principal, params.id);
+    return ok(schema, { ETag: quoteEtag(version), 'Cache-Control': 'no-cache' });
   },
 });
 

@@ -35,30 +35,36 @@ function schemaView(doc: SchemaDoc, recordCount: number): DatasetSchema {
   };
 }
 
-/** The representation's ETag: the schema document's, and the record count it reports (which ingest changes). */
-const schemaEtag = (documentEtag: string, recordCount: number) => `"${documentEtag.replace(/"/g, '')}:${recordCount}"`;
+/** The schema's version: its document's (Cosmos' `_etag`, unquoted) and the record count it reports (which ingest changes). */
+const schemaVersion = (documentEtag: string, recordCount: number) => `${documentEtag.replace(/"/g, '')}:${recordCount}`;
 
-export async function getSchema(principal: Principal | undefined, datasetId: string): Promise<{ schema: DatasetSchema; etag: string }> {
+/**
+ * The versions a caller's write is conditional on (`If-Match`): `'*'`, any current schema; else the
+ * write goes ahead only while the schema is at one of these (none: it never does).
+ */
+export type SchemaCondition = '*' | readonly string[];
+
+export async function getSchema(principal: Principal | undefined, datasetId: string): Promise<{ schema: DatasetSchema; version: string }> {
   const { doc, etag } = await readableSchema(principal, datasetId);
   const count = await countRecords(doc, ALL);
-  return { schema: schemaView(doc, count), etag: schemaEtag(etag, count) };
+  return { schema: schemaView(doc, count), version: schemaVersion(etag, count) };
 }
 
 function sameSchema(doc: SchemaDoc, body: DatasetSchemaBody): boolean {
   return JSON.stringify({ columns: doc.columns, label: doc.label }) === JSON.stringify({ columns: body.columns, label: body.label });
 }
 
-/** Declares or replaces the columns; 409 while records exist, 412 when `ifMatch` is stale. */
+/** Declares or replaces the columns; 409 while records exist, 412 when `ifMatch` does not hold. */
 async function declareSchema(
   datasetId: string,
   body: DatasetSchemaBody,
   updatedBy: string,
-  ifMatch: string | undefined,
-): Promise<{ schema: DatasetSchema; etag: string; created: boolean }> {
+  ifMatch: SchemaCondition | undefined,
+): Promise<{ schema: DatasetSchema; version: string; created: boolean }> {
   const existing = await readSchemaDoc(datasetId);
   const count = existing ? await countRecords(existing.doc, ALL) : 0;
-  if (ifMatch !== undefined && (!existing || (ifMatch !== '*' && schemaEtag(existing.etag, count) !== ifMatch))) throw errors.preconditionFailed();
-  if (existing && sameSchema(existing.doc, body)) return { schema: schemaView(existing.doc, count), etag: schemaEtag(existing.etag, count), created: false };
+  if (ifMatch !== undefined && (!existing || (ifMatch !== '*' && !ifMatch.includes(schemaVersion(existing.etag, count))))) throw errors.preconditionFailed();
+  if (existing && sameSchema(existing.doc, body)) return { schema: schemaView(existing.doc, count), version: schemaVersion(existing.etag, count), created: false };
   if (count > 0) {
     throw errors.conflict(`Dataset '${datasetId}' holds ${count} records validated against its current columns; delete them before changing the schema.`);
   }
@@ -77,7 +83,7 @@ async function declareSchema(
   };
   const written = existing ? await replaceSchemaDoc(doc, existing.etag) : await createSchemaDoc(doc);
   if (!written) throw errors.conflict('The schema was changed at the same time; read it again and retry.');
-  return { schema: schemaView(doc, 0), etag: schemaEtag(written.etag, 0), created: !existing };
+  return { schema: schemaView(doc, 0), version: schemaVersion(written.etag, 0), created: !existing };
 }
 
 /**
@@ -88,8 +94,8 @@ export async function putSchema(
   principal: Principal,
   datasetId: string,
   body: DatasetSchemaBody,
-  ifMatch: string | undefined,
-): Promise<{ schema: DatasetSchema; etag: string; created: boolean }> {
+  ifMatch: SchemaCondition | undefined,
+): Promise<{ schema: DatasetSchema; version: string; created: boolean }> {
   await writable(principal, datasetId);
   return declareSchema(datasetId, body, principal.id, ifMatch);
 }
@@ -102,19 +108,13 @@ export async function putSchemaAsSystem(datasetId: string, body: DatasetSchemaIn
 // ---- ingest and delete ---------------------------------------------------------------------------
 
 /**
- * Ingests rows (CSV with a header, a JSON array or NDJSON). All or nothing unless `onError` is
- * `skip`; see `ingestRows`.
+ * Ingests rows (CSV with a header, a JSON array or NDJSON) for the dataset's owner or an admin: the
+ * ingest of `ingestAsSystem`, after the write check. All or nothing unless `onError` is `skip`; see `ingestRows`.
  */
-export async function ingestRecords(
-  principal: Principal,
-  datasetId: string,
-  body: Buffer,
-  format: BodyFormat,
-  onError: 'fail' | 'skip',
-  writer: RecordWriter = cosmosRecordWriter,
-): Promise<IngestResult> {
+export async function ingestRecords(principal: Principal, ...ingest: Parameters<typeof ingestAsSystem>): Promise<IngestResult> {
+  const [datasetId] = ingest;
   await writable(principal, datasetId);
-  return ingestAsSystem(datasetId, body, format, onError, writer);
+  return ingestAsSystem(...ingest);
 }
 
 /** Ingest with no caller (the local seed and benchmarks): the same validation and writes. */

@@ -18,6 +18,12 @@ import { seal, type SealContext, unseal } from './idempotency.seal';
  */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
+/**
+ * The path of the key in the input of a service that takes one (`idempotencyKey`): its field errors
+ * name it so, and the HTTP edge places them at the header (`withIdempotencyKey`).
+ */
+export const IDEMPOTENCY_KEY_PATH = '/idempotencyKey';
+
 /** A claim whose resource never appeared (the process died between claim and create) is taken over after this. */
 const ABANDONED_AFTER_MS = 60_000;
 
@@ -51,10 +57,11 @@ function stillInProgress(): AppError {
   return new AppError({ ...conflict, headers: { 'Retry-After': '1' } });
 }
 
-/** 422 for a key sent again with another request, naming the header as validation errors name fields. */
+/** 422 for a key sent again with another request, naming the key as validation errors name fields. */
 function keyReused(): AppError {
   const detail = `The ${IDEMPOTENCY_HEADER} was already used for a different request; use a new key for a new request.`;
-  return new AppError({ ...errors.unprocessable(detail), errors: [{ pointer: '/headers/idempotency-key', message: 'was already used for a different request' }] });
+  const reused = { pointer: IDEMPOTENCY_KEY_PATH, message: 'was already used for a different request' };
+  return new AppError({ ...errors.unprocessable(detail), errors: [reused], inputRelative: true });
 }
 
 function newRecord<T>(id: string, request: ClaimRequest<T>): IdempotencyRecord {

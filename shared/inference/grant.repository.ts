@@ -1,4 +1,4 @@
-import { container, cosmosStatus, queryPage } from '../azure/cosmos';
+import { cosmosStatus, newestFirst, whereEqual } from '../azure/cosmos';
 import { store, type Versioned } from '../azure/store';
 import { sha256 } from '../hash';
 import { type GrantCounters, GrantRecord } from './grant.schema';
@@ -43,18 +43,8 @@ export async function listGrants(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: GrantRecord[]; continuation: string | undefined }> {
-  const page = await queryPage<GrantRecord>(
-    container('principals'),
-    {
-      query: 'SELECT * FROM c WHERE c.docType = @docType AND c.modelId = @modelId ORDER BY c.createdAt DESC',
-      parameters: [
-        { name: '@docType', value: 'modelGrant' },
-        { name: '@modelId', value: modelId },
-      ],
-    },
-    { limit, continuation, crossPartition: true },
-  );
-  return { items: page.items.map((item) => GrantRecord.parse(item)), continuation: page.continuation };
+  const where = whereEqual({ docType: 'modelGrant', modelId });
+  return newestFirst('principals', where, { limit, continuation }, (raw) => GrantRecord.parse(raw));
 }
 
 /**

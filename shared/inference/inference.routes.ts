@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { errors } from '../errors';
-import { parseIdempotencyKey } from '../http/idempotency-key';
+import { withIdempotencyKey } from '../http/idempotency-key';
 import { pageOf, pageReply } from '../http/pagination';
 import { preferredWait } from '../http/prefer';
 import { noContent, ok } from '../http/reply';
@@ -58,14 +58,16 @@ export const submitInferenceJobRoute = defineRoute({
   },
   handle: async ({ params, body, principal, request }) => {
     const waitSeconds = preferredWait(request.headers.get('prefer'));
-    const result = await submitInference({
-      principal,
-      modelId: params.id,
-      body,
-      idempotencyKey: parseIdempotencyKey(request.headers.get('idempotency-key')),
-      cancelAfter: cancelAfterHeader(request.headers.get('cancel-after'), body),
-      waitSeconds,
-    });
+    const result = await withIdempotencyKey(request.headers, (idempotencyKey) =>
+      submitInference({
+        principal,
+        modelId: params.id,
+        body,
+        idempotencyKey,
+        cancelAfter: cancelAfterHeader(request.headers.get('cancel-after'), body),
+        waitSeconds,
+      }),
+    );
     const location = jobPath(result.view.id);
     const { origin } = new URL(request.url);
     const urls = { get: `${origin}${location}`, cancel: `${origin}${location}/cancel` };

@@ -1,6 +1,6 @@
 import type { JSONValue, PatchOperation } from '@azure/cosmos';
 import { z } from 'zod';
-import { container, cosmosStatus, queryPage, writeMayHaveHappened } from '../azure/cosmos';
+import { container, cosmosStatus, newestFirst, whereEqual, writeMayHaveHappened } from '../azure/cosmos';
 import { type Versioned, type WriteCondition, store } from '../azure/store';
 import { errors } from '../errors';
 import { JobRecord, type JobStatus } from './job.schema';
@@ -140,20 +140,7 @@ export async function listJobs(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: JobRecord[]; continuation: string | undefined }> {
-  const conditions = ['c.docType = @docType'];
-  const parameters: { name: string; value: string }[] = [{ name: '@docType', value: 'job' }];
-  if (filters.owner !== undefined) {
-    conditions.push('c.owner = @owner');
-    parameters.push({ name: '@owner', value: filters.owner });
-  }
-  if (filters.status) {
-    conditions.push('c.status = @status');
-    parameters.push({ name: '@status', value: filters.status });
-  }
-  if (filters.kind) {
-    conditions.push('c.kind = @kind');
-    parameters.push({ name: '@kind', value: filters.kind });
-  }
+  const { conditions, parameters } = whereEqual({ docType: 'job', owner: filters.owner, status: filters.status, kind: filters.kind });
   (filters.exceptKinds ?? []).forEach((kind, index) => {
     conditions.push(`c.kind != @except${index}`);
     parameters.push({ name: `@except${index}`, value: kind });
@@ -164,12 +151,7 @@ export async function listJobs(
     conditions.push(`c.labels["${filters.label.name}"] = @labelValue`);
     parameters.push({ name: '@labelValue', value: filters.label.value });
   }
-  const page = await queryPage<JobRecord>(
-    container('jobs'),
-    { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
-    { limit, continuation, crossPartition: true },
-  );
-  return { items: page.items.map((item) => JobRecord.parse(item)), continuation: page.continuation };
+  return newestFirst('jobs', { conditions, parameters }, { limit, continuation }, (raw) => JobRecord.parse(raw));
 }
 
 /** Jobs in `status` whose `field` is older than `before` (the reaper's query), at most `limit`. */

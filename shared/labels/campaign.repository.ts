@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, queryPage } from '../azure/cosmos';
+import { newestFirst, whereEqual } from '../azure/cosmos';
 import { store, type Versioned } from '../azure/store';
 import { CampaignRecord } from './campaign.schema';
 
@@ -32,16 +32,6 @@ export async function listCampaignRecords(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: CampaignRecord[]; continuation: string | undefined }> {
-  const conditions = ['c.docType = @docType'];
-  const parameters: { name: string; value: string }[] = [{ name: '@docType', value: 'campaign' }];
-  if (filters.status) {
-    conditions.push('c.status = @status');
-    parameters.push({ name: '@status', value: filters.status });
-  }
-  const page = await queryPage<CampaignRecord>(
-    container('campaigns'),
-    { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
-    { limit, continuation, crossPartition: true },
-  );
-  return { items: page.items.map((resource) => CampaignRecord.parse(resource)), continuation: page.continuation };
+  const where = whereEqual({ docType: 'campaign', status: filters.status });
+  return newestFirst('campaigns', where, { limit, continuation }, (raw) => CampaignRecord.parse(raw));
 }

@@ -1,5 +1,5 @@
 import type { PatchOperation } from '@azure/cosmos';
-import { container, queryPage } from '../azure/cosmos';
+import { newestFirst, whereEqual } from '../azure/cosmos';
 import { store, type Versioned } from '../azure/store';
 import { type Claim, claimedNow, claimedRecently, claimUniqueKey, releaseUniqueKey, type UniqueKeyGuard, uniqueKeyOwner } from '../azure/unique-key';
 import { shortHash } from './ids';
@@ -73,20 +73,6 @@ export async function listImagesetRecords(
   limit: number,
   continuation: string | undefined,
 ): Promise<{ items: ImagesetRecord[]; continuation: string | undefined }> {
-  const conditions = ['c.docType = @docType'];
-  const parameters: { name: string; value: string }[] = [{ name: '@docType', value: 'imageset' }];
-  if (filters.status) {
-    conditions.push('c.status = @status');
-    parameters.push({ name: '@status', value: filters.status });
-  }
-  if (filters.owner) {
-    conditions.push('c.owner = @owner');
-    parameters.push({ name: '@owner', value: filters.owner });
-  }
-  const page = await queryPage<ImagesetRecord>(
-    container('imagesets'),
-    { query: `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.createdAt DESC`, parameters },
-    { limit, continuation, crossPartition: true },
-  );
-  return { items: page.items.map((resource) => ImagesetRecord.parse(resource)), continuation: page.continuation };
+  const where = whereEqual({ docType: 'imageset', status: filters.status, owner: filters.owner });
+  return newestFirst('imagesets', where, { limit, continuation }, (raw) => ImagesetRecord.parse(raw));
 }

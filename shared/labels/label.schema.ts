@@ -93,11 +93,11 @@ export const StoredLabel = z.object({
 });
 export type StoredLabel = z.infer<typeof StoredLabel>;
 
+/** The keys every document about one image in `labels` has (partition `/imagesetId`), by its docType. */
+const imageDocument = <D extends string>(docType: D) => ({ id: z.string(), docType: z.literal(docType), imagesetId: ImagesetId, imageId: ImageId });
+
 export const AnnotationRecord = z.object({
-  id: z.string(),
-  docType: z.literal('annotation'),
-  imagesetId: ImagesetId,
-  imageId: ImageId,
+  ...imageDocument('annotation'),
   campaignId: CampaignId,
   labels: z.array(StoredLabel),
   labelCount: z.number().int().min(0),
@@ -119,12 +119,8 @@ export const AnnotationVersionRecord = AnnotationRecord.omit({ docType: true }).
 });
 export type AnnotationVersionRecord = z.infer<typeof AnnotationVersionRecord>;
 
-
 export const PredictionRecord = z.object({
-  id: z.string(),
-  docType: z.literal('prediction'),
-  imagesetId: ImagesetId,
-  imageId: ImageId,
+  ...imageDocument('prediction'),
   model: ModelRef,
   predictions: z.array(StoredLabel),
   predictionCount: z.number().int().min(0),

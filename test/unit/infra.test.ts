@@ -347,7 +347,8 @@ describe('infra/main.bicep (compiled ARM template)', () => {
       const multi = clauses.filter((clause) => clause.fields.length > 1);
 
       it('finds the queries (the scanner is not blind)', () => {
-        expect(clauses.length).toBeGreaterThanOrEqual(8);
+        // Newest-first listings share one query (newestFirst in shared/azure/cosmos.ts), so few clauses remain.
+        expect(clauses.length).toBeGreaterThanOrEqual(5);
         expect(clauses.some((clause) => clause.text.startsWith('c.createdAt DESC'))).toBe(true);
       });
 

@@ -7,12 +7,13 @@ import { describe, expect, it } from 'vitest';
  * Services speak the domain, not HTTP (docs/architecture.md): a field error names its path in the
  * input the service was handed (`errors.invalidInput('/cursor', …)`) and the route wrapper places it
  * in the request. So no string under `shared/` outside the HTTP edge (`shared/http`, route
- * definitions) starts a `/body` or `/query` pointer (comments may still show one).
+ * definitions) starts a `/body`, `/query` or `/headers` pointer (comments may still show one).
  */
 const root = path.resolve(__dirname, '../..');
 const shared = path.join(root, 'shared');
 const EDGE = path.join(shared, 'http');
 const REQUEST_POINTER = /^\/(body|query)(\/|$)/;
+const HEADER_POINTER = /^\/headers(\/|$)/;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -23,13 +24,13 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** String literals and template heads that begin a request pointer, as `line: text`. */
-function requestPointersIn(fileName: string, text: string): string[] {
+/** String literals and template heads that begin a `pattern` pointer, as `line: text`. */
+function requestPointersIn(fileName: string, text: string, pattern = REQUEST_POINTER): string[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const visit = (node: ts.Node): void => {
     const literal = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node) ? node.text : undefined;
-    if (literal !== undefined && REQUEST_POINTER.test(literal)) {
+    if (literal !== undefined && pattern.test(literal)) {
       found.push(`${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${literal}`);
     }
     ts.forEachChild(node, visit);
@@ -44,6 +45,18 @@ describe('field errors of services', () => {
       requestPointersIn(file, readFileSync(file, 'utf8')).map((hit) => `${path.relative(root, file)}:${hit}`),
     );
     expect(found).toEqual([]);
+  });
+
+  it('name no header of the request: headers are parsed, and their errors placed, at the HTTP edge', () => {
+    const found = sourceFiles(shared).flatMap((file) =>
+      requestPointersIn(file, readFileSync(file, 'utf8'), HEADER_POINTER).map((hit) => `${path.relative(root, file)}:${hit}`),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('would see a header pointer in a string, but not in a comment', () => {
+    const sut = requestPointersIn('x.ts', ["// '/headers/prefer' in a comment", "errors.invalidField('/headers/if-match', 'x');", "const q = '/headersish';"].join('\n'), HEADER_POINTER);
+    expect(sut).toEqual(['2: /headers/if-match']);
   });
 
   it('would see a request pointer in a string or a template, but not in a comment', () => {
