@@ -4,7 +4,7 @@
  *
  * A child process starts the embedded stack from dist/ (Cosmos DB server + development host, as the
  * tests do) and seeds 1,000 published datasets. This process then measures, on the same emulator in
- * the same run and with the same concurrency (10):
+ * the same run and with the same concurrency (10, or `-- --connections N`):
  *   - GET /api/v1/catalogue/datasets/{id} through the host  vs  a direct @azure/cosmos point read;
  *   - a filtered list (platform + keyword, 20 per page)     vs  the equivalent query through the SDK;
  * and prints requests/s, p50 and p99 for each, with the ratios (our overhead over the store alone).
@@ -19,7 +19,8 @@ import { startStack } from '../local/stack';
 import { runBenchmarkOrStack } from './entry';
 
 const ENTRIES = 1_000;
-const CONNECTIONS = 10;
+// Concurrent callers (`--connections N`): 10 measures a saturated instance, 1 the latency one caller meets.
+const CONNECTIONS = Number(process.argv.includes('--connections') ? process.argv[process.argv.indexOf('--connections') + 1] : 10);
 const DURATION_SECONDS = 10;
 const PLATFORM = 'bench';
 const KEYWORD = 'k3';
