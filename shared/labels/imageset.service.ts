@@ -95,6 +95,17 @@ export async function createImageset(
   principal: Principal,
   body: CreateImagesetBody,
 ): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
+  return createImagesetOwnedBy(principal.id, body);
+}
+
+/**
+ * Opens an imageset on behalf of no caller (the local stack's sample data): `owner` is the
+ * principal id it is recorded under.
+ */
+export async function createImagesetOwnedBy(
+  owner: string,
+  body: CreateImagesetBody,
+): Promise<{ imageset: Imageset; uploadToken: UploadToken; etag: string }> {
   const id = newId();
   if ((await claimTitle(body.title, id)).status === 'held') {
     throw errors.conflict(`An imageset titled '${body.title}' already exists.`);
@@ -115,7 +126,7 @@ export async function createImageset(
       title: body.title,
       metadata: body.metadata,
       status: 'open',
-      owner: principal.id,
+      owner,
       createdAt: now,
       updatedAt: now,
       finalizedAt: null,
