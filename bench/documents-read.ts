@@ -34,6 +34,8 @@ export interface IssuedQuery {
   query: string;
   parameters: { name: string; value: unknown }[];
   partitionKey: unknown;
+  /** The container's id, when observed (`observeQueries`). */
+  container?: string;
 }
 
 type ItemsClass = typeof import('@azure/cosmos').Items;
@@ -49,7 +51,7 @@ export function observeQueries(): { issued: IssuedQuery[]; stop(): void } {
   Items.prototype.query = function observed(this: InstanceType<ItemsClass>, ...args: Parameters<InstanceType<ItemsClass>['query']>) {
     const [spec, options] = args;
     const query = typeof spec === 'string' ? { query: spec, parameters: [] } : { query: spec.query, parameters: [...(spec.parameters ?? [])] };
-    issued.push({ ...query, partitionKey: options?.partitionKey });
+    issued.push({ ...query, partitionKey: options?.partitionKey, container: this.container.id });
     return original.apply(this, args);
   } as InstanceType<ItemsClass>['query'];
   return { issued, stop: () => void (Items.prototype.query = original) };

@@ -2,6 +2,7 @@ import { CosmosClient } from '@azure/cosmos';
 import { startStack, type RunningStack } from '../local/stack';
 import { IRIS_DATASET_ID } from '../local/seed/query.seed';
 import { type FaultProxy, proxyEmulators, type SeenRequest } from '../test/support/fault-proxy';
+import { type IssuedQuery, observeQueries } from './documents-read';
 
 /**
  * Cosmos DB round trips per user operation: a private stack whose app reaches the embedded Cosmos DB
@@ -157,9 +158,22 @@ export function requestsInSequence(requests: readonly SeenRequest[]): number {
 
 /** Counts the Cosmos requests of the second (warm) run of `scenario`. */
 export async function countRoundTrips(env: RoundTripStack, scenario: Scenario): Promise<number> {
+  return (await warmRun(env, scenario)).requests;
+}
+
+/**
+ * Runs `scenario` twice and reports the second (warm) run: the Cosmos requests the proxy saw (left in
+ * `env.cosmos.log`) and the queries the app asked its SDK to run (`bench/documents-read.ts`).
+ */
+export async function warmRun(env: RoundTripStack, scenario: Scenario): Promise<{ requests: number; queries: IssuedQuery[] }> {
   const call = callerOf(env);
   await scenario.run(call, env);
   env.cosmos.clearLog();
-  await scenario.run(call, env);
-  return env.cosmos.log.length;
+  const observed = observeQueries();
+  try {
+    await scenario.run(call, env);
+  } finally {
+    observed.stop();
+  }
+  return { requests: env.cosmos.log.length, queries: observed.issued };
 }

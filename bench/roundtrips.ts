@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   callerOf,
-  countRoundTrips,
+  warmRun,
   pinnedScenarios,
   preparePrincipals,
   type RoundTripStack,
@@ -11,13 +11,16 @@ import {
   startCountedStack,
 } from './roundtrips.scenarios';
 import { IRIS_DATASET_ID } from '../local/seed/query.seed';
+import { CONTAINERS } from '../shared/azure/containers';
+import { documentsReadBy as documentsReadByQuery, type IssuedQuery } from './documents-read';
 
 /**
  * Cosmos DB round trips per user operation (issue 22): the operations the issue pins, then every GET
  * of the OpenAPI document whose path parameters can be filled with something that exists, each run
  * as the admin. Prints a Markdown table: requests the app sent to Cosmos DB on the warm run, of which
  * queries (a query plan request is one of them), how many of them are in sequence (the steps a
- * caller waits for: requests sent side by side are one), and the aim where the issue sets one.
+ * caller waits for: requests sent side by side are one), the documents they read (what request
+ * units follow: the emulator charges 1 RU for everything), and the aim where the issue sets one.
  *
  *   npm run bench:roundtrips
  */
@@ -26,6 +29,7 @@ interface Row {
   requests: number;
   queries: number;
   inSequence: number;
+  documentsRead: number;
   aim?: number;
 }
 
@@ -81,10 +85,33 @@ function getScenarios(document: { paths: Record<string, Operations> }, known: Re
   return scenarios;
 }
 
+/** Every document of a container, read straight from the emulator (a feed read, not counted). */
+async function documentsOf(env: RoundTripStack, containerId: string): Promise<Record<string, unknown>[]> {
+  const { resources } = await env.direct.database(env.stack.settings.COSMOS_DATABASE ?? 'mlassets').container(containerId).items.readAll<Record<string, unknown>>().fetchAll();
+  return resources;
+}
+
+/**
+ * Documents the warm run read: one per point read (a GET of a document that answered 200), and for
+ * each query those the index model of `bench/documents-read.ts` says it loads, in its container.
+ * Cosmos DB charges reads by documents and bytes loaded, so this is what request units follow.
+ */
+async function documentsReadBy(env: RoundTripStack, queries: IssuedQuery[]): Promise<number> {
+  const pointReads = env.cosmos.log.filter((request) => request.method === 'GET' && /\/docs\/[^/]+$/.test(request.path) && request.outcome === 200).length;
+  let read = pointReads;
+  for (const query of queries) {
+    const definition = Object.values(CONTAINERS).find((container) => container.id === query.container);
+    if (!definition) throw new Error(`a query on unknown container ${String(query.container)}`);
+    read += documentsReadByQuery(query, await documentsOf(env, definition.id), definition.partitionKey);
+  }
+  return read;
+}
+
 async function measure(env: RoundTripStack, scenario: Scenario, aim?: number): Promise<Row> {
-  const requests = await countRoundTrips(env, scenario);
+  const { requests, queries: issued } = await warmRun(env, scenario);
   const queries = env.cosmos.log.filter((request) => request.isQuery).length;
-  return { operation: scenario.name, requests, queries, inSequence: requestsInSequence(env.cosmos.log), ...(aim === undefined ? {} : { aim }) };
+  const inSequence = requestsInSequence(env.cosmos.log);
+  return { operation: scenario.name, requests, queries, inSequence, documentsRead: await documentsReadBy(env, issued), ...(aim === undefined ? {} : { aim }) };
 }
 
 async function main(): Promise<void> {
@@ -95,9 +122,9 @@ async function main(): Promise<void> {
     for (const scenario of pinnedScenarios(principals)) rows.push(await measure(env, scenario, scenario.aim));
     const document = JSON.parse(readFileSync(path.resolve(__dirname, '../../openapi.json'), 'utf8')) as { paths: Record<string, Operations> };
     for (const scenario of getScenarios(document, await knownParameters(env))) rows.push(await measure(env, scenario));
-    console.log('| operation | Cosmos requests | of which queries | in sequence | aim |');
-    console.log('|---|---:|---:|---:|---:|');
-    for (const row of rows) console.log(`| ${row.operation} | ${row.requests} | ${row.queries} | ${row.inSequence} | ${row.aim ?? ''} |`);
+    console.log('| operation | Cosmos requests | of which queries | in sequence | documents read | aim |');
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const row of rows) console.log(`| ${row.operation} | ${row.requests} | ${row.queries} | ${row.inSequence} | ${row.documentsRead} | ${row.aim ?? ''} |`);
   } finally {
     await env.stop();
   }
