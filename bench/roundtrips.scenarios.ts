@@ -30,6 +30,9 @@ export async function startCountedStack(): Promise<RoundTripStack> {
     port: 0,
     seed: true,
     verbose: false,
+    // Timers fire on the wall clock (the job reaper every five minutes): one firing inside a counted
+    // run would add its requests to the operation's.
+    scheduledTimers: false,
     interpose: async (settings) => {
       directConnection = settings.COSMOS ?? '';
       const proxied = await proxyEmulators(settings);

@@ -21,6 +21,12 @@ export interface DevelopmentHostOptions {
   /** Log invocations and app output (npm start) or only warnings and errors (tests). */
   verbose: boolean;
   maxDeliveryCount?: number;
+  /**
+   * Fire timer triggers on their schedules (default). Off, they run only when the admin API invokes
+   * them: a stack that counts requests must not get a wall-clock firing (the job reaper's every five
+   * minutes) inside what it counts.
+   */
+  scheduledTimers?: boolean;
 }
 
 export class DevelopmentHost {
@@ -53,7 +59,7 @@ export class DevelopmentHost {
   async start(): Promise<string> {
     await runHooks('appStart');
     subscribeQueues(this.functions, this.bus, this.queueConcurrency, this.log);
-    this.timers.start();
+    if (this.options.scheduledTimers ?? true) this.timers.start();
     this.url = await this.http.listen(this.options.port);
     return this.url;
   }

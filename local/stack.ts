@@ -32,6 +32,8 @@ export interface StackOptions {
    * faults suite's proxies, the fuzzer's write recorder).
    */
   interpose?: (settings: Record<string, string>) => Promise<Record<string, string>>;
+  /** Fire timer triggers on their schedules (default true; see `DevelopmentHostOptions`). */
+  scheduledTimers?: boolean;
 }
 
 export interface RunningStack {
@@ -107,7 +109,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     // shared/ (clients, config): the settings reach it through the environment, and it closes its
     // clients in its appTerminate hook when the host stops.
     const functions = loadApp(APP_ROOT);
-    host = new DevelopmentHost(functions, { appRoot: APP_ROOT, port: options.port, verbose: options.verbose });
+    host = new DevelopmentHost(functions, { appRoot: APP_ROOT, port: options.port, verbose: options.verbose, scheduledTimers: options.scheduledTimers });
     const baseUrl = await host.start();
     if (options.dataDir) {
       // The queue lived in the memory of the process that stopped; the jobs it carried did not.

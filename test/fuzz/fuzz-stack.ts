@@ -12,9 +12,6 @@ import { createWriteRecorder } from './write-recorder';
  * the app calls out to (webhooks, platform connectors) is the test's own receiver (./receiver.ts).
  */
 
-/** 31 February: a timer with this schedule never fires, so nothing but the requests writes. */
-const NEVER = '0 0 0 31 2 *';
-
 const load = createRequire(import.meta.url);
 const { startStack } = load(path.resolve(__dirname, '../../dist/local/stack.js')) as { startStack(options: StackOptions): Promise<RunningStack> };
 
@@ -23,11 +20,6 @@ let receiver: Receiver | undefined;
 let stack: RunningStack | undefined;
 /** Where the private stack answers, the admin key it made, and the receiver's URL: set once it runs. */
 export const fuzzStack = { baseUrl: '', adminKey: '', receiverUrl: '' };
-
-/** Every timer schedule setting (`*_SCHEDULE`) replaced by one that never fires: timers write on their own. */
-function withTimersThatNeverFire(settings: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, name.endsWith('_SCHEDULE') ? NEVER : value]));
-}
 
 /**
  * The platform connectors point at the test's receiver, once per page and without retries; with
@@ -55,7 +47,9 @@ export function useFuzzStack(): void {
       seed: true,
       verbose: process.env.DEVHOST_VERBOSE === '1',
       settings: connectorsCallingTheReceiver(receiver.url),
-      interpose: (settings) => recorder.interpose(withTimersThatNeverFire(settings)),
+      // Timers write on their own: none fires on its schedule while the recorder watches.
+      scheduledTimers: false,
+      interpose: (settings) => recorder.interpose(settings),
     });
     fuzzStack.baseUrl = stack.baseUrl ?? '';
     fuzzStack.adminKey = stack.adminKey ?? '';

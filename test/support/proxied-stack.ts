@@ -33,6 +33,9 @@ export async function startProxiedStack(options: { seed: boolean; settings?: Rec
     port: 0,
     seed: options.seed,
     verbose: process.env.DEVHOST_VERBOSE === '1',
+    // Timers run only when a test invokes them (the admin API): a wall-clock firing (the job reaper's
+    // every five minutes) would take a fault a test injected for its own requests.
+    scheduledTimers: false,
     ...(options.settings ? { settings: options.settings } : {}),
     interpose: async (settings) => {
       direct = settings;
