@@ -6,27 +6,37 @@
  * tests do) and seeds 1,000 published datasets. This process then measures, on the same emulator in
  * the same run and with the same concurrency (10, or `-- --connections N`):
  *   - GET /api/v1/catalogue/datasets/{id} through the host  vs  a direct @azure/cosmos point read;
+ *   - the same point read behind `node:http` alone, and in an empty Functions handler on the same
+ *     host (`catalogue.floors.ts`): what the platform costs before any code of ours runs;
  *   - a filtered list (platform + keyword, 20 per page)     vs  the equivalent query through the SDK;
  * and prints requests/s, p50 and p99 for each, with the ratios (our overhead over the store alone).
- * The load generators run here, the host in the child, so they do not share an event loop.
+ * Every variant runs in the same number of concurrent loops, interleaved in rounds so that a change
+ * of load on a shared machine falls on all of them, and is timed with `performance.now()` (autocannon
+ * reports whole milliseconds, too coarse for one caller). The load generators run here, the host in
+ * the child, so they do not share an event loop.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import https from 'node:https';
 import { CosmosClient } from '@azure/cosmos';
 // Compiled to dist/bench/, these are dist/local/stack.js (as the tests' global setup uses) and the catalogue service.
 import { upsertEntryAsSystem } from '../shared/catalogue/catalogue.system';
 import { startStack } from '../local/stack';
+import { FUNCTIONS_FLOOR_PATH, registerFunctionsFloor, startBareFloor } from './catalogue.floors';
 import { runBenchmarkOrStack } from './entry';
 
 const ENTRIES = 1_000;
 // Concurrent callers (`--connections N`): 10 measures a saturated instance, 1 the latency one caller meets.
 const CONNECTIONS = Number(process.argv.includes('--connections') ? process.argv[process.argv.indexOf('--connections') + 1] : 10);
-const DURATION_SECONDS = 10;
+const ROUNDS = 5;
+const SECONDS_PER_ROUND = 2;
 const PLATFORM = 'bench';
 const KEYWORD = 'k3';
 
 interface Ready {
   baseUrl: string;
+  /** The bare `node:http` floor (`catalogue.floors.ts`). */
+  bareFloorUrl: string;
   settings: Record<string, string>;
   ids: string[];
 }
@@ -44,7 +54,9 @@ interface Measurement {
 // ----------------------------------------------------------------------------------------------
 
 async function runStack(): Promise<void> {
-  const stack = await startStack({ port: 0, seed: false, verbose: false });
+  registerFunctionsFloor();
+  const stack = await startStack({ port: 0, seed: false, verbose: false, scheduledTimers: false });
+  const bareFloor = await startBareFloor();
   const ids = Array.from({ length: ENTRIES }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
   for (let i = 0; i < ids.length; i += 25) {
     await Promise.all(
@@ -65,9 +77,10 @@ async function runStack(): Promise<void> {
       ),
     );
   }
-  const ready: Ready = { baseUrl: stack.baseUrl ?? '', settings: stack.settings, ids };
+  const ready: Ready = { baseUrl: stack.baseUrl ?? '', bareFloorUrl: bareFloor.url, settings: stack.settings, ids };
   process.send?.(ready);
   process.on('disconnect', () => {
+    bareFloor.close();
     void stack.stop().then(() => process.exit(0));
   });
 }
@@ -76,55 +89,68 @@ async function runStack(): Promise<void> {
 // Parent: the measurements
 // ----------------------------------------------------------------------------------------------
 
-interface AutocannonRequest {
-  method?: string;
-  path?: string;
-  setupRequest?: (request: { path: string }) => { path: string };
+interface Variant {
+  name: string;
+  /** One call; resolves when the whole answer is in, rejects on anything but success. */
+  call: () => Promise<unknown>;
 }
-interface AutocannonResult {
-  requests: { average: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  non2xx: number;
-}
-type Autocannon = (options: { url: string; connections: number; duration: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
 
-async function throughHost(name: string, baseUrl: string, nextPath: () => string, duration = DURATION_SECONDS): Promise<Measurement> {
-  const autocannon = require('autocannon') as Autocannon;
-  const result = await autocannon({
-    url: baseUrl,
-    connections: CONNECTIONS,
-    duration,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: nextPath() }) }],
-  });
-  return { name, requestsPerSecond: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+interface Timing {
+  latencies: number[];
+  seconds: number;
+  errors: number;
 }
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-/** `concurrency` loops calling `operation` for `duration` seconds: the same shape of load as autocannon's connections. */
-async function direct(name: string, operation: () => Promise<unknown>, duration = DURATION_SECONDS): Promise<Measurement> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const deadline = performance.now() + duration * 1000;
+/** `CONNECTIONS` loops calling `call` for `seconds`, adding to `timing`. */
+async function runFor(call: () => Promise<unknown>, seconds: number, timing: Timing): Promise<void> {
+  const deadline = performance.now() + seconds * 1000;
   const loop = async () => {
     while (performance.now() < deadline) {
       const started = performance.now();
       try {
-        await operation();
-        latencies.push(performance.now() - started);
+        await call();
+        timing.latencies.push(performance.now() - started);
       } catch {
-        errors++;
+        timing.errors++;
       }
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: CONNECTIONS }, loop));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { name, requestsPerSecond: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  timing.seconds += (performance.now() - started) / 1000;
+}
+
+/** Every variant for `rounds` × `seconds`, interleaved round by round: load that comes and goes falls on all. */
+async function measureInterleaved(variants: Variant[], rounds: number, seconds: number): Promise<Map<string, Measurement>> {
+  const timings = new Map(variants.map((variant) => [variant.name, { latencies: [], seconds: 0, errors: 0 } as Timing]));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of variants) await runFor(variant.call, seconds, timings.get(variant.name) as Timing);
+  }
+  return new Map(
+    [...timings].map(([name, timing]) => {
+      const sorted = timing.latencies.sort((a, b) => a - b);
+      return [name, { name, requestsPerSecond: sorted.length / timing.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), errors: timing.errors }];
+    }),
+  );
+}
+
+/** A GET over one keep-alive pool of `CONNECTIONS` sockets, read to its end; anything but 200 rejects. */
+function httpGetter(): (url: string) => Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  return (url) =>
+    new Promise((resolve, reject) => {
+      http
+        .get(url, { agent }, (response) => {
+          response.resume();
+          response.once('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${response.statusCode}`))));
+          response.once('error', reject);
+        })
+        .once('error', reject);
+    });
 }
 
 function cosmosClient(settings: Record<string, string>): CosmosClient {
@@ -139,7 +165,7 @@ function cosmosClient(settings: Record<string, string>): CosmosClient {
   return new CosmosClient({ endpoint: parts.get('accountendpoint') ?? '', key: parts.get('accountkey') ?? '', agent, connectionPolicy: { enableEndpointDiscovery: false } });
 }
 
-const fmt = (value: number, digits = 1) => value.toFixed(digits);
+const fmt = (value: number, digits = 2) => value.toFixed(digits);
 
 function table(rows: [Measurement, Measurement][]): string {
   const lines = [
@@ -164,13 +190,9 @@ async function runBenchmark(): Promise<void> {
   const client = cosmosClient(ready.settings);
   try {
     const catalogue = client.database(ready.settings.COSMOS_DATABASE ?? 'mlassets').container('catalogue');
+    const get = httpGetter();
     let next = 0;
     const nextId = () => ready.ids[next++ % ready.ids.length] ?? '';
-    // The catalogue is partitioned by id: a point read names the id twice.
-    const pointRead = () => {
-      const id = nextId();
-      return catalogue.item(id, id).read();
-    };
     const listPath = `/api/v1/catalogue/datasets?platform=${PLATFORM}&keyword=${KEYWORD}&limit=20`;
     // The query the repository runs for that list, for an anonymous caller.
     const listQuery = {
@@ -188,23 +210,39 @@ async function runBenchmark(): Promise<void> {
     const page = (await check.json()) as { items: unknown[] };
     if (check.status !== 200 || page.items.length !== 20) throw new Error(`unexpected list answer ${check.status}`);
 
-    // Warm both paths (JIT, connection pools) before measuring.
-    await throughHost('warm-up', ready.baseUrl, () => `/api/v1/catalogue/datasets/${nextId()}`, 2);
-    await direct('warm-up', pointRead, 2);
+    const variants: Variant[] = [
+      { name: 'GET /catalogue/datasets/{id}', call: () => get(`${ready.baseUrl}/api/v1/catalogue/datasets/${nextId()}`) },
+      { name: 'the read behind node:http alone', call: () => get(`${ready.bareFloorUrl}/${nextId()}`) },
+      { name: 'the read in an empty Functions handler', call: () => get(`${ready.baseUrl}/${FUNCTIONS_FLOOR_PATH}/${nextId()}`) },
+      {
+        name: 'point read',
+        // The catalogue is partitioned by id: a point read names the id twice.
+        call: () => {
+          const id = nextId();
+          return catalogue.item(id, id).read();
+        },
+      },
+      { name: 'GET /catalogue/datasets?platform&keyword (20)', call: () => get(`${ready.baseUrl}${listPath}`) },
+      { name: 'query', call: () => catalogue.items.query(listQuery, { maxItemCount: 20, enableQueryControl: true }).fetchNext() },
+    ];
+    // Warm every path (JIT, connection pools) before measuring.
+    await measureInterleaved(variants, 1, 1);
 
-    console.log(`Measuring, ${DURATION_SECONDS} s each, ${CONNECTIONS} connections…`);
-    const rows: [Measurement, Measurement][] = [];
-    rows.push([
-      await throughHost('GET /catalogue/datasets/{id}', ready.baseUrl, () => `/api/v1/catalogue/datasets/${nextId()}`),
-      await direct('point read', pointRead),
-    ]);
-    rows.push([
-      await throughHost('GET /catalogue/datasets?platform&keyword (20)', ready.baseUrl, () => listPath),
-      await direct('query', () => catalogue.items.query(listQuery, { maxItemCount: 20, enableQueryControl: true }).fetchNext()),
-    ]);
-    const errors = rows.flat().reduce((sum, m) => sum + m.errors, 0);
+    console.log(`Measuring, ${ROUNDS} interleaved rounds of ${SECONDS_PER_ROUND} s per variant, ${CONNECTIONS} connections…`);
+    const measured = await measureInterleaved(variants, ROUNDS, SECONDS_PER_ROUND);
+    const of = (name: string) => measured.get(name) as Measurement;
+    const [api, bare, functions, read, list, query] = variants.map((variant) => of(variant.name));
+    if (!api || !bare || !functions || !read || !list || !query) throw new Error('a variant was not measured');
+    const rows: [Measurement, Measurement][] = [
+      [api, read],
+      [bare, read],
+      [functions, read],
+      [list, query],
+    ];
+    const errors = [...measured.values()].reduce((sum, m) => sum + m.errors, 0);
     console.log(`\n${table(rows)}\n`);
-    console.log(`Node ${process.version}, ${ENTRIES} entries, ${CONNECTIONS} connections, ${DURATION_SECONDS} s per row, errors: ${errors}.`);
+    console.log(`What the app adds over the empty Functions handler (ours / floor): p50 ${fmt(api.p50 / functions.p50, 2)}×, throughput ${fmt(functions.requestsPerSecond / api.requestsPerSecond, 2)}×.`);
+    console.log(`Node ${process.version}, ${ENTRIES} entries, ${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS_PER_ROUND} s per variant, errors: ${errors}.`);
   } finally {
     client.dispose();
     child.disconnect();
