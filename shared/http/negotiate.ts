@@ -25,6 +25,8 @@ export function negotiate<T>(accept: string | null, offers: readonly Offer<T>[],
 export function preferredOffer<T>(accept: string | null, offers: readonly Offer<T>[]): Offer<T> | undefined {
   // negotiator reads an absent header as */* but an empty one as "nothing": a blank header accepts anything here.
   const header = accept?.trim() ? accept : undefined;
+  // What negotiator answers for these too (every offer equally acceptable: the first), without parsing.
+  if (header === undefined || header.trim() === '*/*') return offers[0];
   let preferred: string | undefined;
   try {
     preferred = new Negotiator({ headers: { accept: header } }).mediaType(offers.map((offer) => offer.mediaType));

@@ -78,32 +78,48 @@ export function byPrecedence<T>(a: CompiledRoute<T>, b: CompiledRoute<T>): numbe
   return b.segments.length - a.segments.length;
 }
 
+/** A path below the route prefix, split, each segment decoded once (undefined: not valid percent-encoding). */
+interface DecodedPath {
+  decoded: (string | undefined)[];
+  /** The decoded segments lowercased, for literals (route templates match them case-insensitively). */
+  lowered: (string | undefined)[];
+}
+
+function decodePath(parts: string[]): DecodedPath {
+  const decoded = parts.map(safeDecode);
+  return { decoded, lowered: decoded.map((part) => part?.toLowerCase()) };
+}
+
 /** The route's parameters if `path` (already split, still percent-encoded) matches it. */
 export function matchRoute<T>(route: CompiledRoute<T>, parts: string[]): Record<string, string> | undefined {
+  return matchDecoded(route, decodePath(parts));
+}
+
+function matchDecoded<T>(route: CompiledRoute<T>, path: DecodedPath): Record<string, string> | undefined {
+  const { decoded, lowered } = path;
   const params: Record<string, string> = {};
   let i = 0;
   for (const segment of route.segments) {
     if (segment.kind === 'param' && segment.catchAll) {
-      const rest = parts.slice(i).map(safeDecode);
+      const rest = decoded.slice(i);
       if (rest.some((part) => part === undefined)) return undefined;
       if (rest.length > 0) params[segment.name] = rest.join('/');
       return params;
     }
-    const part = parts[i];
-    if (part === undefined) {
+    if (i >= decoded.length) {
       if (segment.kind === 'param' && segment.optional) continue;
       return undefined;
     }
     if (segment.kind === 'literal') {
-      if (safeDecode(part)?.toLowerCase() !== segment.text) return undefined;
+      if (lowered[i] !== segment.text) return undefined;
     } else {
-      const value = safeDecode(part);
+      const value = decoded[i];
       if (value === undefined || !segment.constraints.every((check) => check(value))) return undefined;
       params[segment.name] = value;
     }
     i++;
   }
-  return i === parts.length ? params : undefined;
+  return i === decoded.length ? params : undefined;
 }
 
 function safeDecode(part: string): string | undefined {
@@ -120,10 +136,11 @@ export function resolveRoute<T>(
   method: string,
   path: string,
 ): { route: CompiledRoute<T>; params: Record<string, string> } | { methodMismatch: true } | undefined {
-  const parts = path.split('/').filter(Boolean);
+  // Decoded once here, not once per candidate route: a request is matched against every route before its own.
+  const decoded = decodePath(path.split('/').filter(Boolean));
   let pathMatched = false;
   for (const route of routes) {
-    const params = matchRoute(route, parts);
+    const params = matchDecoded(route, decoded);
     if (!params) continue;
     if (route.methods.has(method.toUpperCase())) return { route, params };
     pathMatched = true;
