@@ -1,3 +1,4 @@
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { isAdmin } from '../auth/auth.service';
@@ -110,10 +111,10 @@ export function buildDoc(type: string, content: Fields, record: EntryRecord): St
  * caller's If-Match, that change is theirs to see (412); without, the step runs again
  * (retryOnConflict: 503 when it keeps losing, never a 412 for a precondition the caller never set).
  */
-export async function withRetry<T>(ifMatch: string | undefined, step: () => Promise<T | typeof RETRY>): Promise<T> {
+export async function withRetry<T>(ifMatch: VersionCondition | undefined, step: () => Promise<T | typeof RETRY>): Promise<T> {
   return retryOnConflict(async () => {
     const result = await step();
-    if (result === RETRY && ifMatch !== undefined) throw errors.preconditionFailed();
+    if (result === RETRY && pinsVersion(ifMatch)) throw errors.preconditionFailed();
     return result;
   }, 'The entry');
 }

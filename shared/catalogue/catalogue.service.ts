@@ -1,3 +1,4 @@
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { cosmosStatus } from '../azure/cosmos';
@@ -50,12 +51,12 @@ export interface VersionedEntry<T = CatalogueEntry> {
 
 // ---- the caller's writes -----------------------------------------------------------------------
 
-async function writableEntry(definition: Definition, id: string, principal: Principal, ifMatch: string | undefined): Promise<Versioned<StoredEntry>> {
+async function writableEntry(definition: Definition, id: string, principal: Principal, ifMatch: VersionCondition | undefined): Promise<Versioned<StoredEntry>> {
   const current = await visibleEntry(definition.name, id, principal);
   if (!canWrite(definition, current.doc, principal)) {
     throw errors.forbidden(`Only the owner of this ${singularOf(definition.name)} or an admin may change it.`);
   }
-  if (ifMatch !== undefined && representationEtag(ifMatch, undefined) !== representationEtag(current.etag, undefined)) {
+  if (ifMatch !== undefined && !conditionHolds(ifMatch, current.etag)) {
     throw errors.preconditionFailed();
   }
   return current;
@@ -108,7 +109,7 @@ export async function replaceEntryFields(
   type: string,
   id: string,
   body: unknown,
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<VersionedEntry> {
   const definition = definitionOf(type);
   const input = parseInput(definition, body);
@@ -117,7 +118,7 @@ export async function replaceEntryFields(
 
 
 /** PATCH with a JSON merge patch: applied to the stored entry, then validated as a whole. */
-export async function patchEntry(principal: Principal, type: string, id: string, patch: Fields, ifMatch: string | undefined): Promise<VersionedEntry> {
+export async function patchEntry(principal: Principal, type: string, id: string, patch: Fields, ifMatch: VersionCondition | undefined): Promise<VersionedEntry> {
   const definition = definitionOf(type);
   return withRetry(ifMatch, async () => {
     const current = await writableEntry(definition, id, principal, ifMatch);
@@ -136,7 +137,7 @@ async function assertPlatformUnused(platform: string): Promise<void> {
 }
 
 /** Soft delete: the entry disappears at once and is purged after the retention; its unique keys are freed. */
-export async function deleteEntry(principal: Principal, type: string, id: string, ifMatch: string | undefined): Promise<void> {
+export async function deleteEntry(principal: Principal, type: string, id: string, ifMatch: VersionCondition | undefined): Promise<void> {
   const definition = definitionOf(type);
   await withRetry(ifMatch, async () => {
     const current = await writableEntry(definition, id, principal, ifMatch);

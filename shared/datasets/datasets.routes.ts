@@ -1,5 +1,5 @@
 import { type Representation, renderBrowse, representation } from '../http/records.render';
-import { ifMatchVersions, quoteEtag } from '../http/etag';
+import { ifMatch, quoteEtag } from '../http/etag';
 import { created, ok, type Reply } from '../http/reply';
 import { defineRoute, type ResponseSpec } from '../http/route';
 import {
@@ -49,7 +49,7 @@ export const putRecordSchemaRoute = defineRoute({
     507: { description: 'The storage of the dataset’s document is full (Cosmos DB’s logical partition limit); nothing was stored.' },
   },
   handle: async ({ params, body, principal, request }) => {
-    const result = await putSchema(principal, params.id, body, ifMatchVersions(request.headers));
+    const result = await putSchema(principal, params.id, body, ifMatch(request.headers));
     const location = `/api/v1/datasets/${params.id}/schema`;
     const etag = quoteEtag(result.version);
     return result.created ? created(result.schema, location, etag) : ok(result.schema, { ETag: etag });

@@ -1,3 +1,4 @@
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';
@@ -38,12 +39,6 @@ function schemaView(doc: SchemaDoc, recordCount: number): DatasetSchema {
 /** The schema's version: its document's (Cosmos' `_etag`, unquoted) and the record count it reports (which ingest changes). */
 const schemaVersion = (documentEtag: string, recordCount: number) => `${documentEtag.replace(/"/g, '')}:${recordCount}`;
 
-/**
- * The versions a caller's write is conditional on (`If-Match`): `'*'`, any current schema; else the
- * write goes ahead only while the schema is at one of these (none: it never does).
- */
-export type SchemaCondition = '*' | readonly string[];
-
 export async function getSchema(principal: Principal | undefined, datasetId: string): Promise<{ schema: DatasetSchema; version: string }> {
   const { doc, etag } = await readableSchema(principal, datasetId);
   const count = await countRecords(doc, ALL);
@@ -59,11 +54,12 @@ async function declareSchema(
   datasetId: string,
   body: DatasetSchemaBody,
   updatedBy: string,
-  ifMatch: SchemaCondition | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ schema: DatasetSchema; version: string; created: boolean }> {
   const existing = await readSchemaDoc(datasetId);
   const count = existing ? await countRecords(existing.doc, ALL) : 0;
-  if (ifMatch !== undefined && (!existing || (ifMatch !== '*' && !ifMatch.includes(schemaVersion(existing.etag, count))))) throw errors.preconditionFailed();
+  // The schema's version is its document's and the record count: a condition names that pair.
+  if (ifMatch !== undefined && !conditionHolds(ifMatch, existing && schemaVersion(existing.etag, count))) throw errors.preconditionFailed();
   if (existing && sameSchema(existing.doc, body)) return { schema: schemaView(existing.doc, count), version: schemaVersion(existing.etag, count), created: false };
   if (count > 0) {
     throw errors.conflict(`Dataset '${datasetId}' holds ${count} records validated against its current columns; delete them before changing the schema.`);
@@ -94,7 +90,7 @@ export async function putSchema(
   principal: Principal,
   datasetId: string,
   body: DatasetSchemaBody,
-  ifMatch: SchemaCondition | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ schema: DatasetSchema; version: string; created: boolean }> {
   await writable(principal, datasetId);
   return declareSchema(datasetId, body, principal.id, ifMatch);

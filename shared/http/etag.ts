@@ -1,24 +1,35 @@
-/** `If-Match` as Cosmos wants it: one ETag, or undefined when the caller sent none or `*`. */
-export function ifMatch(headers: { get(name: string): string | null }): string | undefined {
-  const value = headers.get('if-match')?.trim();
-  if (!value || value === '*') return undefined;
-  return value;
+import type { VersionCondition } from '../azure/condition';
+
+/** One member of an entity-tag list, up to the comma that ends it (RFC 9110 8.8.3: `[ W/ ] "opaque"`). */
+const ENTITY_TAG = /[\s,]*(W\/)?"([^"]*)"\s*(?=,|$)/y;
+
+/** The entity tags of a list header, or undefined when it is not one. */
+function entityTags(value: string): { weak: boolean; opaque: string }[] | undefined {
+  const tags: { weak: boolean; opaque: string }[] = [];
+  ENTITY_TAG.lastIndex = 0;
+  while (ENTITY_TAG.lastIndex < value.length) {
+    const from = ENTITY_TAG.lastIndex;
+    const tag = ENTITY_TAG.exec(value);
+    // Empty list members are allowed (RFC 9110 5.6.1); anything else that is no entity tag is not.
+    if (!tag) return /^[\s,]*$/.test(value.slice(from)) ? tags : undefined;
+    tags.push({ weak: tag[1] !== undefined, opaque: tag[2] ?? '' });
+  }
+  return tags;
 }
 
 /**
- * `If-Match` for a resource whose ETag quotes a version the service makes (`quoteEtag(version)`):
- * undefined without the header, `'*'` for any current version, else the version of the one strong
- * ETag it is, unquoted. A weak tag, a list or text that is no ETag names no version (`[]`): the
- * condition fails, as a strong comparison of the whole header with the ETag did.
+ * `If-Match` (RFC 9110 13.1.1): undefined without the header, `'*'` for any current version, else the
+ * opaque tags of the strong entity tags it lists, unquoted: the condition holds when one of them is
+ * the current version. Weak tags never match a strong comparison, so they are left out; a header that
+ * is no list of entity tags names no version (`[]`), and the condition fails.
  *
- * @example ifMatchVersions(new Headers({ 'If-Match': '"abc:0"' })) // ['abc:0']
+ * @example ifMatch(new Headers({ 'If-Match': '"abc:0", W/"abc:1", "abc:2"' })) // ['abc:0', 'abc:2']
  */
-export function ifMatchVersions(headers: { get(name: string): string | null }): '*' | string[] | undefined {
+export function ifMatch(headers: { get(name: string): string | null }): VersionCondition | undefined {
   const value = headers.get('if-match');
   if (value === null) return undefined;
-  if (value === '*') return '*';
-  const strong = /^"([^"]*)"$/.exec(value);
-  return strong?.[1] === undefined ? [] : [strong[1]];
+  if (value.trim() === '*') return '*';
+  return (entityTags(value) ?? []).filter((tag) => !tag.weak).map((tag) => tag.opaque);
 }
 
 /** Whether `If-None-Match` already names this ETag (weak comparison, RFC 9110 13.1.2). */

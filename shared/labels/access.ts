@@ -1,3 +1,4 @@
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { hasAnyRole, isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
 import { errors } from '../errors';
@@ -57,9 +58,7 @@ export function assertCanLabel(principal: Principal, campaign: { id: string; own
   throw errors.forbidden("Only the campaign's labellers, its owner or an admin can write its labels.");
 }
 
-/** If-Match against a stored ETag; Cosmos returns ETags with or without quotes, callers send them quoted. */
-export function assertIfMatch(ifMatch: string | undefined, etag: string | undefined): void {
-  if (ifMatch === undefined) return;
-  const bare = (tag: string) => tag.replace(/^W\//, '').replace(/^"|"$/g, '');
-  if (etag === undefined || bare(ifMatch) !== bare(etag)) throw errors.preconditionFailed();
+/** 412 unless the caller's If-Match holds for the stored version (`etag`; undefined: nothing stored). */
+export function assertIfMatch(ifMatch: VersionCondition | undefined, etag: string | undefined): void {
+  if (ifMatch !== undefined && !conditionHolds(ifMatch, etag)) throw errors.preconditionFailed();
 }

@@ -1,3 +1,4 @@
+import type { VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
 import { RETRY, retryOnConflict, type Versioned } from '../azure/store';
@@ -124,7 +125,7 @@ export async function patchCampaignFields(
   principal: Principal,
   id: string,
   body: PatchCampaignBody,
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ campaign: Campaign; etag: string }> {
   const { doc: record, etag } = await findCampaign(id);
   assertCanManage(principal, record, 'campaign');
@@ -191,7 +192,7 @@ export async function transitionCampaign(
   principal: Principal,
   id: string,
   to: CampaignStatus,
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
   onFinished: (principal: Principal, record: CampaignRecord) => Promise<string | undefined>,
 ): Promise<{ campaign: Campaign; etag: string }> {
   const { doc: record, etag } = await findCampaign(id);

@@ -1,3 +1,4 @@
+import type { VersionCondition } from '../azure/condition';
 import { blobServiceClient } from '../azure/blob';
 import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
@@ -172,7 +173,7 @@ export async function patchImagesetFields(
   principal: Principal,
   id: string,
   body: PatchImagesetBody,
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ imageset: Imageset; etag: string }> {
   const current = await findImageset(id);
   assertCanManage(principal, current.doc, 'imageset');

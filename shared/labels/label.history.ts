@@ -1,3 +1,4 @@
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
 import { errors } from '../errors';
 import { assertCanReadCampaign, assertIfMatch } from './access';
@@ -67,9 +68,10 @@ export async function restoreLabelVersion(
   campaignId: string,
   imageId: string,
   version: number,
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ labels: ImageLabels; etag: string }> {
-  if (ifMatch === undefined) throw errors.preconditionRequired();
+  // `*` names no version the caller has seen, so it is no such condition.
+  if (!pinsVersion(ifMatch)) throw errors.preconditionRequired();
   const { image } = await labellingContext(principal, campaignId, imageId);
   const current = await readAnnotation(image.imagesetId, campaignId, imageId);
   assertIfMatch(ifMatch, current?.etag);

@@ -1,3 +1,4 @@
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { errors, type FieldError } from '../errors';
@@ -45,7 +46,7 @@ export async function putImageLabels(
   campaignId: string,
   imageId: string,
   inputs: LabelInput[],
-  ifMatch: string | undefined,
+  ifMatch: VersionCondition | undefined,
 ): Promise<{ labels: ImageLabels; etag: string }> {
   const { campaign, image } = await labellingContext(principal, campaignId, imageId);
   const problems = inputs.flatMap((input, i) => boxProblems(input, image, campaign, `/labels/${i}`));
@@ -62,7 +63,7 @@ export async function putImageLabels(
       await afterNewlyLabelled(campaignId, existing === undefined ? 1 : 0);
       return { labels: annotationView(written.doc), etag: written.etag };
     }
-    if (ifMatch) throw errors.preconditionFailed();
+    if (pinsVersion(ifMatch)) throw errors.preconditionFailed();
     return RETRY;
   }, 'The image’s labels');
 }

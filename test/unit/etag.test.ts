@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ifMatchVersions, quoteEtag } from '../../shared/http/etag';
+import { conditionHolds } from '../../shared/azure/condition';
+import { ifMatch, quoteEtag } from '../../shared/http/etag';
 
-const sut = (ifMatch?: string) => ifMatchVersions(new Headers(ifMatch === undefined ? {} : { 'If-Match': ifMatch }));
+const sut = (header?: string) => ifMatch(new Headers(header === undefined ? {} : { 'If-Match': header }));
 
-describe('ifMatchVersions', () => {
+describe('ifMatch', () => {
   it('is undefined without the header and * for any version', () => {
     expect(sut()).toBeUndefined();
     expect(sut('*')).toBe('*');
@@ -13,7 +14,30 @@ describe('ifMatchVersions', () => {
     expect(sut(quoteEtag('0a1b-2c:3'))).toEqual(['0a1b-2c:3']);
   });
 
-  it('names no version for a weak tag, a list, an unquoted version or an empty header', () => {
-    for (const header of ['W/"0a1b:3"', '"0a1b:3", "0a1b:4"', '0a1b:3', '']) expect(sut(header), header).toEqual([]);
+  it('lists every strong tag of a list, empty members and spaces allowed (RFC 9110 5.6.1)', () => {
+    expect(sut('"0a1b:3", "0a1b:4"')).toEqual(['0a1b:3', '0a1b:4']);
+    expect(sut(' ,"a",,"b" , ')).toEqual(['a', 'b']);
+    expect(sut('"with,comma", "b"')).toEqual(['with,comma', 'b']);
+  });
+
+  it('leaves weak tags out: a strong comparison never matches them', () => {
+    expect(sut('W/"0a1b:3"')).toEqual([]);
+    expect(sut('W/"0a1b:3", "0a1b:4"')).toEqual(['0a1b:4']);
+  });
+
+  it('names no version for text that is no list of entity tags, or an empty header', () => {
+    for (const header of ['0a1b:3', '"a" junk', '"a", b', '"unterminated', '']) expect(sut(header), header).toEqual([]);
+  });
+});
+
+describe('conditionHolds', () => {
+  it('holds for * while something is stored, and for a list naming the stored version, quoted or not', () => {
+    expect(conditionHolds('*', '"v1"')).toBe(true);
+    expect(conditionHolds('*', undefined)).toBe(false);
+    expect(conditionHolds(['v0', 'v1'], '"v1"')).toBe(true);
+    expect(conditionHolds(['v1'], 'v1')).toBe(true);
+    expect(conditionHolds(['v0'], '"v1"')).toBe(false);
+    expect(conditionHolds([], '"v1"')).toBe(false);
+    expect(conditionHolds(['v1'], undefined)).toBe(false);
   });
 });

@@ -30,7 +30,7 @@ function registrations(): Array<{ name: string; readsIfMatch: boolean }> {
   const readsIfMatch = new Map<string, boolean>();
   for (const block of files.flatMap((file) => readFileSync(file, 'utf8').split(/\nroute\(\{|= defineRoute\(\{/).slice(1))) {
     const name = /name: '([A-Za-z]+)'/.exec(block)?.[1] ?? '';
-    readsIfMatch.set(name, (readsIfMatch.get(name) ?? false) || /ifMatch(Versions)?\(request\.headers\)|'if-match'/.test(block));
+    readsIfMatch.set(name, (readsIfMatch.get(name) ?? false) || /ifMatch\(request\.headers\)|'if-match'/.test(block));
   }
   return [...readsIfMatch].map(([name, reads]) => ({ name, readsIfMatch: reads }));
 }
