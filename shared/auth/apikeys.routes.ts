@@ -27,6 +27,7 @@ export const createApiKeyRoute = defineRoute({
     'Until then the secret is kept only encrypted under a key derived from the Idempotency-Key, which is not stored.',
   tags,
   access: ['admin'],
+  headers: { 'Idempotency-Key': 'optional' },
   body: CreateApiKeyBody,
   responses: {
     201: { description: 'The key, with its secret.', schema: CreatedApiKey },

@@ -205,6 +205,7 @@ export const replaceCatalogueEntryRoute = defineRoute({
   summary: 'Replace an entry (owner or admin; honours If-Match)',
   tags,
   access: writers,
+  headers: { 'If-Match': 'optional' },
   params: EntryParams,
   body: EntryInputBody,
   responses: {
@@ -225,6 +226,7 @@ export const patchCatalogueEntryRoute = defineRoute({
   summary: 'Update an entry with a JSON merge patch (RFC 7396; owner or admin; honours If-Match)',
   tags,
   access: writers,
+  headers: { 'If-Match': 'optional' },
   params: EntryParams,
   body: MergePatch,
   consumes: ['application/merge-patch+json'],
@@ -246,6 +248,7 @@ export const deleteCatalogueEntryRoute = defineRoute({
   summary: 'Delete an entry (soft: purged after the retention; owner or admin; honours If-Match)',
   tags,
   access: writers,
+  headers: { 'If-Match': 'optional' },
   params: EntryParams,
   responses: {
     204: { description: 'Deleted.' },

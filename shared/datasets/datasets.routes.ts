@@ -39,6 +39,7 @@ export const putRecordSchemaRoute = defineRoute({
   summary: 'Declare the columns of a hosted dataset (refused with 409 while it holds records)',
   tags,
   access: ['contributor'],
+  headers: { 'If-Match': 'optional' },
   params: DatasetParams,
   body: DatasetSchemaBody,
   responses: {

@@ -14,6 +14,9 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 
  */
 export type Access = 'public' | 'optional' | readonly [Role, ...Role[]];
 
+/** Request headers a handler reads, documented as its parameters (`Accept` and `Content-Type` are the HTTP layer's). */
+export type RequestHeader = 'If-Match' | 'Idempotency-Key' | 'Prefer' | 'Cancel-After';
+
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -62,6 +65,8 @@ export interface RouteDefinition<
   rawBody?: boolean;
   consumes?: string[];
   bodyLimitBytes?: number;
+  /** The request headers the handler reads: `required` where a request without one is refused. */
+  headers?: Partial<Record<RequestHeader, 'optional' | 'required'>>;
   responses: Record<number, ResponseSpec>;
   /** Marks the operation deprecated: OpenAPI flag plus `Deprecation`/`Sunset` headers (RFC 9745, RFC 8594). */
   deprecated?: { since: Date; sunset: Date; successor?: string };

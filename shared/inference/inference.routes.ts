@@ -47,6 +47,7 @@ export const submitInferenceJobRoute = defineRoute({
     'with its result (201; 200 for an Idempotency-Key replay), else as usual with 202; `Preference-Applied` says the wait applied.',
   tags,
   access: ['reader'],
+  headers: { 'Idempotency-Key': 'optional', Prefer: 'optional', 'Cancel-After': 'optional' },
   params: ModelParams,
   body: SubmitJobBody,
   responses: {

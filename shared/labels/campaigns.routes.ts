@@ -89,6 +89,7 @@ export const patchCampaignRoute = defineRoute({
   summary: 'Change a campaign’s title, description, translations (and, while created, imagesets and labels)',
   tags,
   access: ['contributor'],
+  headers: { 'If-Match': 'optional' },
   params: CampaignParams,
   body: PatchCampaignBody,
   responses: {
@@ -110,6 +111,7 @@ export const setCampaignStatusRoute = defineRoute({
   description: 'Finishing a campaign starts a `labels.export` job writing every export format.',
   tags,
   access: ['contributor'],
+  headers: { 'If-Match': 'optional' },
   params: CampaignParams,
   body: CampaignStatusBody,
   responses: {

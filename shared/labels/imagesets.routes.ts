@@ -85,6 +85,7 @@ export const patchImagesetRoute = defineRoute({
   summary: 'Change an imageset’s title or metadata (owner or admin; honours If-Match)',
   tags,
   access: ['contributor'],
+  headers: { 'If-Match': 'optional' },
   params: ImagesetParams,
   body: PatchImagesetBody,
   responses: {

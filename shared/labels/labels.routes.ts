@@ -71,6 +71,7 @@ export const putImageLabelsRoute = defineRoute({
   summary: 'Replace an image’s labels in a campaign (only while active; honours If-Match)',
   tags,
   access: ['labeller', 'contributor'],
+  headers: { 'If-Match': 'optional' },
   params: CampaignImageParams,
   body: PutLabelsBody,
   responses: {
@@ -120,6 +121,7 @@ export const restoreLabelVersionRoute = defineRoute({
   summary: 'Make an earlier version the image’s labels again (a new version; If-Match with the current ETag is required)',
   tags,
   access: ['labeller', 'contributor'],
+  headers: { 'If-Match': 'required' },
   params: LabelVersionParams,
   responses: {
     200: { description: 'The image’s labels.', schema: ImageLabels },

@@ -1,7 +1,7 @@
 import type { OpenAPIObject, OperationObject, ParameterObject, ResponseObject, SchemaObject } from 'openapi3-ts/oas31';
 import { lazyRequire } from '../azure/load';
 import { z } from 'zod';
-import { type RouteDefinition, registeredRoutes } from '../http/route';
+import { type RequestHeader, type RouteDefinition, registeredRoutes } from '../http/route';
 import { accessNote, catalogueHeaders, errorResponses, problemSchema, TAGS } from './openapi.responses';
 
 type JsonSchema = Record<string, unknown>;
@@ -43,6 +43,33 @@ function toSchema(schema: z.ZodType, components: Record<string, SchemaObject>, i
   return converted;
 }
 
+/** What each request header a route may read means, and the values it takes. */
+const REQUEST_HEADERS: Record<RequestHeader, Pick<ParameterObject, 'description' | 'schema'>> = {
+  'If-Match': {
+    description:
+      'The ETag of the version this write is based on, or a comma-separated list of them (RFC 9110 13.1.1): the write goes ahead only if one of ' +
+      'the strong ETags listed is the current one (a weak `W/` tag never matches); `*` for any current version. 412 otherwise.',
+    schema: { type: 'string' },
+  },
+  'Idempotency-Key': {
+    description:
+      'A key of your choosing that makes retrying this request safe (draft-ietf-httpapi-idempotency-key-header): printable ASCII, best a ' +
+      'quoted UUID, at most 255 characters (the operation may ask for more; see its description). The same key with the same body ' +
+      'answers the first result again (`Idempotent-Replayed: true`), with another body 422.',
+    schema: { type: 'string', minLength: 1, maxLength: 257 },
+  },
+  Prefer: {
+    description: '`wait` or `wait=n` (n seconds, 1–60; RFC 7240): wait for the job to end and answer it finished if it does.',
+    schema: { type: 'string' },
+  },
+  'Cancel-After': {
+    description:
+      'A deadline for the job to start by, else it ends `canceled`: `90s`, `5m`, `1h30m`, `500ms`, seconds, an ISO 8601 duration or instant, within 7 days. ' +
+      'The same as the body\'s `cancelAfter`; give one of the two.',
+    schema: { type: 'string' },
+  },
+};
+
 function parametersOf(definition: RouteDefinition, components: Record<string, SchemaObject>): ParameterObject[] {
   const result: ParameterObject[] = [];
   const add = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
@@ -78,6 +105,9 @@ function parametersOf(definition: RouteDefinition, components: Record<string, Sc
   };
   add(definition.params, 'path');
   add(definition.query, 'query');
+  for (const [name, presence] of Object.entries(definition.headers ?? {})) {
+    result.push({ name, in: 'header', required: presence === 'required', ...REQUEST_HEADERS[name as RequestHeader] });
+  }
   // Path parameters a route has without a params schema still belong in the document.
   for (const match of definition.path.matchAll(/\{\*?([A-Za-z0-9_]+)/g)) {
     const name = match[1] ?? '';

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { routeSources } from '../support/route-blocks';
 
 /**
  * 409, 412 and 422 are refusals of particular services, so the document lists them only where a
@@ -15,24 +16,9 @@ const document = JSON.parse(readFileSync(path.join(root, 'openapi.json'), 'utf8'
 const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
 const byId = new Map(operations.map((operation) => [operation.operationId, operation]));
 
-/**
- * Each route: its name and whether its handler reads `If-Match`. A route is declared by `route({ … })`
- * in `functions/`, and, for areas that register from name and path alone, defined by
- * `defineRoute({ … })` in `shared/<area>/*.routes.ts`.
- */
+/** Each route: its name and whether its handler reads `If-Match`. */
 function registrations(): Array<{ name: string; readsIfMatch: boolean }> {
-  const files = [
-    ...readdirSync(path.join(root, 'functions')).filter((file) => file.endsWith('.ts')).map((file) => path.join(root, 'functions', file)),
-    ...readdirSync(path.join(root, 'shared'), { recursive: true, encoding: 'utf8' })
-      .filter((file) => file.endsWith('.routes.ts'))
-      .map((file) => path.join(root, 'shared', file)),
-  ];
-  const readsIfMatch = new Map<string, boolean>();
-  for (const block of files.flatMap((file) => readFileSync(file, 'utf8').split(/\nroute\(\{|= defineRoute\(\{/).slice(1))) {
-    const name = /name: '([A-Za-z]+)'/.exec(block)?.[1] ?? '';
-    readsIfMatch.set(name, (readsIfMatch.get(name) ?? false) || /ifMatch\(request\.headers\)|'if-match'/.test(block));
-  }
-  return [...readsIfMatch].map(([name, reads]) => ({ name, readsIfMatch: reads }));
+  return [...routeSources()].map(([name, source]) => ({ name, readsIfMatch: /ifMatch\(request\.headers\)|'if-match'/.test(source) }));
 }
 
 describe('the statuses of the OpenAPI document', () => {
