@@ -1,7 +1,7 @@
-import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { z } from 'zod';
 import type { Principal } from '../auth/auth.schema';
 import { isAdmin } from '../auth/auth.service';
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
 import { canonicalJson } from '../json/canonical';

@@ -1,6 +1,6 @@
-import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { cosmosStatus } from '../azure/cosmos';
 import { RETRY, type Versioned } from '../azure/store';
 import { readSchemaDoc } from '../datasets/records.repository';

@@ -1,6 +1,6 @@
-import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/auth.schema';
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { config } from '../config';
 import { errors } from '../errors';
 import { type DatasetSchema, DatasetSchemaBody, type DatasetSchemaInput, type IngestResult } from './dataset.schema';

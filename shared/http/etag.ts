@@ -36,8 +36,8 @@ export function ifMatch(headers: { get(name: string): string | null }): VersionC
 export function matchesIfNoneMatch(headerValue: string | null, etag: string): boolean {
   if (!headerValue) return false;
   if (headerValue.trim() === '*') return true;
-  const strip = (tag: string) => tag.trim().replace(/^W\//, '');
-  return headerValue.split(',').some((tag) => strip(tag) === strip(etag));
+  const current = etag.replace(/^W\//, '').replace(/^"|"$/g, '');
+  return (entityTags(headerValue) ?? []).some((tag) => tag.opaque === current);
 }
 
 /** Cosmos `_etag` values are already quoted; make sure any ETag we send is. */

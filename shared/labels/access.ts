@@ -1,6 +1,6 @@
-import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { hasAnyRole, isAdmin } from '../auth/auth.service';
 import type { Principal } from '../auth/auth.schema';
+import { conditionHolds, type VersionCondition } from '../azure/condition';
 import { errors } from '../errors';
 
 /**

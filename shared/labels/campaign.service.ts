@@ -1,6 +1,6 @@
-import type { VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
 import { createApiKey, revokeApiKey } from '../auth/auth.service';
+import type { VersionCondition } from '../azure/condition';
 import { RETRY, retryOnConflict, type Versioned } from '../azure/store';
 import { AppError, errors, type FieldError } from '../errors';
 import { decodeCursor, type Page } from '../query/cursor';

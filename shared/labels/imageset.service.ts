@@ -1,5 +1,5 @@
-import type { VersionCondition } from '../azure/condition';
 import { blobServiceClient } from '../azure/blob';
+import type { VersionCondition } from '../azure/condition';
 import { sasSigner } from '../azure/sas';
 import type { Principal } from '../auth/auth.schema';
 import { config } from '../config';

@@ -1,5 +1,5 @@
-import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import { errors } from '../errors';
 import { assertCanReadCampaign, assertIfMatch } from './access';
 import { findCampaign } from './campaign.service';

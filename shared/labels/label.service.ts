@@ -1,5 +1,5 @@
-import { pinsVersion, type VersionCondition } from '../azure/condition';
 import type { Principal } from '../auth/auth.schema';
+import { pinsVersion, type VersionCondition } from '../azure/condition';
 import { RETRY, retryOnConflict } from '../azure/store';
 import { errors, type FieldError } from '../errors';
 import { assertCanLabel, assertCanManage, assertIfMatch } from './access';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conditionHolds } from '../../shared/azure/condition';
-import { ifMatch, quoteEtag } from '../../shared/http/etag';
+import { ifMatch, matchesIfNoneMatch, quoteEtag } from '../../shared/http/etag';
 
 const sut = (header?: string) => ifMatch(new Headers(header === undefined ? {} : { 'If-Match': header }));
 
@@ -39,5 +39,17 @@ describe('conditionHolds', () => {
     expect(conditionHolds(['v0'], '"v1"')).toBe(false);
     expect(conditionHolds([], '"v1"')).toBe(false);
     expect(conditionHolds(['v1'], undefined)).toBe(false);
+  });
+});
+
+describe('matchesIfNoneMatch', () => {
+  it('compares weakly, over the whole list, a comma inside a tag included', () => {
+    expect(matchesIfNoneMatch('W/"v1"', '"v1"')).toBe(true);
+    expect(matchesIfNoneMatch('"v0", "v1"', '"v1"')).toBe(true);
+    expect(matchesIfNoneMatch('"a,b"', '"a,b"')).toBe(true);
+    expect(matchesIfNoneMatch('"a,b"', '"b"')).toBe(false);
+    expect(matchesIfNoneMatch('*', '"v1"')).toBe(true);
+    expect(matchesIfNoneMatch('v1', '"v1"')).toBe(false);
+    expect(matchesIfNoneMatch(null, '"v1"')).toBe(false);
   });
 });
