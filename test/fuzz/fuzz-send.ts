@@ -29,7 +29,7 @@ export interface Answer {
 export async function send(op: Operation, input: Sample): Promise<Answer> {
   const { baseUrl, adminKey } = fuzzStack;
   const query = new URLSearchParams(input.query).toString();
-  const headers: Record<string, string> = { 'X-API-Key': adminKey };
+  const headers: Record<string, string> = { ...input.headers, 'X-API-Key': adminKey };
   if (input.body.contentType) headers['Content-Type'] = input.body.contentType;
   const canHaveBody = op.method !== 'GET' && op.method !== 'HEAD';
   const url = new URL(`${baseUrl}/api${fillPath(op.path, input.path)}${query ? `?${query}` : ''}`);

@@ -8,7 +8,7 @@ import { type FuzzRequest, INJECTIONS } from './near-valid';
 /**
  * Hostile input against every operation in the OpenAPI document: random and malformed bodies,
  * wrong types, huge strings and arrays, deep nesting, catastrophic regex patterns, bad JSON, wrong content types, path and query
- * injection attempts. The properties: never a 5xx, every error is problem+json, every answer is
+ * injection attempts, and wrong values for the headers the document declares (If-Match, Idempotency-Key, Prefer, Cancel-After). The properties: never a 5xx, every error is problem+json, every answer is
  * described by the OpenAPI document (whatever was sent), and nothing is stored by a refused (4xx)
  * request — no Cosmos DB or Blob storage write lands, no job message is sent.
  *
@@ -23,6 +23,33 @@ useFuzzStack();
 const injections = [...INJECTIONS, 'a'.repeat(5_000)];
 
 const hostileString = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom(...injections), fc.string({ unit: 'grapheme', maxLength: 20 }));
+
+/**
+ * Values for the header parameters the document declares, as a client can send them (a header value
+ * is printable text: fetch refuses line breaks and anything past Latin-1): entity-tag lists gone
+ * wrong, preferences and deadlines out of range, and the injections that fit in a header.
+ */
+const hostileHeader = fc.oneof(
+  fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,40}[\x21-\x7e]$/),
+  fc.constantFrom(
+    ...injections.filter((value) => /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value)),
+    '*',
+    '"a", W/"b", *',
+    'W/"x"',
+    '"',
+    '""',
+    ',,,',
+    `"${'x'.repeat(300)}"`,
+    'wait=0',
+    'wait=abc',
+    'wait=1;wait=2',
+    'respond-async, wait=1',
+    '-1s',
+    'PT99999999H',
+    '1970-01-01T00:00:00Z',
+    '9'.repeat(400),
+  ),
+);
 
 function deep(levels: number): unknown {
   let value: unknown = 1;
@@ -55,7 +82,9 @@ function bodyArbitrary(op: Operation): fc.Arbitrary<{ body: string | undefined; 
 function requestArbitrary(op: Operation): fc.Arbitrary<FuzzRequest> {
   const pathNames = op.parameters.filter((p) => p.in === 'path').map((p) => p.name);
   const queryNames = op.parameters.filter((p) => p.in === 'query' && !p.explode).map((p) => p.name);
+  const headerNames = op.parameters.filter((p) => p.in === 'header').map((p) => p.name);
   return fc.record({
+    headers: fc.record(Object.fromEntries(headerNames.map((name) => [name, hostileHeader])), { requiredKeys: [] }) as fc.Arbitrary<Record<string, string>>,
     path: fc.record(Object.fromEntries(pathNames.map((name) => [name, hostileString]))) as fc.Arbitrary<Record<string, string>>,
     query: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...(queryNames.length ? queryNames : ['q'])), fc.string({ maxLength: 6 })), hostileString), { maxLength: 4 }),
     body: bodyArbitrary(op),

@@ -27,6 +27,8 @@ export interface FuzzRequest {
   path: Record<string, string>;
   query: [string, string][];
   body: { body: string | undefined; contentType: string | undefined };
+  /** Values for the operation's header parameters (`If-Match`, `Idempotency-Key`, …). */
+  headers?: Record<string, string>;
 }
 
 export interface NearValidRequest {
